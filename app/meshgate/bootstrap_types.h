@@ -1,0 +1,63 @@
+/*
+ * bootstrap_types.h — the gateway's bootstrap configuration as parsed from
+ * YAML (see docs/CONFIG.md for the file format).  API in bootstrap.h.
+ */
+#ifndef MG_BOOTSTRAP_TYPES_H
+#define MG_BOOTSTRAP_TYPES_H
+
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+
+#include "core/worker_types.h"
+#include "net/net_types.h"
+
+#define MG_MAX_EAL_ARGS 64
+
+/** One interface as written in the bootstrap. */
+struct mg_cfg_iface {
+	char name[32];          /**< unique; routes and neighbours refer to it */
+	char device[256];       /**< DPDK devargs ("net_af_packet0,iface=veth0") or PCI address */
+	rte_be32_t addr;
+	uint8_t prefix_len;
+	uint16_t mtu;           /**< default 1500 */
+};
+
+struct mg_cfg_route {
+	rte_be32_t prefix;
+	uint8_t len;
+	rte_be32_t via;
+	uint8_t iface;          /**< index into ifaces, or 0xff: the one whose subnet holds via */
+};
+
+struct mg_cfg_neigh {
+	rte_be32_t addr;
+	struct rte_ether_addr mac;
+	uint8_t iface;          /**< index into ifaces, or 0xff: the one whose subnet holds addr */
+};
+
+/** The whole bootstrap. */
+struct mg_bootstrap {
+	char path[4096];
+	int eal_argc;
+	char *eal_argv[MG_MAX_EAL_ARGS]; /**< owned; freed by mg_bootstrap_free() */
+	unsigned n_workers;              /**< default 1 */
+	enum mg_idle_mode idle;          /**< default adaptive */
+	unsigned mbufs_per_worker;       /**< default 8191 */
+	uint16_t rx_desc;                /**< default 1024 */
+	uint16_t tx_desc;                /**< default 1024 */
+	char admin_addr[64];             /**< default "127.0.0.1" */
+	uint16_t admin_port;             /**< default 15000 */
+	unsigned n_ifaces;
+	struct mg_cfg_iface ifaces[MG_MAX_IFACES];
+	unsigned n_routes;
+	struct mg_cfg_route routes[MG_MAX_ROUTES];
+	unsigned n_neigh;
+	struct mg_cfg_neigh neigh[MG_MAX_STATIC_NEIGH];
+	uint32_t arp_reachable_ms;       /**< default 60000 */
+	uint32_t arp_retrans_ms;         /**< default 1000 */
+	uint32_t arp_max_probes;         /**< default 3 */
+};
+
+#endif /* MG_BOOTSTRAP_TYPES_H */

@@ -1,0 +1,184 @@
+/*
+ * control.c — the control core loop: admin API, neighbour relay, RCU reclaim.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "common/mg_buf.h"
+#include "core/worker.h"
+#include "meshgate/admin_stats.h"
+#include "meshgate/control.h"
+#include "net/net.h"
+
+/** Longest the control loop sleeps in poll() before looking at the rings. */
+#define MG_CTL_TICK_MS 5
+
+static int ready_handler(void *arg, const struct mg_admin_req *req, struct mg_admin_resp *resp)
+{
+	const struct mg_dp *dp = arg;
+
+	(void)req;
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		if (rte_eal_get_lcore_state(dp->workers[i]->lcore_id) != RUNNING) {
+			resp->status = 503;
+			mg_buf_printf(&resp->body, "worker %u is not running\n", i);
+			return 0;
+		}
+	}
+	mg_buf_printf(&resp->body, "LIVE\n");
+	return 0;
+}
+
+static void neigh_json(struct mg_buf *b, const struct mg_dp *dp, const struct mg_neigh *e,
+		       bool first)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &e->addr, ip, sizeof(ip));
+	mg_buf_printf(b, "%s{\"address\":\"%s\",\"mac\":\"" RTE_ETHER_ADDR_PRT_FMT "\",",
+		      first ? "" : ",", ip, RTE_ETHER_ADDR_BYTES(&e->mac));
+	mg_buf_printf(b, "\"interface\":");
+	mg_buf_json_str(b, dp->net.ifaces[e->iface].name);
+	mg_buf_printf(b, ",\"state\":\"%s\"}", mg_neigh_state_name(e->state));
+}
+
+static int neighbors_handler(void *arg, const struct mg_admin_req *req,
+			     struct mg_admin_resp *resp)
+{
+	struct mg_ctl *ctl = arg;
+	bool first = true;
+
+	(void)req;
+	resp->content_type = "application/json";
+	mg_buf_printf(&resp->body, "{\"neighbors\":[");
+	for (unsigned i = 0; i < MG_NEIGH_SLOTS; i++) {
+		const struct mg_neigh *e = &ctl->neigh.slot[i];
+
+		if (e->state == MG_NEIGH_FREE || e->state == MG_NEIGH_INCOMPLETE)
+			continue;
+		neigh_json(&resp->body, ctl->dp, e, first);
+		first = false;
+	}
+	mg_buf_printf(&resp->body, "]}\n");
+	return 0;
+}
+
+/* Record a learned neighbour in the mirror and tell every other worker. */
+static void ctl_neigh_learned(struct mg_ctl *ctl, const struct mg_msg *msg)
+{
+	struct mg_dp *dp = ctl->dp;
+	struct mg_neigh *e = mg_neigh_get(&ctl->neigh, msg->u.neigh.addr);
+	struct mg_msg upd = *msg;
+
+	if (e != NULL && e->state != MG_NEIGH_STATIC) {
+		e->state = MG_NEIGH_REACHABLE;
+		e->mac = msg->u.neigh.mac;
+		e->iface = msg->u.neigh.iface;
+		e->deadline_tsc = rte_rdtsc() + mg_ms_to_tsc(dp, dp->net.arp_reachable_ms);
+	}
+	upd.type = MG_MSG_NEIGH_UPDATE;
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		if (i == msg->worker)
+			continue;
+		if (mg_ctl_send(dp->workers[i], &upd) == 0)
+			ctl->relayed++;
+		else
+			ctl->relay_dropped++;
+	}
+}
+
+unsigned mg_ctl_poll_workers(struct mg_ctl *ctl)
+{
+	struct mg_dp *dp = ctl->dp;
+	unsigned handled = 0;
+	struct mg_msg msg;
+
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		while (mg_ctl_recv(dp->workers[i], &msg) == 0) {
+			handled++;
+			if (msg.type == MG_MSG_NEIGH_LEARNED)
+				ctl_neigh_learned(ctl, &msg);
+		}
+	}
+	return handled;
+}
+
+/* Drop mirror entries the workers will have expired too. */
+static void ctl_neigh_expire(struct mg_ctl *ctl)
+{
+	uint64_t now = rte_rdtsc();
+
+	for (unsigned i = 0; i < MG_NEIGH_SLOTS; i++) {
+		struct mg_neigh *e = &ctl->neigh.slot[i];
+
+		if (e->state == MG_NEIGH_REACHABLE && now > e->deadline_tsc) {
+			mg_neigh_remove(&ctl->neigh, e);
+			i--; /* backward-shift deletion may have moved an entry here */
+		} else if (e->state == MG_NEIGH_INCOMPLETE) {
+			mg_neigh_remove(&ctl->neigh, e);
+			i--;
+		}
+	}
+}
+
+static void ctl_load_statics(struct mg_ctl *ctl)
+{
+	const struct mg_net_conf *nc = &ctl->dp->net;
+
+	for (unsigned i = 0; i < nc->n_static; i++) {
+		struct mg_neigh *e = mg_neigh_get(&ctl->neigh, nc->statics[i].addr);
+
+		if (e == NULL)
+			break;
+		e->state = MG_NEIGH_STATIC;
+		e->mac = nc->statics[i].mac;
+		e->iface = nc->statics[i].iface;
+	}
+}
+
+int mg_ctl_init(struct mg_ctl *ctl, struct mg_dp *dp, const char *addr, uint16_t port)
+{
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->dp = dp;
+	ctl->start_tsc = rte_rdtsc();
+	ctl_load_statics(ctl);
+	if (port == 0)
+		return 0;
+	ctl->admin = mg_admin_open(addr, port);
+	if (ctl->admin == NULL)
+		return -errno;
+	if (mg_admin_register(ctl->admin, "GET", "/ready", ready_handler, dp) < 0 ||
+	    mg_admin_register(ctl->admin, "GET", "/stats", mg_stats_handler_json, dp) < 0 ||
+	    mg_admin_register(ctl->admin, "GET", "/metrics", mg_stats_handler_prom, dp) < 0 ||
+	    mg_admin_register(ctl->admin, "GET", "/neighbors", neighbors_handler, ctl) < 0) {
+		mg_admin_close(ctl->admin);
+		ctl->admin = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int mg_ctl_run(struct mg_ctl *ctl, volatile sig_atomic_t *stop)
+{
+	while (!*stop) {
+		if (ctl->admin != NULL)
+			(void)mg_admin_poll(ctl->admin, MG_CTL_TICK_MS);
+		else
+			rte_delay_us_sleep(MG_CTL_TICK_MS * 1000);
+		mg_ctl_poll_workers(ctl);
+		ctl_neigh_expire(ctl);
+	}
+	return 0;
+}
+
+void mg_ctl_fini(struct mg_ctl *ctl)
+{
+	if (ctl->admin != NULL)
+		mg_admin_close(ctl->admin);
+	ctl->admin = NULL;
+}

@@ -1,0 +1,260 @@
+/*
+ * main.c — meshgate, the gateway: read the bootstrap, start EAL, ports and
+ * workers, then run the control core until SIGINT/SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "core/worker.h"
+#include "meshgate/bootstrap.h"
+#include "meshgate/control.h"
+#include "meshgate/port.h"
+#include "net/net.h"
+
+static volatile sig_atomic_t mg_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	mg_stop = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: meshgate --config FILE [--check]\n"
+		"       meshgate --help | --version\n"
+		"\n"
+		"meshgate is a service-mesh gateway on DPDK: poll-mode workers run a userspace\n"
+		"network stack on the ports named in the bootstrap; the main lcore serves the\n"
+		"admin API (/ready, /stats, /metrics, /neighbors).\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE  bootstrap YAML (see docs/CONFIG.md)\n"
+		"  -n, --check        validate the bootstrap and exit (no EAL, no ports)\n"
+		"  -h, --help         show this help and exit\n"
+		"  -V, --version      show the version and exit\n"
+		"\n"
+		"SIGINT or SIGTERM stops the gateway cleanly (exit status 0).\n");
+}
+
+/* The gateway's runtime, torn down in reverse order by gw_teardown(). */
+struct gw {
+	struct mg_bootstrap cfg;
+	struct mg_dp dp;
+	struct mg_ctl ctl;
+	unsigned ports_up;
+	bool eal_up;
+};
+
+static void dp_net_from_cfg(struct mg_net_conf *nc, const struct mg_bootstrap *cfg)
+{
+	memset(nc, 0, sizeof(*nc));
+	nc->n_ifaces = cfg->n_ifaces;
+	for (unsigned i = 0; i < cfg->n_ifaces; i++) {
+		const struct mg_cfg_iface *ci = &cfg->ifaces[i];
+		struct mg_iface *ifc = &nc->ifaces[i];
+
+		snprintf(ifc->name, sizeof(ifc->name), "%s", ci->name);
+		ifc->addr = ci->addr;
+		ifc->prefix_len = ci->prefix_len;
+		ifc->mask = ci->prefix_len ? rte_cpu_to_be_32(~0u << (32 - ci->prefix_len)) : 0;
+		ifc->mtu = ci->mtu;
+	}
+	for (unsigned i = 0; i < cfg->n_routes; i++) {
+		struct mg_route *r = &nc->routes[nc->n_routes++];
+
+		r->prefix = cfg->routes[i].prefix;
+		r->len = cfg->routes[i].len;
+		r->mask = r->len ? rte_cpu_to_be_32(~0u << (32 - r->len)) : 0;
+		r->via = cfg->routes[i].via;
+		r->iface = cfg->routes[i].iface;
+	}
+	nc->n_static = cfg->n_neigh;
+	for (unsigned i = 0; i < cfg->n_neigh; i++) {
+		nc->statics[i].addr = cfg->neigh[i].addr;
+		nc->statics[i].mac = cfg->neigh[i].mac;
+		nc->statics[i].iface = cfg->neigh[i].iface;
+	}
+	nc->arp_reachable_ms = cfg->arp_reachable_ms;
+	nc->arp_retrans_ms = cfg->arp_retrans_ms;
+	nc->arp_max_probes = cfg->arp_max_probes;
+}
+
+static int gw_eal_init(struct gw *gw)
+{
+	char *argv[MG_MAX_EAL_ARGS + 1];
+	int argc = 0, rc;
+
+	argv[argc++] = (char *)"meshgate";
+	for (int i = 0; i < gw->cfg.eal_argc; i++)
+		argv[argc++] = gw->cfg.eal_argv[i];
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		fprintf(stderr, "meshgate: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		return -1;
+	}
+	gw->eal_up = true;
+	if (rte_lcore_count() < gw->cfg.n_workers + 1) {
+		fprintf(stderr,
+			"meshgate: %u worker(s) need %u lcores (one control core), EAL has %u: "
+			"widen -l/--lcores in eal.args\n",
+			gw->cfg.n_workers, gw->cfg.n_workers + 1, rte_lcore_count());
+		return -1;
+	}
+	return 0;
+}
+
+static int gw_workers_init(struct gw *gw)
+{
+	struct mg_dp *dp = &gw->dp;
+	unsigned lcore, idx = 0;
+	size_t qsz;
+
+	dp->n_workers = gw->cfg.n_workers;
+	dp->idle = gw->cfg.idle;
+	dp->tsc_hz = rte_get_tsc_hz();
+	qsz = rte_rcu_qsbr_get_memsize(dp->n_workers);
+	dp->qs = rte_zmalloc("mg_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (dp->qs == NULL || rte_rcu_qsbr_init(dp->qs, dp->n_workers) != 0) {
+		fprintf(stderr, "meshgate: cannot set up RCU state\n");
+		return -1;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		if (idx == dp->n_workers)
+			break;
+		dp->workers[idx] = mg_worker_create(dp, (uint16_t)idx, lcore,
+						    gw->cfg.mbufs_per_worker);
+		if (dp->workers[idx] == NULL) {
+			fprintf(stderr, "meshgate: worker %u: cannot allocate (%s); "
+				"give EAL more memory (-m) or lower mbufs_per_worker\n",
+				idx, strerror(errno));
+			return -1;
+		}
+		rte_rcu_qsbr_thread_register(dp->qs, idx);
+		idx++;
+	}
+	return 0;
+}
+
+static int gw_ports_init(struct gw *gw)
+{
+	char err[512];
+	int rc;
+
+	dp_net_from_cfg(&gw->dp.net, &gw->cfg);
+	rc = mg_net_conf_finish(&gw->dp.net);
+	if (rc < 0) {
+		fprintf(stderr, "meshgate: %s: routes or neighbours do not fit the interfaces: %s\n",
+			gw->cfg.path, strerror(-rc));
+		return -1;
+	}
+	for (unsigned i = 0; i < gw->cfg.n_ifaces; i++) {
+		rc = mg_port_setup(&gw->dp, &gw->cfg.ifaces[i], &gw->dp.net.ifaces[i],
+				   gw->cfg.rx_desc, gw->cfg.tx_desc, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "meshgate: %s\n", err);
+			return -1;
+		}
+		gw->ports_up++;
+	}
+	return 0;
+}
+
+static void gw_teardown(struct gw *gw)
+{
+	struct mg_dp *dp = &gw->dp;
+
+	__atomic_store_n(&dp->stop, true, __ATOMIC_RELAXED);
+	if (gw->eal_up)
+		rte_eal_mp_wait_lcore();
+	mg_ctl_fini(&gw->ctl);
+	mg_port_teardown(dp, gw->ports_up);
+	for (unsigned i = 0; i < MG_MAX_WORKERS; i++)
+		mg_worker_destroy(dp->workers[i]);
+	rte_free(dp->qs);
+	if (gw->eal_up)
+		rte_eal_cleanup();
+	mg_bootstrap_free(&gw->cfg);
+}
+
+static int gw_run(struct gw *gw)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	int rc;
+
+	rc = mg_ctl_init(&gw->ctl, &gw->dp, gw->cfg.admin_addr, gw->cfg.admin_port);
+	if (rc < 0) {
+		fprintf(stderr, "meshgate: admin API on %s:%u: %s\n", gw->cfg.admin_addr,
+			gw->cfg.admin_port, strerror(-rc));
+		return -1;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (unsigned i = 0; i < gw->dp.n_workers; i++)
+		rte_eal_remote_launch(mg_worker_main, gw->dp.workers[i], gw->dp.workers[i]->lcore_id);
+	MG_LOG(INFO, "ready: %u worker(s), %u interface(s), admin %s:%u", gw->dp.n_workers,
+	       gw->dp.net.n_ifaces, gw->cfg.admin_addr, gw->cfg.admin_port);
+	return mg_ctl_run(&gw->ctl, &mg_stop);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config = NULL;
+	bool check_only = false;
+	static struct gw gw;
+	char err[1024];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "c:nhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'n': check_only = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("meshgate %s\n", MG_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (config == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	rc = mg_bootstrap_load(config, &gw.cfg, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "meshgate: %s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: OK\n", config);
+		mg_bootstrap_free(&gw.cfg);
+		return 0;
+	}
+	rc = gw_eal_init(&gw);
+	if (rc == 0)
+		rc = gw_workers_init(&gw);
+	if (rc == 0)
+		rc = gw_ports_init(&gw);
+	if (rc == 0)
+		rc = gw_run(&gw);
+	gw_teardown(&gw);
+	return rc == 0 ? 0 : 1;
+}

@@ -17,8 +17,18 @@
 #include "core/worker_types.h"
 #include "net/net_types.h"
 
-/** Number of counters in struct mg_net_counters. */
-#define MG_NET_N_COUNTERS (sizeof(struct mg_net_counters) / sizeof(uint64_t))
+/*
+ * Index of each counter in struct mg_net_counters (MG_NET_IDX_rx_packets,
+ * MG_NET_IDX_drop_eth_runt, ...) and their number, MG_NET_N_COUNTERS.
+ * Counted from the list rather than sizeof(struct mg_net_counters): the
+ * struct is padded to a cache line, so sizeof would count the padding.
+ */
+enum {
+#define MG_NET_STAT(n, h) MG_NET_IDX_##n,
+#define MG_NET_DROP(n, h) MG_NET_IDX_drop_##n,
+#include "net/net_counters.def"
+	MG_NET_N_COUNTERS
+};
 
 /** Names, help and kinds of the counters, MG_NET_N_COUNTERS of them, in struct order. */
 extern const struct mg_net_counter_desc mg_net_counter_descs[];

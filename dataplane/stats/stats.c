@@ -1,1 +1,334 @@
-/* placeholder: being written */
+/*
+ * stats.c — counter snapshots and their JSON and Prometheus renderings.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+
+#include "common/mg_common.h"
+#include "stats/stats.h"
+
+/*
+ * The counters, expanded from the .def here rather than indexed as a
+ * uint64_t array: struct mg_net_counters is cache-aligned, so its sizeof
+ * includes padding and does not give the number of counters, while offsetof
+ * names each field exactly.
+ */
+static const struct cnt_field {
+	const char *name; /* without the "drop_" prefix for drops */
+	const char *help;
+	size_t off;
+	bool drop;
+} cnt_fields[] = {
+#define MG_NET_STAT(n, h) {#n, h, offsetof(struct mg_net_counters, n), false},
+#define MG_NET_DROP(n, h) {#n, h, offsetof(struct mg_net_counters, drop_##n), true},
+#include "net/net_counters.def"
+};
+
+/* The device counters we show, as the JSON key and the Prometheus family name. */
+static const struct port_field {
+	const char *json;
+	const char *prom; /* meshgate_port_<prom>_total */
+	const char *help;
+	size_t off;
+} port_fields[] = {
+	{"ipackets", "rx_packets", "packets received by the port",
+	 offsetof(struct rte_eth_stats, ipackets)},
+	{"opackets", "tx_packets", "packets sent by the port", offsetof(struct rte_eth_stats, opackets)},
+	{"ibytes", "rx_bytes", "bytes received by the port", offsetof(struct rte_eth_stats, ibytes)},
+	{"obytes", "tx_bytes", "bytes sent by the port", offsetof(struct rte_eth_stats, obytes)},
+	{"imissed", "rx_missed", "packets the port dropped because the RX queues were full",
+	 offsetof(struct rte_eth_stats, imissed)},
+	{"ierrors", "rx_errors", "erroneous packets received by the port",
+	 offsetof(struct rte_eth_stats, ierrors)},
+	{"oerrors", "tx_errors", "packets the port failed to send",
+	 offsetof(struct rte_eth_stats, oerrors)},
+	{"rx_nombuf", "rx_nombuf", "RX mbuf allocation failures",
+	 offsetof(struct rte_eth_stats, rx_nombuf)},
+};
+
+static inline uint64_t cnt_get(const struct mg_net_counters *c, const struct cnt_field *f)
+{
+	return *(const uint64_t *)((const char *)c + f->off);
+}
+
+static inline uint64_t port_get(const struct rte_eth_stats *st, const struct port_field *f)
+{
+	return *(const uint64_t *)((const char *)st + f->off);
+}
+
+void mg_stats_sum(struct mg_stats_snapshot *s)
+{
+	unsigned i, k;
+
+	memset(&s->total, 0, sizeof(s->total));
+	for (i = 0; i < s->n_workers; i++) {
+		for (k = 0; k < MG_ARRAY_SIZE(cnt_fields); k++) {
+			uint64_t *t = (uint64_t *)((char *)&s->total + cnt_fields[k].off);
+
+			*t += cnt_get(&s->w[i].c, &cnt_fields[k]);
+		}
+	}
+}
+
+uint64_t mg_stats_drops(const struct mg_net_counters *c)
+{
+	uint64_t sum = 0;
+	unsigned k;
+
+	for (k = 0; k < MG_ARRAY_SIZE(cnt_fields); k++) {
+		if (cnt_fields[k].drop)
+			sum += cnt_get(c, &cnt_fields[k]);
+	}
+	return sum;
+}
+
+void mg_stats_collect_workers(const struct mg_dp *dp, struct mg_stats_snapshot *s)
+{
+	unsigned i, k, n = 0;
+
+	for (i = 0; i < dp->n_workers && i < MG_MAX_WORKERS; i++) {
+		const struct mg_worker *w = dp->workers[i];
+		struct mg_stats_worker *sw = &s->w[n];
+
+		if (w == NULL)
+			continue;
+		sw->idx = w->idx;
+		sw->lcore = w->lcore_id;
+		/* Field by field: the worker is running and owns these. */
+		for (k = 0; k < MG_ARRAY_SIZE(cnt_fields); k++) {
+			const uint64_t *src =
+				(const uint64_t *)((const char *)&w->cnt + cnt_fields[k].off);
+
+			*(uint64_t *)((char *)&sw->c + cnt_fields[k].off) = mg_cnt_read(src);
+		}
+		n++;
+	}
+	s->n_workers = n;
+	mg_stats_sum(s);
+}
+
+void mg_stats_collect_ports(const struct mg_dp *dp, struct mg_stats_snapshot *s)
+{
+	unsigned i;
+
+	s->n_ports = 0;
+	for (i = 0; i < dp->net.n_ifaces && i < MG_MAX_IFACES; i++) {
+		const struct mg_iface *ifc = &dp->net.ifaces[i];
+		struct mg_stats_port *p = &s->ports[i];
+
+		snprintf(p->name, sizeof(p->name), "%s", ifc->name);
+		p->port_id = ifc->port_id;
+		memset(&p->st, 0, sizeof(p->st));
+		p->err = rte_eth_stats_get(ifc->port_id, &p->st);
+		if (p->err > 0)
+			p->err = -p->err;
+		s->n_ports++;
+	}
+}
+
+uint64_t mg_stats_uptime(void)
+{
+	char line[1024], *p, *tok, *save = NULL;
+	unsigned long long start = 0;
+	struct timespec now;
+	long hz = sysconf(_SC_CLK_TCK);
+	unsigned field;
+	FILE *f;
+
+	f = fopen("/proc/self/stat", "re");
+	if (f == NULL)
+		return 0;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	/* The command name (field 2) may hold spaces and ')': skip to the last ')'. */
+	if (p == NULL || (p = strrchr(line, ')')) == NULL || hz <= 0)
+		return 0;
+	/* Field 22 is the start time in clock ticks since boot; p is after field 2. */
+	for (field = 3, tok = strtok_r(p + 1, " ", &save); tok != NULL;
+	     field++, tok = strtok_r(NULL, " ", &save)) {
+		if (field == 22) {
+			start = strtoull(tok, NULL, 10);
+			break;
+		}
+	}
+	if (tok == NULL || clock_gettime(CLOCK_BOOTTIME, &now) != 0)
+		return 0;
+	start /= (unsigned long long)hz;
+	return (uint64_t)now.tv_sec > start ? (uint64_t)now.tv_sec - start : 0;
+}
+
+void mg_stats_collect(const struct mg_dp *dp, struct mg_stats_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	mg_stats_collect_workers(dp, s);
+	mg_stats_collect_ports(dp, s);
+	s->uptime_s = mg_stats_uptime();
+}
+
+/* {"rx_packets":N,...,"drop_eth_runt":N,...} */
+static void json_counters(struct mg_buf *out, const struct mg_net_counters *c)
+{
+	unsigned k;
+
+	for (k = 0; k < MG_ARRAY_SIZE(cnt_fields); k++)
+		mg_buf_printf(out, "%s\"%s%s\":%" PRIu64, k == 0 ? "{" : ",",
+			      cnt_fields[k].drop ? "drop_" : "", cnt_fields[k].name,
+			      cnt_get(c, &cnt_fields[k]));
+	mg_buf_puts(out, "}");
+}
+
+/* "drops_total":N,"drops":{"eth_runt":N,...} */
+static void json_drops(struct mg_buf *out, const struct mg_net_counters *c)
+{
+	const char *sep = "{";
+	unsigned k;
+
+	mg_buf_printf(out, "\"drops_total\":%" PRIu64 ",\"drops\":", mg_stats_drops(c));
+	for (k = 0; k < MG_ARRAY_SIZE(cnt_fields); k++) {
+		if (!cnt_fields[k].drop)
+			continue;
+		mg_buf_printf(out, "%s\"%s\":%" PRIu64, sep, cnt_fields[k].name,
+			      cnt_get(c, &cnt_fields[k]));
+		sep = ",";
+	}
+	mg_buf_puts(out, sep[0] == '{' ? "{}" : "}");
+}
+
+/* "ports":[{"port":0,"name":"client","ipackets":N,...},...] */
+static void json_ports(struct mg_buf *out, const struct mg_stats_snapshot *s)
+{
+	unsigned i, k;
+
+	mg_buf_puts(out, "\"ports\":[");
+	for (i = 0; i < s->n_ports; i++) {
+		const struct mg_stats_port *p = &s->ports[i];
+
+		mg_buf_printf(out, "%s{\"port\":%u,\"name\":", i == 0 ? "" : ",", p->port_id);
+		mg_buf_json_str(out, p->name);
+		if (p->err != 0) {
+			mg_buf_puts(out, ",\"error\":");
+			mg_buf_json_str(out, strerror(-p->err));
+		} else {
+			for (k = 0; k < MG_ARRAY_SIZE(port_fields); k++)
+				mg_buf_printf(out, ",\"%s\":%" PRIu64, port_fields[k].json,
+					      port_get(&p->st, &port_fields[k]));
+		}
+		mg_buf_puts(out, "}");
+	}
+	mg_buf_puts(out, "]");
+}
+
+int mg_stats_render_json(const struct mg_stats_snapshot *s, struct mg_buf *out)
+{
+	unsigned i;
+
+	mg_buf_printf(out, "{\"uptime_seconds\":%" PRIu64 ",\"workers\":[", s->uptime_s);
+	for (i = 0; i < s->n_workers; i++) {
+		mg_buf_printf(out, "%s{\"worker\":%u,\"lcore\":%u,\"counters\":", i == 0 ? "" : ",",
+			      s->w[i].idx, s->w[i].lcore);
+		json_counters(out, &s->w[i].c);
+		mg_buf_puts(out, "}");
+	}
+	mg_buf_puts(out, "],\"total\":");
+	json_counters(out, &s->total);
+	mg_buf_puts(out, ",");
+	json_drops(out, &s->total);
+	mg_buf_puts(out, ",");
+	json_ports(out, s);
+	return mg_buf_puts(out, "}");
+}
+
+int mg_stats_prom_escape(struct mg_buf *out, const char *s, bool label)
+{
+	const char *run = s;
+
+	for (; *s != '\0'; s++) {
+		const char *esc = *s == '\\'             ? "\\\\"
+				  : *s == '\n'           ? "\\n"
+				  : *s == '"' && label ? "\\\""
+							 : NULL;
+
+		if (esc == NULL)
+			continue;
+		mg_buf_append(out, run, (size_t)(s - run));
+		mg_buf_puts(out, esc);
+		run = s + 1;
+	}
+	return mg_buf_append(out, run, (size_t)(s - run));
+}
+
+/* # HELP and # TYPE of one family; they must come before its samples, once. */
+static void prom_family(struct mg_buf *out, const char *name, const char *help, const char *type)
+{
+	mg_buf_printf(out, "# HELP %s ", name);
+	mg_stats_prom_escape(out, help, false);
+	mg_buf_printf(out, "\n# TYPE %s %s\n", name, type);
+}
+
+/* Worker families: one per STAT counter, then every drop reason in one family. */
+static void prom_workers(const struct mg_stats_snapshot *s, struct mg_buf *out)
+{
+	char name[128];
+	unsigned i, k;
+
+	for (k = 0; k < MG_ARRAY_SIZE(cnt_fields); k++) {
+		if (cnt_fields[k].drop)
+			continue;
+		snprintf(name, sizeof(name), "meshgate_%s_total", cnt_fields[k].name);
+		prom_family(out, name, cnt_fields[k].help, "counter");
+		for (i = 0; i < s->n_workers; i++)
+			mg_buf_printf(out, "%s{worker=\"%u\"} %" PRIu64 "\n", name, s->w[i].idx,
+				      cnt_get(&s->w[i].c, &cnt_fields[k]));
+	}
+	prom_family(out, "meshgate_drops_total", "frames dropped by the L2/L3 path, by reason",
+		    "counter");
+	for (i = 0; i < s->n_workers; i++) {
+		for (k = 0; k < MG_ARRAY_SIZE(cnt_fields); k++) {
+			if (cnt_fields[k].drop)
+				mg_buf_printf(out,
+					      "meshgate_drops_total{worker=\"%u\",reason=\"%s\"} "
+					      "%" PRIu64 "\n",
+					      s->w[i].idx, cnt_fields[k].name,
+					      cnt_get(&s->w[i].c, &cnt_fields[k]));
+		}
+	}
+}
+
+static void prom_ports(const struct mg_stats_snapshot *s, struct mg_buf *out)
+{
+	char name[128];
+	unsigned i, k;
+
+	for (k = 0; k < MG_ARRAY_SIZE(port_fields); k++) {
+		snprintf(name, sizeof(name), "meshgate_port_%s_total", port_fields[k].prom);
+		prom_family(out, name, port_fields[k].help, "counter");
+		for (i = 0; i < s->n_ports; i++) {
+			if (s->ports[i].err != 0)
+				continue;
+			mg_buf_printf(out, "%s{port=\"", name);
+			mg_stats_prom_escape(out, s->ports[i].name, true);
+			mg_buf_printf(out, "\"} %" PRIu64 "\n",
+				      port_get(&s->ports[i].st, &port_fields[k]));
+		}
+	}
+}
+
+int mg_stats_render_prom(const struct mg_stats_snapshot *s, struct mg_buf *out)
+{
+	prom_workers(s, out);
+	prom_ports(s, out);
+	prom_family(out, "meshgate_uptime_seconds", "seconds since the gateway started", "gauge");
+	mg_buf_printf(out, "meshgate_uptime_seconds %" PRIu64 "\n", s->uptime_s);
+	prom_family(out, "meshgate_build_info", "build of the running gateway; the value is 1",
+		    "gauge");
+	mg_buf_puts(out, "meshgate_build_info{version=\"");
+	mg_stats_prom_escape(out, MG_VERSION, true);
+	return mg_buf_puts(out, "\"} 1\n");
+}

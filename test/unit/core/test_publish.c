@@ -128,9 +128,10 @@ START_TEST(publish_seen_by_all_never_freed_early)
 		i++;
 	}
 	for (uint32_t v = 2; v <= N_VERSIONS; v++) {
+		struct obj *o = obj_new(v);
 		int rc;
 
-		while ((rc = mg_publish(&pub, obj_new(v))) == -ENOSPC)
+		while ((rc = mg_publish(&pub, o)) == -ENOSPC)
 			rte_pause();
 		ck_assert_int_eq(rc, 0);
 		if (v % 1000 == 0)

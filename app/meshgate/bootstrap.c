@@ -51,14 +51,14 @@ typedef int (*field_fn)(struct ctx *c, yaml_node_t *n, void *obj, const struct f
 struct field {
 	const char *key;
 	field_fn fn;
-	size_t off;        /* where in obj the value goes */
-	size_t size;       /* its size, for integers */
+	size_t off;	   /* where in obj the value goes */
+	size_t size;	   /* its size, for integers */
 	uint64_t min, max; /* limits for integers and durations */
 	unsigned flags;
 };
 
 #define F_REQUIRED 1u /* the key must be present */
-#define F_POW2     2u /* the integer must be a power of two */
+#define F_POW2	   2u /* the integer must be a power of two */
 
 /* A route or neighbour before its interface is resolved. */
 struct route_item {
@@ -112,7 +112,7 @@ fail_at(struct ctx *c, int rc, size_t line, size_t col, const char *fmt, ...)
 }
 
 /* Every schema error goes through here: "FILE:LINE:COL: what". */
-#define fail(c, node, ...)                                                                         \
+#define fail(c, node, ...) \
 	fail_at((c), -EINVAL, (node)->start_mark.line, (node)->start_mark.column, __VA_ARGS__)
 
 /*
@@ -287,8 +287,9 @@ static const char *to_ipv4(const char *s, size_t len, uint32_t *addr)
 	return NULL;
 }
 
-/* "a.b.c.d/n" with n 0..32. */
-static const char *to_cidr(const char *s, size_t len, uint32_t *addr, unsigned *plen)
+/* "a.b.c.d/n" with n min_plen..32 (min_plen is 0 or 1). */
+static const char *to_cidr(const char *s, size_t len, unsigned min_plen, uint32_t *addr,
+			   unsigned *plen)
 {
 	const char *slash = memchr(s, '/', len);
 	uint64_t n;
@@ -297,10 +298,8 @@ static const char *to_cidr(const char *s, size_t len, uint32_t *addr, unsigned *
 		return "expected address/prefix-length such as 198.18.0.1/24";
 	if (to_ipv4(s, (size_t)(slash - s), addr) != NULL)
 		return "expected address/prefix-length such as 198.18.0.1/24";
-	if (to_u64(slash + 1, len - (size_t)(slash - s) - 1, &n) != NULL)
-		return "prefix length must be a number 0..32";
-	if (n > 32)
-		return "prefix length must be 0..32";
+	if (to_u64(slash + 1, len - (size_t)(slash - s) - 1, &n) != NULL || n < min_plen || n > 32)
+		return min_plen ? "prefix length must be 1..32" : "prefix length must be 0..32";
 	*plen = (unsigned)n;
 	return NULL;
 }
@@ -594,8 +593,8 @@ static int parse_device(struct ctx *c, yaml_node_t *n, void *obj, const struct f
 	if (rc < 0)
 		return rc;
 	if (len == 0 || len >= f->size)
-		return fail(c, n, "bad device \"%s\" in %s: must be 1..%zu characters",
-			    quote(c, n), where(c), f->size - 1);
+		return fail(c, n, "bad device \"%s\" in %s: must be 1..%zu characters", quote(c, n),
+			    where(c), f->size - 1);
 	for (i = 0; i < len; i++)
 		if (s[i] <= ' ' || s[i] > '~')
 			return fail(c, n,
@@ -625,9 +624,9 @@ static int parse_mac(struct ctx *c, yaml_node_t *n, void *obj, const struct fiel
 		goto bad;
 	/* sscanf's %x would take "+1" or " 1"; insist on two hex digits each. */
 	for (i = 0; i < 17; i++)
-		if (i % 3 == 2 ? s[i] != ':' : !((s[i] >= '0' && s[i] <= '9') ||
-						  (s[i] >= 'a' && s[i] <= 'f') ||
-						  (s[i] >= 'A' && s[i] <= 'F')))
+		if (i % 3 == 2 ? s[i] != ':'
+			       : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+				   (s[i] >= 'A' && s[i] <= 'F')))
 			goto bad;
 	for (i = 0; i < RTE_ETHER_ADDR_LEN; i++)
 		mac->addr_bytes[i] = (uint8_t)b[i];
@@ -637,8 +636,8 @@ static int parse_mac(struct ctx *c, yaml_node_t *n, void *obj, const struct fiel
 			    "the first octet)",
 			    quote(c, n), where(c));
 	if (!(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]))
-		return fail(c, n, "bad MAC address \"%s\" in %s: must not be all zero",
-			    quote(c, n), where(c));
+		return fail(c, n, "bad MAC address \"%s\" in %s: must not be all zero", quote(c, n),
+			    where(c));
 	return 0;
 bad:
 	return fail(c, n,
@@ -653,19 +652,17 @@ static int parse_iface_addr(struct ctx *c, yaml_node_t *n, void *obj, const stru
 	struct mg_cfg_iface *ifc = obj;
 	const char *s, *why;
 	size_t len;
-	uint32_t a, m;
-	unsigned plen;
+	uint32_t a = 0, m;
+	unsigned plen = 32;
 	int rc = scalar(c, n, "an IPv4 address/prefix", &s, &len);
 
 	(void)f;
 	if (rc < 0)
 		return rc;
-	why = to_cidr(s, len, &a, &plen);
-	if (why == NULL && plen == 0)
-		why = "prefix length must be 1..32";
+	why = to_cidr(s, len, 1, &a, &plen);
 	if (why == NULL && !is_unicast(a))
 		why = "must be a unicast address (not 0/8, 127/8 or 224.0.0.0 and above)";
-	m = mask_of(plen);
+	m = why == NULL ? mask_of(plen) : UINT32_MAX;
 	/* /31 and /32 have no network or broadcast address (RFC 3021). */
 	if (why == NULL && plen <= 30 && (a & ~m) == 0)
 		why = "that is the subnet's network address, not a host address";
@@ -691,7 +688,7 @@ static int parse_route_prefix(struct ctx *c, yaml_node_t *n, void *obj, const st
 	(void)f;
 	if (rc < 0)
 		return rc;
-	why = to_cidr(s, len, &a, &plen);
+	why = to_cidr(s, len, 0, &a, &plen);
 	if (why != NULL)
 		return fail(c, n, "bad IPv4 prefix \"%s\" in %s: %s", quote(c, n), where(c), why);
 	if ((a & ~mask_of(plen)) != 0)
@@ -707,13 +704,13 @@ static int parse_route_prefix(struct ctx *c, yaml_node_t *n, void *obj, const st
 /* ------------------------------------------------------------------ */
 /* Schemas                                                             */
 
-#define UINT_FIELD(k, type, member, lo, hi, fl)                                                    \
-	{                                                                                          \
-		k, parse_uint, offsetof(type, member), sizeof(((type *)0)->member), lo, hi, fl     \
+#define UINT_FIELD(k, type, member, lo, hi, fl)                                                \
+	{                                                                                      \
+		k, parse_uint, offsetof(type, member), sizeof(((type *)0)->member), lo, hi, fl \
 	}
-#define FIELD(k, fn, type, member, fl)                                                             \
-	{                                                                                          \
-		k, fn, offsetof(type, member), sizeof(((type *)0)->member), 0, 0, fl               \
+#define FIELD(k, fn, type, member, fl)                                               \
+	{                                                                            \
+		k, fn, offsetof(type, member), sizeof(((type *)0)->member), 0, 0, fl \
 	}
 
 static int parse_eal(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
@@ -725,56 +722,56 @@ static int parse_routes(struct ctx *c, yaml_node_t *n, void *obj, const struct f
 static int parse_arp(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 
 static const struct field top_fields[] = {
-	{"eal", parse_eal, 0, 0, 0, 0, 0},
-	UINT_FIELD("workers", struct mg_bootstrap, n_workers, 1, MG_MAX_WORKERS, 0),
-	FIELD("idle", parse_idle, struct mg_bootstrap, idle, 0),
-	UINT_FIELD("mbufs_per_worker", struct mg_bootstrap, mbufs_per_worker, 1023, 1048575, 0),
-	UINT_FIELD("rx_desc", struct mg_bootstrap, rx_desc, 64, 4096, F_POW2),
-	UINT_FIELD("tx_desc", struct mg_bootstrap, tx_desc, 64, 4096, F_POW2),
-	{"admin", parse_admin, 0, 0, 0, 0, 0},
-	{"interfaces", parse_ifaces, 0, 0, 0, 0, F_REQUIRED},
-	{"neighbors", parse_neighbors, 0, 0, 0, 0, 0},
-	{"routes", parse_routes, 0, 0, 0, 0, 0},
-	{"arp", parse_arp, 0, 0, 0, 0, 0},
+    {"eal", parse_eal, 0, 0, 0, 0, 0},
+    UINT_FIELD("workers", struct mg_bootstrap, n_workers, 1, MG_MAX_WORKERS, 0),
+    FIELD("idle", parse_idle, struct mg_bootstrap, idle, 0),
+    UINT_FIELD("mbufs_per_worker", struct mg_bootstrap, mbufs_per_worker, 1023, 1048575, 0),
+    UINT_FIELD("rx_desc", struct mg_bootstrap, rx_desc, 64, 4096, F_POW2),
+    UINT_FIELD("tx_desc", struct mg_bootstrap, tx_desc, 64, 4096, F_POW2),
+    {"admin", parse_admin, 0, 0, 0, 0, 0},
+    {"interfaces", parse_ifaces, 0, 0, 0, 0, F_REQUIRED},
+    {"neighbors", parse_neighbors, 0, 0, 0, 0, 0},
+    {"routes", parse_routes, 0, 0, 0, 0, 0},
+    {"arp", parse_arp, 0, 0, 0, 0, 0},
 };
 
 static const struct field eal_fields[] = {
-	{"args", parse_eal_args, 0, 0, 0, 0, 0},
+    {"args", parse_eal_args, 0, 0, 0, 0, 0},
 };
 
 static const struct field admin_fields[] = {
-	FIELD("address", parse_listen, struct mg_bootstrap, admin_addr, 0),
-	UINT_FIELD("port", struct mg_bootstrap, admin_port, 0, 65535, 0),
+    FIELD("address", parse_listen, struct mg_bootstrap, admin_addr, 0),
+    UINT_FIELD("port", struct mg_bootstrap, admin_port, 0, 65535, 0),
 };
 
 static const struct field arp_fields[] = {
-	{"reachable_time", parse_duration, offsetof(struct mg_bootstrap, arp_reachable_ms),
-	 sizeof(uint32_t), 1000, 3600000, 0},
-	{"retrans_time", parse_duration, offsetof(struct mg_bootstrap, arp_retrans_ms),
-	 sizeof(uint32_t), 100, 60000, 0},
-	UINT_FIELD("max_probes", struct mg_bootstrap, arp_max_probes, 1, 10, 0),
+    {"reachable_time", parse_duration, offsetof(struct mg_bootstrap, arp_reachable_ms),
+     sizeof(uint32_t), 1000, 3600000, 0},
+    {"retrans_time", parse_duration, offsetof(struct mg_bootstrap, arp_retrans_ms),
+     sizeof(uint32_t), 100, 60000, 0},
+    UINT_FIELD("max_probes", struct mg_bootstrap, arp_max_probes, 1, 10, 0),
 };
 
 enum { IF_NAME, IF_DEVICE, IF_ADDRESS, IF_MTU };
 static const struct field iface_fields[] = {
-	[IF_NAME] = FIELD("name", parse_ifname, struct mg_cfg_iface, name, F_REQUIRED),
-	[IF_DEVICE] = FIELD("device", parse_device, struct mg_cfg_iface, device, F_REQUIRED),
-	[IF_ADDRESS] = {"address", parse_iface_addr, 0, 0, 0, 0, F_REQUIRED},
-	[IF_MTU] = UINT_FIELD("mtu", struct mg_cfg_iface, mtu, 68, 9000, 0),
+    [IF_NAME] = FIELD("name", parse_ifname, struct mg_cfg_iface, name, F_REQUIRED),
+    [IF_DEVICE] = FIELD("device", parse_device, struct mg_cfg_iface, device, F_REQUIRED),
+    [IF_ADDRESS] = {"address", parse_iface_addr, 0, 0, 0, 0, F_REQUIRED},
+    [IF_MTU] = UINT_FIELD("mtu", struct mg_cfg_iface, mtu, 68, 9000, 0),
 };
 
 enum { NB_ADDRESS, NB_MAC, NB_IFACE };
 static const struct field neigh_fields[] = {
-	[NB_ADDRESS] = FIELD("address", parse_host, struct neigh_item, n.addr, F_REQUIRED),
-	[NB_MAC] = FIELD("mac", parse_mac, struct neigh_item, n.mac, F_REQUIRED),
-	[NB_IFACE] = FIELD("interface", parse_ifname, struct neigh_item, ifname, 0),
+    [NB_ADDRESS] = FIELD("address", parse_host, struct neigh_item, n.addr, F_REQUIRED),
+    [NB_MAC] = FIELD("mac", parse_mac, struct neigh_item, n.mac, F_REQUIRED),
+    [NB_IFACE] = FIELD("interface", parse_ifname, struct neigh_item, ifname, 0),
 };
 
 enum { RT_PREFIX, RT_VIA, RT_IFACE };
 static const struct field route_fields[] = {
-	[RT_PREFIX] = {"prefix", parse_route_prefix, 0, 0, 0, 0, F_REQUIRED},
-	[RT_VIA] = FIELD("via", parse_host, struct route_item, r.via, F_REQUIRED),
-	[RT_IFACE] = FIELD("interface", parse_ifname, struct route_item, ifname, 0),
+    [RT_PREFIX] = {"prefix", parse_route_prefix, 0, 0, 0, 0, F_REQUIRED},
+    [RT_VIA] = FIELD("via", parse_host, struct route_item, r.via, F_REQUIRED),
+    [RT_IFACE] = FIELD("interface", parse_ifname, struct route_item, ifname, 0),
 };
 
 _Static_assert(ARRAY_SIZE(top_fields) <= MAX_KEYS, "raise MAX_KEYS");
@@ -939,7 +936,8 @@ static int resolve_iface(struct ctx *c, const char *path, const char *what, rte_
 		for (i = 0; i < b->n_ifaces; i++)
 			o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "",
 					      b->ifaces[i].name);
-		return fail(c, ifname_node, "unknown interface \"%s\" in %s.interface (expected one of: %s)",
+		return fail(c, ifname_node,
+			    "unknown interface \"%s\" in %s.interface (expected one of: %s)",
 			    ifname, path, names);
 	}
 	if (i == b->n_ifaces)
@@ -948,8 +946,9 @@ static int resolve_iface(struct ctx *c, const char *path, const char *what, rte_
 			    "whose address/prefix covers it)",
 			    what, ntoa(c, host), path);
 	if (!in_subnet(&b->ifaces[i], host))
-		return fail(c, host_node, "%s %s in %s is not on the subnet of interface \"%s\" (%s/%u)",
-			    what, ntoa(c, host), path, b->ifaces[i].name,
+		return fail(c, host_node,
+			    "%s %s in %s is not on the subnet of interface \"%s\" (%s/%u)", what,
+			    ntoa(c, host), path, b->ifaces[i].name,
 			    ntoa(c, ntohl(b->ifaces[i].addr)), b->ifaces[i].prefix_len);
 	if (host == ntohl(b->ifaces[i].addr))
 		return fail(c, host_node, "%s %s in %s is the gateway's own address on \"%s\"",
@@ -990,7 +989,8 @@ static int resolve_refs(struct ctx *c)
 		if (rc < 0)
 			return rc;
 		for (j = 0; j < i; j++)
-			if (c->routes[j].r.prefix == it->r.prefix && c->routes[j].r.len == it->r.len)
+			if (c->routes[j].r.prefix == it->r.prefix &&
+			    c->routes[j].r.len == it->r.len)
 				return fail(c, it->val[RT_PREFIX],
 					    "duplicate route %s/%u in %s.prefix (first in "
 					    "routes[%zu])",
@@ -1062,10 +1062,15 @@ static int load_doc(struct ctx *c, yaml_parser_t *p, yaml_document_t *doc)
 
 	if (!yaml_parser_load(p, doc))
 		return syntax_error(c, p);
-	if (yaml_document_get_root_node(doc) == NULL) {
+	root = yaml_document_get_root_node(doc);
+	/* "---" alone composes an empty scalar: just as empty as no text */
+	if (root == NULL || is_empty_scalar(root)) {
+		size_t line = root ? root->start_mark.line : 0,
+		       col = root ? root->start_mark.column : 0;
+
 		yaml_document_delete(doc);
-		return fail_at(c, -EINVAL, 0, 0,
-			       "empty file: expected a mapping with at least \"interfaces\"");
+		return fail_at(c, -EINVAL, line, col,
+			       "empty document: expected a mapping with at least \"interfaces\"");
 	}
 	if (!yaml_parser_load(p, &extra)) {
 		rc = syntax_error(c, p);
@@ -1097,8 +1102,13 @@ int mg_bootstrap_parse(const char *name, const char *text, size_t len, struct mg
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
-	*c = (struct ctx){.name = name, .text = text, .len = len, .err = err, .errlen = errlen,
-			  .doc = &doc, .out = out};
+	*c = (struct ctx){.name = name,
+			  .text = text,
+			  .len = len,
+			  .err = err,
+			  .errlen = errlen,
+			  .doc = &doc,
+			  .out = out};
 	if (strlen(name) >= sizeof(out->path)) {
 		rc = fail_at(c, -ENAMETOOLONG, 0, 0, "file name too long");
 		goto done;
@@ -1114,8 +1124,8 @@ int mg_bootstrap_parse(const char *name, const char *text, size_t len, struct mg
 	yaml_parser_delete(&parser);
 	if (rc < 0)
 		goto done;
-	rc = walk_mapping(c, yaml_document_get_root_node(&doc), top_fields,
-			  ARRAY_SIZE(top_fields), out, NULL);
+	rc = walk_mapping(c, yaml_document_get_root_node(&doc), top_fields, ARRAY_SIZE(top_fields),
+			  out, NULL);
 	if (rc == 0)
 		rc = resolve_refs(c);
 	yaml_document_delete(&doc);

@@ -97,7 +97,7 @@ int mg_buf_printf(struct mg_buf *b, const char *fmt, ...) __attribute__((format(
  * @return as mg_buf_printf()
  */
 int mg_buf_vprintf(struct mg_buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 
 /**
  * Append s as a JSON string literal, quotes included (RFC 8259): '"' and

@@ -32,26 +32,28 @@ static const struct cnt_field {
 };
 
 /* The device counters we show, as the JSON key and the Prometheus family name. */
-static const struct port_field {
-	const char *json;
+struct port_field {
+	const char *json; /* also the field of struct rte_eth_stats */
 	const char *prom; /* meshgate_port_<prom>_total */
 	const char *help;
 	size_t off;
-} port_fields[] = {
-	{"ipackets", "rx_packets", "packets received by the port",
-	 offsetof(struct rte_eth_stats, ipackets)},
-	{"opackets", "tx_packets", "packets sent by the port", offsetof(struct rte_eth_stats, opackets)},
-	{"ibytes", "rx_bytes", "bytes received by the port", offsetof(struct rte_eth_stats, ibytes)},
-	{"obytes", "tx_bytes", "bytes sent by the port", offsetof(struct rte_eth_stats, obytes)},
-	{"imissed", "rx_missed", "packets the port dropped because the RX queues were full",
-	 offsetof(struct rte_eth_stats, imissed)},
-	{"ierrors", "rx_errors", "erroneous packets received by the port",
-	 offsetof(struct rte_eth_stats, ierrors)},
-	{"oerrors", "tx_errors", "packets the port failed to send",
-	 offsetof(struct rte_eth_stats, oerrors)},
-	{"rx_nombuf", "rx_nombuf", "RX mbuf allocation failures",
-	 offsetof(struct rte_eth_stats, rx_nombuf)},
 };
+
+#define PORT_FIELD(f, p, h)                                                                \
+	{                                                                                  \
+		.json = #f, .prom = p, .help = h, .off = offsetof(struct rte_eth_stats, f) \
+	}
+static const struct port_field port_fields[] = {
+    PORT_FIELD(ipackets, "rx_packets", "packets received by the port"),
+    PORT_FIELD(opackets, "tx_packets", "packets sent by the port"),
+    PORT_FIELD(ibytes, "rx_bytes", "bytes received by the port"),
+    PORT_FIELD(obytes, "tx_bytes", "bytes sent by the port"),
+    PORT_FIELD(imissed, "rx_missed", "packets the port dropped because the RX queues were full"),
+    PORT_FIELD(ierrors, "rx_errors", "erroneous packets received by the port"),
+    PORT_FIELD(oerrors, "tx_errors", "packets the port failed to send"),
+    PORT_FIELD(rx_nombuf, "rx_nombuf", "RX mbuf allocation failures"),
+};
+#undef PORT_FIELD
 
 static inline uint64_t cnt_get(const struct mg_net_counters *c, const struct cnt_field *f)
 {
@@ -104,7 +106,7 @@ void mg_stats_collect_workers(const struct mg_dp *dp, struct mg_stats_snapshot *
 		/* Field by field: the worker is running and owns these. */
 		for (k = 0; k < MG_ARRAY_SIZE(cnt_fields); k++) {
 			const uint64_t *src =
-				(const uint64_t *)((const char *)&w->cnt + cnt_fields[k].off);
+			    (const uint64_t *)((const char *)&w->cnt + cnt_fields[k].off);
 
 			*(uint64_t *)((char *)&sw->c + cnt_fields[k].off) = mg_cnt_read(src);
 		}
@@ -250,11 +252,14 @@ int mg_stats_prom_escape(struct mg_buf *out, const char *s, bool label)
 	const char *run = s;
 
 	for (; *s != '\0'; s++) {
-		const char *esc = *s == '\\'             ? "\\\\"
-				  : *s == '\n'           ? "\\n"
-				  : *s == '"' && label ? "\\\""
-							 : NULL;
+		const char *esc = NULL;
 
+		if (*s == '\\')
+			esc = "\\\\";
+		else if (*s == '\n')
+			esc = "\\n";
+		else if (*s == '"' && label)
+			esc = "\\\"";
 		if (esc == NULL)
 			continue;
 		mg_buf_append(out, run, (size_t)(s - run));

@@ -18,16 +18,16 @@
 
 /** One port's device counters. */
 struct mg_stats_port {
-	char name[32];           /**< interface name from the bootstrap, e.g. "client" */
-	uint16_t port_id;        /**< DPDK port id */
+	char name[32];		 /**< interface name from the bootstrap, e.g. "client" */
+	uint16_t port_id;	 /**< DPDK port id */
 	struct rte_eth_stats st; /**< as rte_eth_stats_get() returned them */
-	int err;                 /**< 0, or the -errno rte_eth_stats_get() failed with */
+	int err;		 /**< 0, or the -errno rte_eth_stats_get() failed with */
 };
 
 /** One worker's counters. */
 struct mg_stats_worker {
-	uint16_t idx;             /**< worker index (its queue id) */
-	unsigned lcore;           /**< the lcore it runs on */
+	uint16_t idx;		  /**< worker index (its queue id) */
+	unsigned lcore;		  /**< the lcore it runs on */
 	struct mg_net_counters c; /**< its L2/L3 counters */
 };
 

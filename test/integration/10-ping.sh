@@ -2,6 +2,7 @@
 # 10-ping: the gateway answers ICMP echo on its client address, from a DPDK
 # worker.  `ping -c 200 -i 0.01` from the client namespace gets 200 replies and
 # the gateway's icmp_echo_rx / icmp_echo_tx counters grew by at least 200.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 mg_setup

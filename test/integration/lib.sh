@@ -1,4 +1,6 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2119,SC2120
+# (SC2034: globals set here are read by the tests; SC2119/SC2120: optional
+# arguments.)
 # test/integration/lib.sh — shared by every integration test (source it).
 #
 # A test calls mg_setup (a fresh test bed with a unique run id, and a cleanup
@@ -12,7 +14,8 @@
 # meshgate), MG_PYTHON (a python3 with scapy; default /usr/bin/python3, the
 # Debian one, since a pyenv python3 on PATH would not have python3-scapy),
 # MG_READY_TIMEOUT (seconds, default 30), MG_LOG_DIR (where to keep the
-# gateway's log; default: the test's temporary directory, removed on success).
+# gateway's log; default: the test's temporary directory, removed on success),
+# MG_STATE_FILE (where to note run ids and PIDs for an outside cleanup).
 
 set -euo pipefail
 
@@ -29,6 +32,12 @@ MG_RUN=
 MG_CONFIG=
 MG_GW_LOG=$MG_WORKDIR/meshgate.log
 MG_FAILED=0
+
+# mg_state LINE: note a run id or gateway PID in $MG_STATE_FILE (if set), so
+# tools/test.sh can clean up after a test that was killed outright.
+mg_state() {
+	[[ -z "${MG_STATE_FILE:-}" ]] || echo "$1" >>"$MG_STATE_FILE"
+}
 
 mg_log() {
 	echo "[$MG_TEST_NAME] $*"
@@ -79,7 +88,7 @@ mg_alive() {
 }
 
 # mg_stop_gw [SIGNAL] [TIMEOUT]: signal the gateway we started and wait for it.
-# Sets MG_GW_STATUS to its exit status (or "timeout" when it would not stop
+# Sets MG_GW_STATUS (global, for the caller) to its exit status (or "timeout" when it would not stop
 # and had to be killed).  Returns 0 when it exited within TIMEOUT seconds.
 mg_stop_gw() {
 	local sig=${1:-TERM} timeout=${2:-10} i
@@ -144,6 +153,7 @@ mg_setup() {
 		if out=$("$MG_ROOT/tools/netns.sh" up "$run" 2>"$MG_WORKDIR/netns.err"); then
 			MG_RUN=$run
 			eval "$out"
+			mg_state "run $MG_RUN"
 			mg_log "test bed up: run $MG_RUN (client $MG_NS_CLIENT, gateway $MG_NS_GW, upstream $MG_NS_UP)"
 			return 0
 		fi
@@ -175,15 +185,19 @@ mg_http_code() {
 		"http://127.0.0.1:$MG_ADMIN_PORT$1" 2>/dev/null || true
 }
 
-# mg_start [K=V...]: write the config (unless mg_write_config already did),
-# start meshgate in the gateway namespace and wait for GET /ready == 200.
+# mg_start: write the default config (unless mg_write_config already wrote
+# one; call it first for options), start meshgate in the gateway namespace and wait for GET /ready == 200.
 mg_start() {
 	mg_require_bin
-	[[ -n "$MG_CONFIG" ]] || mg_write_config "$@"
+	[[ -n "$MG_CONFIG" ]] || mg_write_config
 	mg_log "starting $MG_BIN --config $MG_CONFIG in $MG_NS_GW"
-	# `ip netns exec` execs the program, so $! is meshgate's own PID.
-	ip netns exec "$MG_NS_GW" "$MG_BIN" --config "$MG_CONFIG" >"$MG_GW_LOG" 2>&1 &
+	# `ip netns exec` execs the program, so $! is meshgate's own PID.  A
+	# background job of a script starts with SIGINT ignored; env restores the
+	# default so the gateway sees SIGINT as it would in a terminal.
+	env --default-signal=INT,QUIT ip netns exec "$MG_NS_GW" "$MG_BIN" --config "$MG_CONFIG" \
+		>"$MG_GW_LOG" 2>&1 &
 	MG_PID=$!
+	mg_state "pid $MG_PID"
 	local deadline=$((SECONDS + MG_READY_TIMEOUT)) code
 	while ((SECONDS < deadline)); do
 		if ! mg_alive; then
@@ -219,7 +233,7 @@ mg_counter() {
 # mg_settle [MAX_SECONDS]: wait until the gateway's rx/drop counters stop
 # changing (two equal reads 0.5 s apart), at most MAX_SECONDS (default 10).
 mg_settle() {
-	local max=${1:-10} prev= cur deadline
+	local max=${1:-10} prev='' cur deadline
 	deadline=$((SECONDS + max))
 	while ((SECONDS < deadline)); do
 		mg_stats "$MG_WORKDIR/settle.json"

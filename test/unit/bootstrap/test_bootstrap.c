@@ -1,0 +1,978 @@
+/*
+ * test_bootstrap.c — the bootstrap YAML parser: a full config to the last
+ * field, defaults, derived interfaces, and one table row per error with its
+ * exact "gw.yaml:LINE:COL:" position.  The last tests read the shipped
+ * example (MG_EXAMPLE_YAML) and docs/CONFIG.md (MG_CONFIG_MD), paths given
+ * by meson, so the documentation cannot drift from the parser.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "meshgate/bootstrap.h"
+
+#define NAME "gw.yaml"
+
+/* The smallest valid file, and a second interface to append to it. */
+#define IF0                       \
+	"interfaces:\n"           \
+	"  - name: client\n"      \
+	"    device: net_null0\n" \
+	"    address: 198.18.0.1/24\n"
+#define IF1                       \
+	"  - name: upstream\n"    \
+	"    device: net_null1\n" \
+	"    address: 198.18.1.1/24\n"
+
+static int parse(const char *text, struct mg_bootstrap *b, char *err, size_t errlen)
+{
+	return mg_bootstrap_parse(NAME, text, strlen(text), b, err, errlen);
+}
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	ck_assert_int_eq(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+/* Every field set away from its default, so a value that is ignored shows. */
+static const char full_yaml[] =
+    "eal:\n"
+    "  args: [\"-l\", \"0-2\", \"--no-huge\"]\n"
+    "workers: 2\n"
+    "idle: busy\n"
+    "mbufs_per_worker: 16383\n"
+    "rx_desc: 512\n"
+    "tx_desc: 2048\n"
+    "admin:\n"
+    "  address: 127.0.0.2\n"
+    "  port: 15001\n"
+    "routes:                      # before interfaces: references resolve anyway\n"
+    "  - prefix: 198.18.2.0/24\n"
+    "    via: 198.18.1.131\n"
+    "    interface: upstream\n"
+    "  - prefix: 0.0.0.0/0\n"
+    "    via: 198.18.0.254\n"
+    "interfaces:\n"
+    "  - name: client\n"
+    "    device: 0000:00:08.0\n"
+    "    address: 198.18.0.1/24\n"
+    "    mtu: 9000\n"
+    "  - name: up-stream_2\n"
+    "    device: net_af_packet1,iface=mgu0\n"
+    "    address: 198.18.1.1/30\n"
+    "  - name: upstream\n"
+    "    device: net_af_packet2,iface=mgu1\n"
+    "    address: 198.18.1.129/25\n"
+    "    mtu: 68\n"
+    "neighbors:\n"
+    "  - address: 198.18.1.130\n"
+    "    mac: \"02:AA:bb:cc:DD:0e\"\n"
+    "    interface: upstream\n"
+    "  - address: 198.18.0.9\n"
+    "    mac: 02:00:00:00:00:09\n"
+    "arp:\n"
+    "  reachable_time: 1.5m\n"
+    "  retrans_time: 250ms\n"
+    "  max_probes: 10\n";
+
+START_TEST(test_full)
+{
+	static const uint8_t mac0[6] = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x0e};
+	static const uint8_t mac1[6] = {0x02, 0, 0, 0, 0, 0x09};
+	struct mg_bootstrap b;
+	char err[512];
+
+	ck_assert_msg(parse(full_yaml, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(b.path, NAME);
+	ck_assert_int_eq(b.eal_argc, 3);
+	ck_assert_str_eq(b.eal_argv[0], "-l");
+	ck_assert_str_eq(b.eal_argv[1], "0-2");
+	ck_assert_str_eq(b.eal_argv[2], "--no-huge");
+	ck_assert_ptr_null(b.eal_argv[3]);
+	ck_assert_uint_eq(b.n_workers, 2);
+	ck_assert_int_eq(b.idle, MG_IDLE_BUSY);
+	ck_assert_uint_eq(b.mbufs_per_worker, 16383);
+	ck_assert_uint_eq(b.rx_desc, 512);
+	ck_assert_uint_eq(b.tx_desc, 2048);
+	ck_assert_str_eq(b.admin_addr, "127.0.0.2");
+	ck_assert_uint_eq(b.admin_port, 15001);
+
+	ck_assert_uint_eq(b.n_ifaces, 3);
+	ck_assert_str_eq(b.ifaces[0].name, "client");
+	ck_assert_str_eq(b.ifaces[0].device, "0000:00:08.0");
+	ck_assert_uint_eq(b.ifaces[0].addr, ip("198.18.0.1"));
+	/* network byte order: the first octet is the first byte in memory */
+	ck_assert_uint_eq(((const uint8_t *)&b.ifaces[0].addr)[0], 198);
+	ck_assert_uint_eq(((const uint8_t *)&b.ifaces[0].addr)[3], 1);
+	ck_assert_uint_eq(b.ifaces[0].prefix_len, 24);
+	ck_assert_uint_eq(b.ifaces[0].mtu, 9000);
+	ck_assert_str_eq(b.ifaces[1].name, "up-stream_2");
+	ck_assert_str_eq(b.ifaces[1].device, "net_af_packet1,iface=mgu0");
+	ck_assert_uint_eq(b.ifaces[1].addr, ip("198.18.1.1"));
+	ck_assert_uint_eq(b.ifaces[1].prefix_len, 30);
+	ck_assert_uint_eq(b.ifaces[1].mtu, 1500);
+	ck_assert_str_eq(b.ifaces[2].name, "upstream");
+	ck_assert_uint_eq(b.ifaces[2].addr, ip("198.18.1.129"));
+	ck_assert_uint_eq(b.ifaces[2].prefix_len, 25);
+	ck_assert_uint_eq(b.ifaces[2].mtu, 68);
+
+	ck_assert_uint_eq(b.n_routes, 2);
+	ck_assert_uint_eq(b.routes[0].prefix, ip("198.18.2.0"));
+	ck_assert_uint_eq(b.routes[0].len, 24);
+	ck_assert_uint_eq(b.routes[0].via, ip("198.18.1.131"));
+	ck_assert_uint_eq(b.routes[0].iface, 2);
+	ck_assert_uint_eq(b.routes[1].prefix, 0);
+	ck_assert_uint_eq(b.routes[1].len, 0);
+	ck_assert_uint_eq(b.routes[1].via, ip("198.18.0.254"));
+	ck_assert_uint_eq(b.routes[1].iface, 0); /* derived from the subnet */
+
+	ck_assert_uint_eq(b.n_neigh, 2);
+	ck_assert_uint_eq(b.neigh[0].addr, ip("198.18.1.130"));
+	ck_assert_mem_eq(b.neigh[0].mac.addr_bytes, mac0, 6);
+	ck_assert_uint_eq(b.neigh[0].iface, 2);
+	ck_assert_uint_eq(b.neigh[1].addr, ip("198.18.0.9"));
+	ck_assert_mem_eq(b.neigh[1].mac.addr_bytes, mac1, 6);
+	ck_assert_uint_eq(b.neigh[1].iface, 0);
+
+	ck_assert_uint_eq(b.arp_reachable_ms, 90000);
+	ck_assert_uint_eq(b.arp_retrans_ms, 250);
+	ck_assert_uint_eq(b.arp_max_probes, 10);
+	mg_bootstrap_free(&b);
+	ck_assert_int_eq(b.eal_argc, 0);
+	ck_assert_ptr_null(b.eal_argv[0]);
+	mg_bootstrap_free(&b); /* twice is harmless */
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	struct mg_bootstrap b;
+	char err[512];
+
+	ck_assert_msg(parse(IF0, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(b.path, NAME);
+	ck_assert_int_eq(b.eal_argc, 0);
+	ck_assert_uint_eq(b.n_workers, 1);
+	ck_assert_int_eq(b.idle, MG_IDLE_ADAPTIVE);
+	ck_assert_uint_eq(b.mbufs_per_worker, 8191);
+	ck_assert_uint_eq(b.rx_desc, 1024);
+	ck_assert_uint_eq(b.tx_desc, 1024);
+	ck_assert_str_eq(b.admin_addr, "127.0.0.1");
+	ck_assert_uint_eq(b.admin_port, 15000);
+	ck_assert_uint_eq(b.n_ifaces, 1);
+	ck_assert_str_eq(b.ifaces[0].name, "client");
+	ck_assert_str_eq(b.ifaces[0].device, "net_null0");
+	ck_assert_uint_eq(b.ifaces[0].mtu, 1500);
+	ck_assert_uint_eq(b.n_routes, 0);
+	ck_assert_uint_eq(b.n_neigh, 0);
+	ck_assert_uint_eq(b.arp_reachable_ms, 60000);
+	ck_assert_uint_eq(b.arp_retrans_ms, 1000);
+	ck_assert_uint_eq(b.arp_max_probes, 3);
+	mg_bootstrap_free(&b);
+}
+END_TEST
+
+/* Valid odd corners: each must parse, and one field shows it was read. */
+static const struct ok_case {
+	const char *yaml;
+	size_t off;	/* offsetof the uint32_t/uint16_t/uint8_t checked */
+	unsigned width; /* its size */
+	uint64_t want;
+} ok_cases[] = {
+    {IF0 "arp: {reachable_time: 1s}\n", offsetof(struct mg_bootstrap, arp_reachable_ms), 4, 1000},
+    {IF0 "arp: {reachable_time: 1h}\n", offsetof(struct mg_bootstrap, arp_reachable_ms), 4,
+     3600000},
+    {IF0 "arp: {reachable_time: 60m}\n", offsetof(struct mg_bootstrap, arp_reachable_ms), 4,
+     3600000},
+    {IF0 "arp: {reachable_time: 1.25s}\n", offsetof(struct mg_bootstrap, arp_reachable_ms), 4,
+     1250},
+    {IF0 "arp: {reachable_time: 0.5m}\n", offsetof(struct mg_bootstrap, arp_reachable_ms), 4,
+     30000},
+    {IF0 "arp: {reachable_time: 2500ms}\n", offsetof(struct mg_bootstrap, arp_reachable_ms), 4,
+     2500},
+    {IF0 "arp: {retrans_time: 100ms}\n", offsetof(struct mg_bootstrap, arp_retrans_ms), 4, 100},
+    {IF0 "arp: {retrans_time: 60s}\n", offsetof(struct mg_bootstrap, arp_retrans_ms), 4, 60000},
+    {IF0 "arp: {max_probes: 1}\n", offsetof(struct mg_bootstrap, arp_max_probes), 4, 1},
+    {IF0 "workers: 16\n", offsetof(struct mg_bootstrap, n_workers), 4, 16},
+    {IF0 "workers: \"3\"\n", offsetof(struct mg_bootstrap, n_workers), 4, 3},
+    {IF0 "idle: 'busy'\n", offsetof(struct mg_bootstrap, idle), 4, MG_IDLE_BUSY},
+    {IF0 "mbufs_per_worker: 1023\n", offsetof(struct mg_bootstrap, mbufs_per_worker), 4, 1023},
+    {IF0 "mbufs_per_worker: 1048575\n", offsetof(struct mg_bootstrap, mbufs_per_worker), 4,
+     1048575},
+    {IF0 "rx_desc: 64\n", offsetof(struct mg_bootstrap, rx_desc), 2, 64},
+    {IF0 "tx_desc: 4096\n", offsetof(struct mg_bootstrap, tx_desc), 2, 4096},
+    {IF0 "admin: {port: 0}\n", offsetof(struct mg_bootstrap, admin_port), 2, 0},
+    {IF0 "admin: {port: 65535}\n", offsetof(struct mg_bootstrap, admin_port), 2, 65535},
+    {IF0 "eal: {}\n", offsetof(struct mg_bootstrap, eal_argc), 4, 0},
+    {IF0 "eal: {args: []}\n", offsetof(struct mg_bootstrap, eal_argc), 4, 0},
+    {IF0 "routes: []\nneighbors: []\n", offsetof(struct mg_bootstrap, n_routes), 4, 0},
+    /* /31 and /32 have no network or broadcast address */
+    {"interfaces: [{name: a, device: d, address: 198.18.0.0/31}]\n",
+     offsetof(struct mg_bootstrap, ifaces[0].prefix_len), 1, 31},
+    {"interfaces: [{name: a, device: d, address: 198.18.0.255/32}]\n",
+     offsetof(struct mg_bootstrap, ifaces[0].prefix_len), 1, 32},
+    {"interfaces: [{name: a, device: d, address: 198.18.0.1/1}]\n",
+     offsetof(struct mg_bootstrap, ifaces[0].prefix_len), 1, 1},
+    {"interfaces: [{name: a, device: d, address: 198.18.0.1/24, mtu: 68}]\n",
+     offsetof(struct mg_bootstrap, ifaces[0].mtu), 2, 68},
+    /* comments, a document marker, CRLF line ends, a BOM */
+    {"# hello\n---\n" IF0 "...\n", offsetof(struct mg_bootstrap, n_ifaces), 4, 1},
+    {"interfaces:\r\n  - name: a\r\n    device: d\r\n    address: 198.18.0.1/24\r\n"
+     "workers: 4\r\n",
+     offsetof(struct mg_bootstrap, n_workers), 4, 4},
+    {"\xef\xbb\xbf" IF0 "workers: 5\n", offsetof(struct mg_bootstrap, n_workers), 4, 5},
+    /* anchors and aliases are plain YAML and work */
+    {"workers: &w 6\n" IF0 "arp: {max_probes: *w}\n", offsetof(struct mg_bootstrap, arp_max_probes),
+     4, 6},
+    /* a neighbour named by interface on the second interface */
+    {IF0 IF1 "neighbors: [{address: 198.18.1.7, mac: '02:00:00:00:00:07'}]\n",
+     offsetof(struct mg_bootstrap, neigh[0].iface), 1, 1},
+    {IF0 IF1 "routes: [{prefix: 198.18.4.0/22, via: 198.18.1.2}]\n",
+     offsetof(struct mg_bootstrap, routes[0].iface), 1, 1},
+    {IF0 IF1 "routes: [{prefix: 198.18.4.0/22, via: 198.18.0.2, interface: client}]\n",
+     offsetof(struct mg_bootstrap, routes[0].iface), 1, 0},
+    {IF0 "routes: [{prefix: 198.18.9.7/32, via: 198.18.0.2}]\n",
+     offsetof(struct mg_bootstrap, routes[0].len), 1, 32},
+};
+
+START_TEST(test_ok)
+{
+	const struct ok_case *t = &ok_cases[_i];
+	struct mg_bootstrap b;
+	char err[512];
+	uint64_t got = 0;
+
+	ck_assert_msg(parse(t->yaml, &b, err, sizeof(err)) == 0, "case %d: %s", _i, err);
+	if (t->width == 1)
+		got = *(const uint8_t *)((const char *)&b + t->off);
+	else if (t->width == 2)
+		got = *(const uint16_t *)((const char *)&b + t->off);
+	else
+		got = *(const uint32_t *)((const char *)&b + t->off);
+	ck_assert_msg(got == t->want, "case %d: got %llu want %llu", _i, (unsigned long long)got,
+		      (unsigned long long)t->want);
+	mg_bootstrap_free(&b);
+}
+END_TEST
+
+/* One error per row: the text, and the start of the message we want. */
+static const struct err_case {
+	const char *yaml;
+	const char *want;
+} err_cases[] = {
+    /* unknown keys */
+    {"workerz: 2\n" IF0,
+     NAME ":1:1: unknown key \"workerz\" in the top level (expected one of: eal, workers, "
+	  "idle, mbufs_per_worker, rx_desc, tx_desc, admin, interfaces, neighbors, routes, "
+	  "arp)"},
+    {IF0 "    adress: 198.18.0.2/24\n",
+     NAME ":5:5: unknown key \"adress\" in interfaces[0] (expected one of: name, device, "
+	  "address, mtu)"},
+    {IF0 "eal: {argv: []}\n", NAME ":5:7: unknown key \"argv\" in eal (expected one of: args)"},
+    {IF0 "admin:\n  adress: 127.0.0.1\n",
+     NAME ":6:3: unknown key \"adress\" in admin (expected one of: address, port)"},
+    {IF0 "arp:\n  reachable: 1s\n",
+     NAME ":6:3: unknown key \"reachable\" in arp (expected one of: reachable_time, "
+	  "retrans_time, max_probes)"},
+    {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.0.2\n    dev: client\n",
+     NAME ":8:5: unknown key \"dev\" in routes[0] (expected one of: prefix, via, interface)"},
+    {IF0 "neighbors:\n  - {address: 198.18.0.2, mac: '02:00:00:00:00:02', iface: x}\n",
+     NAME ":6:53: unknown key \"iface\" in neighbors[0] (expected one of: address, mac, "
+	  "interface)"},
+    {IF0 "Workers: 2\n", NAME ":5:1: unknown key \"Workers\" in the top level"},
+    /* duplicate keys: the second one is named */
+    {"workers: 1\n" IF0 "workers: 2\n",
+     NAME ":6:1: duplicate key \"workers\" in the top level (first at line 1)"},
+    {IF0 "    name: again\n",
+     NAME ":5:5: duplicate key \"name\" in interfaces[0] (first at line 2)"},
+    {IF0 "arp: {max_probes: 2, max_probes: 3}\n",
+     NAME ":5:22: duplicate key \"max_probes\" in arp (first at line 5)"},
+    /* missing required keys: at the mapping that lacks them */
+    {"workers: 2\n", NAME ":1:1: missing required key \"interfaces\" in the top level"},
+    {"interfaces:\n  - name: client\n    address: 198.18.0.1/24\n",
+     NAME ":2:5: missing required key \"device\" in interfaces[0]"},
+    {"interfaces:\n  - device: d\n    address: 198.18.0.1/24\n",
+     NAME ":2:5: missing required key \"name\" in interfaces[0]"},
+    {IF0 IF1 "  - {name: c, device: d}\n",
+     NAME ":8:5: missing required key \"address\" in interfaces[2]"},
+    {IF0 "neighbors:\n  - address: 198.18.0.2\n",
+     NAME ":6:5: missing required key \"mac\" in neighbors[0]"},
+    {IF0 "neighbors:\n  - mac: '02:00:00:00:00:02'\n",
+     NAME ":6:5: missing required key \"address\" in neighbors[0]"},
+    {IF0 "routes:\n  - prefix: 198.18.2.0/24\n",
+     NAME ":6:5: missing required key \"via\" in routes[0]"},
+    {IF0 "routes:\n  - via: 198.18.0.2\n",
+     NAME ":6:5: missing required key \"prefix\" in routes[0]"},
+    /* wrong node types */
+    {"interfaces: eth0\n",
+     NAME ":1:13: wrong type in interfaces: expected a sequence of interfaces, got a scalar"},
+    {"interfaces:\n  name: client\n",
+     NAME ":2:3: wrong type in interfaces: expected a sequence of interfaces, got a mapping"},
+    {"interfaces:\n  - client\n",
+     NAME ":2:5: wrong type in interfaces[0]: expected a mapping (key: value), got a scalar"},
+    {"workers: {n: 1}\n" IF0,
+     NAME ":1:10: wrong type in workers: expected a number, got a mapping"},
+    {"workers: [1]\n" IF0, NAME ":1:10: wrong type in workers: expected a number, got a sequence"},
+    {IF0 "eal:\n  args: -l 0\n",
+     NAME ":6:9: wrong type in eal.args: expected a sequence of strings, got a scalar"},
+    {IF0 "eal:\n  args: [\"-l\", {a: b}]\n",
+     NAME ":6:16: wrong type in eal.args[1]: expected a string, got a mapping"},
+    {IF0 "eal: [-l, 0]\n",
+     NAME ":5:6: wrong type in eal: expected a mapping (key: value), got a sequence"},
+    {IF0 "eal:\n", NAME ":5:5: wrong type in eal: expected a mapping (key: value), got an empty "
+			"value"},
+    {IF0 "admin: 127.0.0.1:15000\n",
+     NAME ":5:8: wrong type in admin: expected a mapping (key: value), got a scalar"},
+    {IF0 "routes: {prefix: 198.18.2.0/24}\n",
+     NAME ":5:9: wrong type in routes: expected a sequence of routes, got a mapping"},
+    {IF0 "neighbors: 198.18.0.2\n",
+     NAME ":5:12: wrong type in neighbors: expected a sequence of neighbours, got a scalar"},
+    {IF0 "    mtu: [1500]\n",
+     NAME ":5:10: wrong type in interfaces[0].mtu: expected a number, got a sequence"},
+    {"? [a, b]\n: 1\n" IF0, NAME ":1:3: keys must be plain words in the top level, got a sequence"},
+    /* numbers */
+    {"workers:\n" IF0, NAME ":1:9: bad number \"\" in workers: expected a number, got an "
+			    "empty value (1..16)"},
+    {"workers: 17\n" IF0, NAME ":1:10: bad number \"17\" in workers: must be 1..16"},
+    {"workers: 0\n" IF0, NAME ":1:10: bad number \"0\" in workers: must be 1..16"},
+    {"workers: -1\n" IF0,
+     NAME ":1:10: bad number \"-1\" in workers: expected a whole number without a sign"},
+    {"workers: +1\n" IF0,
+     NAME ":1:10: bad number \"+1\" in workers: expected a whole number without a sign"},
+    {"workers: 1.5\n" IF0,
+     NAME ":1:10: bad number \"1.5\" in workers: expected a whole decimal number (1..16)"},
+    {"workers: 2x\n" IF0,
+     NAME ":1:10: bad number \"2x\" in workers: expected a whole decimal number"},
+    {"workers: \" 2\"\n" IF0,
+     NAME ":1:10: bad number \" 2\" in workers: expected a whole decimal number"},
+    {"workers: 0x10\n" IF0,
+     NAME ":1:10: bad number \"0x10\" in workers: expected a whole decimal number"},
+    {"workers: 010\n" IF0,
+     NAME ":1:10: bad number \"010\" in workers: leading zeros are not allowed"},
+    {"workers: 1e1\n" IF0,
+     NAME ":1:10: bad number \"1e1\" in workers: expected a whole decimal number"},
+    {"workers: 18446744073709551617\n" IF0,
+     NAME ":1:10: bad number \"18446744073709551617\" in workers: number too large"},
+    {"workers: 4294967297\n" IF0,
+     NAME ":1:10: bad number \"4294967297\" in workers: must be 1..16"},
+    {"workers: \"1\\u00002\"\n" IF0,
+     NAME ":1:10: bad number \"1\\x002\" in workers: expected a whole decimal number"},
+    {"mbufs_per_worker: 1022\n" IF0,
+     NAME ":1:19: bad number \"1022\" in mbufs_per_worker: must be 1023..1048575"},
+    {"mbufs_per_worker: 1048576\n" IF0,
+     NAME ":1:19: bad number \"1048576\" in mbufs_per_worker: must be 1023..1048575"},
+    {"rx_desc: 1000\n" IF0,
+     NAME ":1:10: bad number \"1000\" in rx_desc: must be a power of two in 64..4096"},
+    {"rx_desc: 32\n" IF0, NAME ":1:10: bad number \"32\" in rx_desc: must be 64..4096"},
+    {"tx_desc: 8192\n" IF0, NAME ":1:10: bad number \"8192\" in tx_desc: must be 64..4096"},
+    {"tx_desc: 65600\n" IF0, NAME ":1:10: bad number \"65600\" in tx_desc: must be 64..4096"},
+    {IF0 "    mtu: 67\n", NAME ":5:10: bad number \"67\" in interfaces[0].mtu: must be 68..9000"},
+    {IF0 "    mtu: 9001\n",
+     NAME ":5:10: bad number \"9001\" in interfaces[0].mtu: must be 68..9000"},
+    {IF0 "admin:\n  port: 65536\n",
+     NAME ":6:9: bad number \"65536\" in admin.port: must be 0..65535"},
+    {IF0 "arp:\n  max_probes: 11\n",
+     NAME ":6:15: bad number \"11\" in arp.max_probes: must be 1..10"},
+    {IF0 "arp:\n  max_probes: 0\n",
+     NAME ":6:15: bad number \"0\" in arp.max_probes: must be 1..10"},
+    /* enums */
+    {"idle: fast\n" IF0, NAME ":1:7: bad value \"fast\" in idle: expected busy or adaptive"},
+    {"idle: Busy\n" IF0, NAME ":1:7: bad value \"Busy\" in idle: expected busy or adaptive"},
+    /* durations */
+    {IF0 "arp:\n  reachable_time: 60\n",
+     NAME ":6:19: bad duration \"60\" in arp.reachable_time: missing unit (ms, s, m or h)"},
+    {IF0 "arp:\n  reachable_time: 2h\n",
+     NAME ":6:19: bad duration \"2h\" in arp.reachable_time: must be 1000ms..3600000ms"},
+    {IF0 "arp:\n  reachable_time: 999ms\n",
+     NAME ":6:19: bad duration \"999ms\" in arp.reachable_time: must be 1000ms..3600000ms"},
+    {IF0 "arp:\n  reachable_time: 1.0005s\n",
+     NAME ":6:19: bad duration \"1.0005s\" in arp.reachable_time: must be a whole number of "
+	  "milliseconds"},
+    {IF0 "arp:\n  reachable_time: 5 s\n",
+     NAME ":6:19: bad duration \"5 s\" in arp.reachable_time: unknown unit"},
+    {IF0 "arp:\n  reachable_time: 5sec\n",
+     NAME ":6:19: bad duration \"5sec\" in arp.reachable_time: unknown unit"},
+    {IF0 "arp:\n  reachable_time: -5s\n",
+     NAME ":6:19: bad duration \"-5s\" in arp.reachable_time: expected a duration"},
+    {IF0 "arp:\n  reachable_time: .5s\n",
+     NAME ":6:19: bad duration \".5s\" in arp.reachable_time: expected a duration"},
+    {IF0 "arp:\n  reachable_time: 5.s\n",
+     NAME ":6:19: bad duration \"5.s\" in arp.reachable_time: expected digits after the "
+	  "decimal point"},
+    {IF0 "arp:\n  reachable_time: 99999999999s\n",
+     NAME ":6:19: bad duration \"99999999999s\" in arp.reachable_time: number too large"},
+    {IF0 "arp:\n  retrans_time: 99ms\n",
+     NAME ":6:17: bad duration \"99ms\" in arp.retrans_time: must be 100ms..60000ms"},
+    {IF0 "arp:\n  retrans_time: 1.01m\n",
+     NAME ":6:17: bad duration \"1.01m\" in arp.retrans_time: must be 100ms..60000ms"},
+    /* interface addresses */
+    {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.1/33\n",
+     NAME ":4:14: bad IPv4 prefix \"198.18.0.1/33\" in interfaces[0].address: prefix length "
+	  "must be 1..32"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.1/0\n",
+     NAME ":4:14: bad IPv4 prefix \"198.18.0.1/0\" in interfaces[0].address: prefix length "
+	  "must be 1..32"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.1/024\n",
+     NAME ":4:14: bad IPv4 prefix \"198.18.0.1/024\" in interfaces[0].address: prefix "
+	  "length must be 1..32"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.1\n",
+     NAME ":4:14: bad IPv4 prefix \"198.18.0.1\" in interfaces[0].address: expected "
+	  "address/prefix-length such as 198.18.0.1/24"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.256/24\n",
+     NAME ":4:14: bad IPv4 prefix \"198.18.0.256/24\" in interfaces[0].address: expected "
+	  "address/prefix-length"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.01/24\n",
+     NAME ":4:14: bad IPv4 prefix \"198.18.0.01/24\" in interfaces[0].address: expected "
+	  "address/prefix-length"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0/24\n",
+     NAME ":4:14: bad IPv4 prefix \"198.18.0/24\" in interfaces[0].address: expected "
+	  "address/prefix-length"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.0/24\n",
+     NAME ":4:14: bad IPv4 prefix \"198.18.0.0/24\" in interfaces[0].address: that is the "
+	  "subnet's network address, not a host address"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.255/24\n",
+     NAME ":4:14: bad IPv4 prefix \"198.18.0.255/24\" in interfaces[0].address: that is the "
+	  "subnet's broadcast address, not a host address"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.3/30\n",
+     NAME ":4:14: bad IPv4 prefix \"198.18.0.3/30\" in interfaces[0].address: that is the "
+	  "subnet's broadcast address"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 224.0.0.1/24\n",
+     NAME ":4:14: bad IPv4 prefix \"224.0.0.1/24\" in interfaces[0].address: must be a "
+	  "unicast address"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 127.0.0.1/8\n",
+     NAME ":4:14: bad IPv4 prefix \"127.0.0.1/8\" in interfaces[0].address: must be a "
+	  "unicast address"},
+    {"interfaces:\n  - name: client\n    device: d\n    address: 0.0.0.1/8\n",
+     NAME ":4:14: bad IPv4 prefix \"0.0.0.1/8\" in interfaces[0].address: must be a "
+	  "unicast address"},
+    {IF0 "  - name: b\n    device: d\n    address: 198.18.0.2/16\n",
+     NAME ":7:14: subnet of interfaces[1].address overlaps interface \"client\" "
+	  "(198.18.0.1/24): interfaces need disjoint subnets"},
+    /* interface names and devices */
+    {IF0 "  - name: client\n    device: d\n    address: 198.18.1.1/24\n",
+     NAME ":5:11: duplicate interface name \"client\" in interfaces[1].name (first in "
+	  "interfaces[0])"},
+    {"interfaces:\n  - name: cli ent\n    device: d\n    address: 198.18.0.1/24\n",
+     NAME ":2:11: bad interface name \"cli ent\" in interfaces[0].name: only letters, digits, "
+	  "'_' and '-' are allowed"},
+    {"interfaces:\n  - name: \"\"\n    device: d\n    address: 198.18.0.1/24\n",
+     NAME ":2:11: bad interface name \"\" in interfaces[0].name: must be 1..31 characters"},
+    {"interfaces:\n  - name: abcdefghijklmnopqrstuvwxyz01234X\n    device: d\n"
+     "    address: 198.18.0.1/24\n",
+     NAME ":2:11: bad interface name \"abcdefghijklmnopqrstuvwxyz01234X\" in "
+	  "interfaces[0].name: must be 1..31 characters"},
+    {"interfaces:\n  - name: cliënt\n    device: d\n    address: 198.18.0.1/24\n",
+     NAME ":2:11: bad interface name \"cli\xc3\xabnt\" in interfaces[0].name: only letters"},
+    {"interfaces:\n  - name: c\n    device: net_null0, iface=x\n"
+     "    address: 198.18.0.1/24\n",
+     NAME ":3:13: bad device \"net_null0, iface=x\" in interfaces[0].device: expected DPDK "
+	  "devargs or a PCI address without blanks or control characters"},
+    {"interfaces:\n  - name: c\n    device:\n    address: 198.18.0.1/24\n",
+     NAME ":3:12: bad device \"\" in interfaces[0].device: must be 1..255 characters"},
+    {IF0 IF1 "  - {name: c2, device: d, address: 198.18.2.1/24}\n"
+	     "  - {name: c3, device: d, address: 198.18.3.1/24}\n"
+	     "  - {name: c4, device: d, address: 198.18.4.1/24}\n"
+	     "  - {name: c5, device: d, address: 198.18.5.1/24}\n"
+	     "  - {name: c6, device: d, address: 198.18.6.1/24}\n"
+	     "  - {name: c7, device: d, address: 198.18.7.1/24}\n"
+	     "  - {name: c8, device: d, address: 198.18.8.1/24}\n",
+     NAME ":14:5: too many entries in interfaces: at most 8"},
+    {"interfaces: []\n", NAME ":1:13: too few entries in interfaces: expected at least 1"},
+    /* neighbours */
+    {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02:00:00:00:00\"\n",
+     NAME ":7:10: bad MAC address \"02:00:00:00:00\" in neighbors[0].mac: expected six hex "
+	  "pairs separated by ':'"},
+    {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"2:0:0:0:0:9\"\n",
+     NAME ":7:10: bad MAC address \"2:0:0:0:0:9\" in neighbors[0].mac: expected six hex"},
+    {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02-00-00-00-00-09\"\n",
+     NAME ":7:10: bad MAC address \"02-00-00-00-00-09\" in neighbors[0].mac: expected six hex"},
+    {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02:00:00:00:00:0g\"\n",
+     NAME ":7:10: bad MAC address \"02:00:00:00:00:0g\" in neighbors[0].mac: expected six hex"},
+    {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02:00:00:00:+1:09\"\n",
+     NAME ":7:10: bad MAC address \"02:00:00:00:+1:09\" in neighbors[0].mac: expected six hex"},
+    {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02:00:00:00:00:09:\"\n",
+     NAME ":7:10: bad MAC address \"02:00:00:00:00:09:\" in neighbors[0].mac: expected six "
+	  "hex"},
+    {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"01:00:5e:00:00:01\"\n",
+     NAME ":7:10: bad MAC address \"01:00:5e:00:00:01\" in neighbors[0].mac: must be unicast"},
+    {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"ff:ff:ff:ff:ff:ff\"\n",
+     NAME ":7:10: bad MAC address \"ff:ff:ff:ff:ff:ff\" in neighbors[0].mac: must be unicast"},
+    {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"00:00:00:00:00:00\"\n",
+     NAME ":7:10: bad MAC address \"00:00:00:00:00:00\" in neighbors[0].mac: must not be all "
+	  "zero"},
+    {IF0 "neighbors:\n  - address: 198.18.0.2/32\n    mac: \"02:00:00:00:00:09\"\n",
+     NAME ":6:14: bad IPv4 address \"198.18.0.2/32\" in neighbors[0].address: expected an "
+	  "IPv4 address such as 198.18.0.1"},
+    {IF0 "neighbors:\n  - address: 255.255.255.255\n    mac: \"02:00:00:00:00:09\"\n",
+     NAME ":6:14: bad IPv4 address \"255.255.255.255\" in neighbors[0].address: must be a "
+	  "unicast address"},
+    {IF0 "neighbors:\n  - address: 198.18.5.2\n    mac: \"02:00:00:00:00:09\"\n",
+     NAME ":6:14: neighbour address 198.18.5.2 in neighbors[0] is not on any interface's "
+	  "subnet"},
+    {IF0 IF1 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02:00:00:00:00:09\"\n"
+	     "    interface: upstrem\n",
+     NAME ":11:16: unknown interface \"upstrem\" in neighbors[0].interface (expected one of: "
+	  "client, upstream)"},
+    {IF0 IF1 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02:00:00:00:00:09\"\n"
+	     "    interface: upstream\n",
+     NAME ":9:14: neighbour address 198.18.0.2 in neighbors[0] is not on the subnet of "
+	  "interface \"upstream\" (198.18.1.1/24)"},
+    {IF0 "neighbors:\n  - address: 198.18.0.1\n    mac: \"02:00:00:00:00:09\"\n",
+     NAME ":6:14: neighbour address 198.18.0.1 in neighbors[0] is the gateway's own address "
+	  "on \"client\""},
+    {IF0 "neighbors:\n  - {address: 198.18.0.2, mac: \"02:00:00:00:00:09\"}\n"
+	 "  - {address: 198.18.0.2, mac: \"02:00:00:00:00:0a\"}\n",
+     NAME ":7:15: duplicate neighbour 198.18.0.2 in neighbors[1].address (first in "
+	  "neighbors[0])"},
+    /* routes */
+    {IF0 "routes:\n  - prefix: 198.18.2.1/24\n    via: 198.18.0.2\n",
+     NAME ":6:13: bad IPv4 prefix \"198.18.2.1/24\" in routes[0].prefix: host bits must be "
+	  "zero (did you mean 198.18.2.0/24?)"},
+    {IF0 "routes:\n  - prefix: 198.18.2.0/33\n    via: 198.18.0.2\n",
+     NAME ":6:13: bad IPv4 prefix \"198.18.2.0/33\" in routes[0].prefix: prefix length must "
+	  "be 0..32"},
+    {IF0 "routes:\n  - prefix: 198.18.2.0\n    via: 198.18.0.2\n",
+     NAME ":6:13: bad IPv4 prefix \"198.18.2.0\" in routes[0].prefix: expected "
+	  "address/prefix-length"},
+    {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.9.2\n",
+     NAME ":7:10: next hop 198.18.9.2 in routes[0] is not on any interface's subnet"},
+    {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.0.1\n",
+     NAME ":7:10: next hop 198.18.0.1 in routes[0] is the gateway's own address on "
+	  "\"client\""},
+    {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.0\n",
+     NAME ":7:10: bad IPv4 address \"198.18.0\" in routes[0].via: expected an IPv4 address"},
+    {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.0.2\n    interface: eth0\n",
+     NAME ":8:16: unknown interface \"eth0\" in routes[0].interface (expected one of: "
+	  "client)"},
+    {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.0.2\n    interface: [client]\n",
+     NAME ":8:16: wrong type in routes[0].interface: expected an interface name, got a "
+	  "sequence"},
+    {IF0 IF1 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.1.2\n"
+	     "    interface: client\n",
+     NAME ":10:10: next hop 198.18.1.2 in routes[0] is not on the subnet of interface "
+	  "\"client\" (198.18.0.1/24)"},
+    {IF0 "routes:\n  - {prefix: 198.18.2.0/24, via: 198.18.0.2}\n"
+	 "  - {prefix: 198.18.2.0/24, via: 198.18.0.3}\n",
+     NAME ":7:14: duplicate route 198.18.2.0/24 in routes[1].prefix (first in routes[0])"},
+    /* the admin section */
+    {IF0 "admin:\n  address: localhost\n",
+     NAME ":6:12: bad IPv4 address \"localhost\" in admin.address: expected an IPv4 address"},
+    {IF0 "admin:\n  address: \"::1\"\n", NAME ":6:12: bad IPv4 address \"::1\" in admin.address"},
+    /* EAL arguments */
+    {IF0 "eal:\n  args: [\"-l\", \"\"]\n",
+     NAME ":6:16: bad EAL argument \"\" in eal.args[1]: must be a non-empty string"},
+    /* YAML syntax: libyaml's message at its position */
+    {"workers: [1\n" IF0,
+     NAME ":2:11: YAML syntax error: did not find expected ',' or ']' while parsing a flow "
+	  "sequence at line 1"},
+    {"workers: 1: 2\n" IF0,
+     NAME ":1:11: YAML syntax error: mapping values are not allowed in this context"},
+    {"workers: \"1\n" IF0,
+     NAME ":6:1: YAML syntax error: found unexpected end of stream while scanning a quoted "
+	  "scalar at line 1"},
+    {"workers: *w\n" IF0, NAME ":1:10: YAML syntax error: found undefined alias"},
+    {"interfaces:\n\t- name: client\n",
+     NAME ":2:1: YAML syntax error: found character that cannot start any token while "
+	  "scanning for the next token at line 2 (tabs are not allowed for indentation; use "
+	  "spaces)"},
+    {"interfaces:\n  - name: client\n\tdevice: d\n",
+     NAME ":3:1: YAML syntax error: found a tab character that violates indentation while "
+	  "scanning a plain scalar at line 2 (tabs are not allowed for indentation; use "
+	  "spaces)"},
+    {"interfaces:\n  - name: client\n   device: d\n",
+     NAME ":3:4: YAML syntax error: did not find expected '-' indicator while parsing a block "
+	  "collection at line 2"},
+    {"interfaces:\n  - name: client\n     device: d\n",
+     NAME ":3:12: YAML syntax error: mapping values are not allowed in this context"},
+    {"interfaces:\n  - name: client\n    device: d\n  address: 198.18.0.1/24\n",
+     NAME ":4:3: YAML syntax error: did not find expected '-' indicator while parsing a block "
+	  "collection at line 2"},
+    {"workers: 2\n  idle: busy\n" IF0,
+     NAME ":2:7: YAML syntax error: mapping values are not allowed in this context"},
+    {IF0 "workers: \xff\n", NAME ":5:10: YAML syntax error: invalid leading UTF-8 octet"},
+    {IF0 "workers: 1\x01\n", NAME ":5:11: YAML syntax error: control characters are not "
+				  "allowed"},
+    /* whole-document shapes */
+    {"", NAME ":1:1: empty document: expected a mapping with at least \"interfaces\""},
+    {"# only a comment\n\n", NAME ":1:1: empty document"},
+    {"  \n\n\n", NAME ":1:1: empty document"},
+    {"---\n...\n", NAME ":2:1: empty document"},
+    {"--- ~\n", NAME ":1:5: wrong type in the top level: expected a mapping (key: value), got "
+		     "a scalar"},
+    {"- interfaces\n- workers\n",
+     NAME ":1:1: wrong type in the top level: expected a mapping (key: value), got a "
+	  "sequence"},
+    {"hello\n",
+     NAME ":1:1: wrong type in the top level: expected a mapping (key: value), got a scalar"},
+    {IF0 "---\nworkers: 2\n",
+     NAME ":6:1: a second YAML document: the bootstrap must be one document"},
+    {IF0 "---\nworkers: [\n", NAME ":7:1: YAML syntax error: did not find expected node "
+				   "content while parsing a flow node at line 7"},
+};
+
+START_TEST(test_errors)
+{
+	const struct err_case *t = &err_cases[_i];
+	static const struct mg_bootstrap zero;
+	struct mg_bootstrap b;
+	char err[1024];
+	int rc;
+
+	memset(&b, 0xa5, sizeof(b));
+	memset(err, 0, sizeof(err));
+	rc = parse(t->yaml, &b, err, sizeof(err));
+	ck_assert_msg(rc == -EINVAL, "case %d: rc %d, err \"%s\"", _i, rc, err);
+	ck_assert_msg(strncmp(err, t->want, strlen(t->want)) == 0,
+		      "case %d:\n got  \"%s\"\n want \"%s\"", _i, err, t->want);
+	ck_assert_msg(memcmp(&b, &zero, sizeof(b)) == 0, "case %d: out not zeroed", _i);
+}
+END_TEST
+
+/* A message too long for the buffer is cut, never overrun. */
+START_TEST(test_small_err_buffer)
+{
+	struct mg_bootstrap b;
+	char err[16];
+
+	memset(err, 'x', sizeof(err));
+	ck_assert_int_eq(mg_bootstrap_parse(NAME, "workers: 0\n", 11, &b, err, 12), -EINVAL);
+	ck_assert_str_eq(err, "gw.yaml:1:1");
+	ck_assert_int_eq(err[12], 'x');
+	ck_assert_int_eq(mg_bootstrap_parse(NAME, "workers: 0\n", 11, &b, NULL, 0), -EINVAL);
+	ck_assert_int_eq(mg_bootstrap_parse(NAME, NULL, 0, &b, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(mg_bootstrap_parse(NAME, IF0, strlen(IF0), NULL, err, sizeof(err)),
+			 -EINVAL);
+}
+END_TEST
+
+/* Very long keys and values are reported, cut, and never overflow a field. */
+START_TEST(test_long_strings)
+{
+	struct mg_bootstrap b;
+	char err[512], *yaml, *big;
+	size_t n = 100000;
+
+	big = malloc(n + 1);
+	yaml = malloc(n + 256);
+	ck_assert_ptr_nonnull(big);
+	ck_assert_ptr_nonnull(yaml);
+	memset(big, 'k', n);
+	big[n] = '\0';
+
+	/* libyaml caps implicit keys at 1024 characters */
+	snprintf(yaml, n + 256, IF0 "%s: 1\n", big);
+	ck_assert_int_eq(parse(yaml, &b, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(
+	    strstr(err, NAME ":5:100001: YAML syntax error: could not find expected ':'") == err,
+	    "%s", err);
+	snprintf(yaml, n + 256, IF0 "%.1000s: 1\n", big);
+	ck_assert_int_eq(parse(yaml, &b, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, NAME ":5:1: unknown key \"kkkk") == err, "%s", err);
+	ck_assert_msg(strstr(err, "kkk...\" in the top level") != NULL, "%s", err);
+
+	snprintf(yaml, n + 256, "interfaces: [{name: c, address: 198.18.0.1/24, device: %s}]\n",
+		 big);
+	ck_assert_int_eq(parse(yaml, &b, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, NAME ":1:56: bad device \"kkk") == err, "%s", err);
+	ck_assert_msg(strstr(err, "must be 1..255 characters") != NULL, "%s", err);
+
+	/* exactly 255 fits (the field holds 255 and a NUL) */
+	memset(big, 'd', 255);
+	big[255] = '\0';
+	snprintf(yaml, n + 256, "interfaces: [{name: c, address: 198.18.0.1/24, device: %s}]\n",
+		 big);
+	ck_assert_msg(parse(yaml, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(strlen(b.ifaces[0].device), 255);
+	mg_bootstrap_free(&b);
+
+	/* and so does a 31-character name */
+	ck_assert_msg(parse("interfaces: [{name: abcdefghijklmnopqrstuvwxyz01234, device: d, "
+			    "address: 198.18.0.1/24}]\n",
+			    &b, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_str_eq(b.ifaces[0].name, "abcdefghijklmnopqrstuvwxyz01234");
+	mg_bootstrap_free(&b);
+
+	memset(big, 'v', n);
+	big[n] = '\0';
+	snprintf(yaml, n + 256, IF0 "idle: %s\n", big);
+	ck_assert_int_eq(parse(yaml, &b, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, NAME ":5:7: bad value \"vvv") == err, "%s", err);
+	ck_assert_msg(strstr(err, "vvv...\" in idle: expected busy or adaptive") != NULL, "%s",
+		      err);
+	free(big);
+	free(yaml);
+}
+END_TEST
+
+/* Lists at their limits: 64 EAL args, routes and neighbours fit; 65 don't. */
+static char *many(const char *head, const char *fmt, unsigned n)
+{
+	size_t cap = 64 * 1024, o;
+	char *s = malloc(cap);
+	unsigned i;
+
+	ck_assert_ptr_nonnull(s);
+	o = (size_t)snprintf(s, cap, "%s", head);
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(s + o, cap - o, fmt, i, i + 2);
+	return s;
+}
+
+START_TEST(test_limits)
+{
+	struct mg_bootstrap b;
+	char err[512], *y;
+
+	y = many(IF0 "eal:\n  args:\n", "    - \"-a%u-%u\"\n", MG_MAX_EAL_ARGS);
+	ck_assert_msg(parse(y, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(b.eal_argc, MG_MAX_EAL_ARGS);
+	ck_assert_str_eq(b.eal_argv[63], "-a63-65");
+	mg_bootstrap_free(&b);
+	free(y);
+	/* the 65th is refused and the 64 already copied are freed (ASan checks) */
+	y = many(IF0 "eal:\n  args:\n", "    - \"-a%u-%u\"\n", MG_MAX_EAL_ARGS + 1);
+	ck_assert_int_eq(parse(y, &b, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, NAME ":71:7: too many entries in eal.args: at most 64") == err,
+		      "%s", err);
+	ck_assert_int_eq(b.eal_argc, 0);
+	free(y);
+
+	y = many("interfaces: [{name: a, device: d, address: 198.18.0.1/16}]\nroutes:\n",
+		 "  - {prefix: 10.%u.0.0/16, via: 198.18.1.%u}\n", MG_MAX_ROUTES);
+	ck_assert_msg(parse(y, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(b.n_routes, MG_MAX_ROUTES);
+	ck_assert_uint_eq(b.routes[63].prefix, ip("10.63.0.0"));
+	ck_assert_uint_eq(b.routes[63].via, ip("198.18.1.65"));
+	mg_bootstrap_free(&b);
+	free(y);
+	y = many("interfaces: [{name: a, device: d, address: 198.18.0.1/16}]\nroutes:\n",
+		 "  - {prefix: 10.%u.0.0/16, via: 198.18.1.%u}\n", MG_MAX_ROUTES + 1);
+	ck_assert_int_eq(parse(y, &b, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, NAME ":67:5: too many entries in routes: at most 64") == err,
+		      "%s", err);
+	free(y);
+
+	y = many("interfaces: [{name: a, device: d, address: 198.18.0.1/16}]\nneighbors:\n",
+		 "  - {address: 198.18.2.%u, mac: '02:00:00:00:00:%02u'}\n", MG_MAX_STATIC_NEIGH);
+	ck_assert_msg(parse(y, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(b.n_neigh, MG_MAX_STATIC_NEIGH);
+	ck_assert_uint_eq(b.neigh[63].addr, ip("198.18.2.63"));
+	ck_assert_uint_eq(b.neigh[63].mac.addr_bytes[5], 0x65);
+	mg_bootstrap_free(&b);
+	free(y);
+	y = many("interfaces: [{name: a, device: d, address: 198.18.0.1/16}]\nneighbors:\n",
+		 "  - {address: 198.18.2.%u, mac: '02:00:00:00:00:%02u'}\n",
+		 MG_MAX_STATIC_NEIGH + 1);
+	ck_assert_int_eq(parse(y, &b, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, NAME ":67:5: too many entries in neighbors: at most 64") == err,
+		      "%s", err);
+	free(y);
+}
+END_TEST
+
+static char tmpdir[64];
+
+static char *write_tmp(const char *name, const char *text)
+{
+	char *path;
+	FILE *f;
+
+	ck_assert_int_ge(asprintf(&path, "%s/%s", tmpdir, name), 0);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+START_TEST(test_load)
+{
+	struct mg_bootstrap b;
+	char err[512], *path, *missing;
+
+	path = write_tmp("ok.yaml", IF0 "workers: 3\n");
+	ck_assert_msg(mg_bootstrap_load(path, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(b.path, path);
+	ck_assert_uint_eq(b.n_workers, 3);
+	mg_bootstrap_free(&b);
+	unlink(path);
+	free(path);
+
+	/* the file's name is the one in messages */
+	path = write_tmp("bad.yaml", IF0 "workers: 30\n");
+	ck_assert_int_eq(mg_bootstrap_load(path, &b, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strncmp(err, path, strlen(path)) == 0, "%s", err);
+	ck_assert_msg(strcmp(err + strlen(path), ":5:10: bad number \"30\" in workers: must be "
+						 "1..16") == 0,
+		      "%s", err);
+	unlink(path);
+	free(path);
+
+	ck_assert_int_ge(asprintf(&missing, "%s/no-such.yaml", tmpdir), 0);
+	memset(&b, 0xa5, sizeof(b));
+	ck_assert_int_eq(mg_bootstrap_load(missing, &b, err, sizeof(err)), -ENOENT);
+	ck_assert_msg(strstr(err, missing) == err, "%s", err);
+	ck_assert_msg(strstr(err, "No such file or directory") != NULL, "%s", err);
+	ck_assert_int_eq(b.eal_argc, 0);
+	free(missing);
+
+	ck_assert_int_eq(mg_bootstrap_load(tmpdir, &b, err, sizeof(err)), -EISDIR);
+	ck_assert_msg(strstr(err, tmpdir) == err, "%s", err);
+}
+END_TEST
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static const char *env_path(const char *var)
+{
+	const char *p = getenv(var);
+
+	ck_assert_msg(p != NULL && *p, "%s not set (meson sets it)", var);
+	return p;
+}
+
+/* The shipped example parses, with the values it documents. */
+START_TEST(test_example_file)
+{
+	const char *path = env_path("MG_EXAMPLE_YAML");
+	struct mg_bootstrap b;
+	char err[512];
+
+	ck_assert_msg(mg_bootstrap_load(path, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(b.eal_argc, 7);
+	ck_assert_str_eq(b.eal_argv[6], "mg-demo");
+	ck_assert_uint_eq(b.n_ifaces, 2);
+	ck_assert_str_eq(b.ifaces[0].name, "client");
+	ck_assert_str_eq(b.ifaces[1].device, "net_af_packet1,iface=mgu0");
+	ck_assert_uint_eq(b.n_neigh, 1);
+	ck_assert_uint_eq(b.neigh[0].iface, 1);
+	ck_assert_uint_eq(b.n_routes, 1);
+	ck_assert_uint_eq(b.routes[0].iface, 1);
+	ck_assert_uint_eq(b.routes[0].via, ip("198.18.1.2"));
+	mg_bootstrap_free(&b);
+}
+END_TEST
+
+/*
+ * docs/CONFIG.md: every ```yaml block is a complete, valid bootstrap; every
+ * key in its reference table appears in the example file; every key in the
+ * example file has a row in the table.
+ */
+START_TEST(test_config_md)
+{
+	char *md = slurp(env_path("MG_CONFIG_MD"));
+	char *ex = slurp(env_path("MG_EXAMPLE_YAML"));
+	struct mg_bootstrap b;
+	char err[512], name[64], *p, *end, *line, *save = NULL;
+	unsigned blocks = 0, rows = 0;
+
+	for (p = md; (p = strstr(p, "\n```yaml\n")) != NULL; p = end + 4) {
+		p += 9;
+		end = strstr(p, "\n```");
+		ck_assert_ptr_nonnull(end);
+		snprintf(name, sizeof(name), "CONFIG.md block %u", ++blocks);
+		ck_assert_msg(
+		    mg_bootstrap_parse(name, p, (size_t)(end - p) + 1, &b, err, sizeof(err)) == 0,
+		    "%s", err);
+		mg_bootstrap_free(&b);
+	}
+	ck_assert_uint_ge(blocks, 1);
+
+	/* table rows look like "| `interfaces[].mtu` | ..." */
+	for (p = md; (p = strstr(p, "\n| `")) != NULL; p = end) {
+		char key[64], needle[80];
+		const char *last;
+
+		p += 4;
+		end = strchr(p, '`');
+		ck_assert_ptr_nonnull(end);
+		ck_assert_uint_lt((size_t)(end - p), sizeof(key));
+		memcpy(key, p, (size_t)(end - p));
+		key[end - p] = '\0';
+		last = strrchr(key, '.') ? strrchr(key, '.') + 1 : key;
+		snprintf(needle, sizeof(needle), "%.*s:", (int)strcspn(last, "["), last);
+		ck_assert_msg(strstr(ex, needle) != NULL, "table key %s is not in the example",
+			      key);
+		rows++;
+	}
+	ck_assert_uint_ge(rows, 20);
+
+	/* every "key:" that starts a line of the example is in the table */
+	for (line = strtok_r(ex, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char needle[80];
+		size_t k;
+
+		line += strspn(line, " -");
+		k = strspn(line, "abcdefghijklmnopqrstuvwxyz_");
+		if (k == 0 || line[k] != ':')
+			continue;
+		snprintf(needle, sizeof(needle), "%.*s` |", (int)k, line);
+		ck_assert_msg(strstr(md, needle) != NULL, "example key %.*s has no table row",
+			      (int)k, line);
+	}
+	free(md);
+	free(ex);
+}
+END_TEST
+
+static Suite *bootstrap_suite(void)
+{
+	Suite *s = suite_create("bootstrap");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, test_full);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_loop_test(tc, test_ok, 0, (int)(sizeof(ok_cases) / sizeof(ok_cases[0])));
+	tcase_add_loop_test(tc, test_errors, 0, (int)(sizeof(err_cases) / sizeof(err_cases[0])));
+	tcase_add_test(tc, test_small_err_buffer);
+	tcase_add_test(tc, test_long_strings);
+	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_load);
+	tcase_add_test(tc, test_example_file);
+	tcase_add_test(tc, test_config_md);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(bootstrap_suite());
+	int failed;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mgtest-boot-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (rmdir(tmpdir) != 0)
+		perror(tmpdir);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# tools/test.sh — run every meshgate test: what a newcomer or CI types.
+#
+# 1. installs what is missing (tools/deps.sh);
+# 2. builds (build/, configured on first use) and runs the Check unit tests;
+# 3. builds the sanitizer variant (build-asan/: AddressSanitizer + UBSan) and
+#    runs the unit tests there too;
+# 4. runs every test/integration/NN-*.sh (the real meshgate on the netns test
+#    bed), one at a time, each under a timeout.
+#
+# Unit tests count per Check assertion group ("Checks: N" of each binary),
+# each integration script counts as one test.  Prints a PASS/FAIL line per
+# test binary and script (with the tail of the log of a failure; full logs in
+# build/test-logs/) and, as its last line, "N passed, N failed".  Exits
+# non-zero if anything failed or a build failed.  Needs root (namespaces).
+#
+# Knobs: MG_BUILD_DIR (default build), MG_ASAN_BUILD_DIR (default build-asan),
+# MG_SKIP_ASAN=1, MG_SKIP_INTEGRATION=1, MG_IT_TIMEOUT (seconds per
+# integration test, default 300), MG_IT_FILTER (a glob on the script name).
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$(pwd)
+BUILD=${MG_BUILD_DIR:-build}
+ASAN_BUILD=${MG_ASAN_BUILD_DIR:-build-asan}
+IT_TIMEOUT=${MG_IT_TIMEOUT:-300}
+PY=/usr/bin/python3
+
+PASSED=0
+FAILED=0
+START=$SECONDS
+
+say() {
+	echo "== $*"
+}
+
+finish() {
+	echo "   (logs in $ROOT/$LOGDIR; $((SECONDS - START)) s)"
+	echo "$PASSED passed, $FAILED failed"
+	((FAILED == 0))
+	exit $?
+}
+
+# show_tail FILE: the end of a log, indented, for a failure.
+show_tail() {
+	echo "   --- last lines of $1 ---"
+	tail -n "${2:-40}" "$1" | sed 's/^/   | /'
+}
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "tools/test.sh: must run as root (the integration tests create network namespaces)" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+LOGDIR=$BUILD/test-logs
+TMPLOG=$(mktemp /tmp/mg-test.XXXXXX)
+trap 'rm -f "$TMPLOG"' EXIT
+
+say "dependencies (tools/deps.sh)"
+if ! tools/deps.sh; then
+	echo "FAIL deps: tools/deps.sh failed"
+	FAILED=$((FAILED + 1))
+	LOGDIR=/tmp
+	finish
+fi
+
+# build DIR [meson options...]: configure DIR on first use, then ninja.
+build() {
+	local dir=$1 log
+	shift
+	if [[ ! -f "$dir/build.ninja" ]]; then
+		if ! meson setup "$dir" "$@" >"$TMPLOG" 2>&1; then
+			echo "FAIL build $dir: meson setup failed"
+			show_tail "$TMPLOG"
+			return 1
+		fi
+	fi
+	mkdir -p "$LOGDIR"
+	log=$LOGDIR/build-$(basename "$dir").log
+	cat "$TMPLOG" >"$log" 2>/dev/null
+	: >"$TMPLOG"
+	if ! ninja -C "$dir" >>"$log" 2>&1; then
+		echo "FAIL build $dir: ninja failed"
+		show_tail "$log"
+		return 1
+	fi
+	echo "PASS build $dir"
+}
+
+# unit DIR LABEL: run the unit suite of a build dir and count Check's checks
+# from meson's test log.  A binary that failed without a failing check (a
+# crash, a sanitizer report, a timeout) counts as one failure.
+unit() {
+	local dir=$1 label=$2 log counts p f
+	log=$LOGDIR/unit-$label.log
+	rm -f "$dir/meson-logs/testlog.json"
+	meson test -C "$dir" --suite unit --print-errorlogs --no-rebuild >"$log" 2>&1
+	if [[ ! -f "$dir/meson-logs/testlog.json" ]]; then
+		echo "FAIL unit-$label: meson test produced no test log"
+		show_tail "$log"
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	counts=$("$PY" - "$dir/meson-logs/testlog.json" "$label" <<'PY'
+import json, re, sys
+passed = failed = 0
+lines = []
+for raw in open(sys.argv[1]):
+    raw = raw.strip()
+    if not raw:
+        continue
+    t = json.loads(raw)
+    out = (t.get("stdout") or "") + (t.get("stderr") or "")
+    n = f = e = 0
+    found = False
+    for m in re.finditer(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)", out):
+        n += int(m.group(1)); f += int(m.group(2)); e += int(m.group(3))
+        found = True
+    ok = t.get("result") in ("OK", "EXPECTEDFAIL")
+    bad = f + e
+    if not found or (not ok and bad == 0):
+        bad += 1  # the binary itself failed (crash, sanitizer, timeout)
+    good = max(n - f - e, 0)
+    passed += good; failed += bad
+    name = "unit-%s/%s" % (sys.argv[2], t.get("name"))
+    if bad:
+        lines.append("FAIL %s: %d of %d checks passed, result %s" % (name, good, n, t.get("result")))
+    else:
+        lines.append("PASS %s: %d checks" % (name, good))
+for l in lines:
+    print(l)
+print("COUNTS %d %d" % (passed, failed))
+PY
+	)
+	grep -v '^COUNTS ' <<<"$counts"
+	read -r _ p f < <(grep '^COUNTS ' <<<"$counts")
+	PASSED=$((PASSED + ${p:-0}))
+	FAILED=$((FAILED + ${f:-1}))
+	if ((${f:-1} > 0)); then
+		show_tail "$log" 60
+	fi
+}
+
+# leftovers STATE: after an integration test, stop any gateway it left
+# running and remove any test bed it left up (a test killed by its timeout
+# cannot clean up).  Returns 1 if there was anything to clean.
+leftovers() {
+	local kind val rc=0
+	while read -r kind val; do
+		case "$kind" in
+		pid)
+			if [[ "$(cat "/proc/$val/comm" 2>/dev/null)" == meshgate ]]; then
+				echo "   leftover: meshgate pid $val still running; killing it"
+				kill -KILL "$val" 2>/dev/null
+				rc=1
+			fi
+			;;
+		run)
+			if ip netns list | grep -qE "^mg[cgu]-$val( |\$)"; then
+				echo "   leftover: test bed $val still up; removing it"
+				tools/netns.sh down "$val"
+				rc=1
+			fi
+			;;
+		esac
+	done <"$1"
+	return $rc
+}
+
+say "build ($BUILD)"
+if ! build "$BUILD"; then
+	FAILED=$((FAILED + 1))
+	finish
+fi
+rm -rf "${LOGDIR:?}"/unit-* "${LOGDIR:?}"/integration
+mkdir -p "$LOGDIR/integration"
+
+say "unit tests ($BUILD)"
+unit "$BUILD" release
+
+if [[ "${MG_SKIP_ASAN:-0}" != 1 ]]; then
+	say "sanitizer build ($ASAN_BUILD: address,undefined)"
+	if build "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false; then
+		say "unit tests under ASan/UBSan ($ASAN_BUILD)"
+		unit "$ASAN_BUILD" asan
+	else
+		FAILED=$((FAILED + 1))
+	fi
+fi
+
+if [[ "${MG_SKIP_INTEGRATION:-0}" != 1 ]]; then
+	say "integration tests (test/integration, real meshgate on the netns test bed)"
+	for t in test/integration/[0-9]*.sh; do
+		[[ -e "$t" ]] || continue
+		name=$(basename "$t" .sh)
+		# shellcheck disable=SC2053  # MG_IT_FILTER is a glob on purpose
+		[[ -z "${MG_IT_FILTER:-}" || "$name" == ${MG_IT_FILTER} ]] || continue
+		log=$LOGDIR/integration/$name.log
+		t0=$SECONDS
+		state=$LOGDIR/integration/$name.state
+		: >"$state"
+		if MG_BIN="$ROOT/$BUILD/app/meshgate/meshgate" MG_LOG_DIR="$ROOT/$LOGDIR/integration/$name" \
+			MG_STATE_FILE="$ROOT/$state" timeout -k 15 "$IT_TIMEOUT" "$t" >"$log" 2>&1 &&
+			leftovers "$state"; then
+			echo "PASS integration/$name ($((SECONDS - t0)) s)"
+			PASSED=$((PASSED + 1))
+		else
+			rc=$?
+			leftovers "$state"
+			why="exit $rc"
+			((rc == 124)) && why="timed out after ${IT_TIMEOUT}s"
+			echo "FAIL integration/$name ($why, $((SECONDS - t0)) s)"
+			show_tail "$log"
+			FAILED=$((FAILED + 1))
+		fi
+	done
+fi
+
+finish

@@ -40,7 +40,7 @@ static void neigh_json(struct mg_buf *b, const struct mg_dp *dp, const struct mg
 	char ip[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &e->addr, ip, sizeof(ip));
-	mg_buf_printf(b, "%s{\"address\":\"%s\",\"mac\":\"" RTE_ETHER_ADDR_PRT_FMT "\",",
+	mg_buf_printf(b, "%s{\"address\":\"%s\",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",",
 		      first ? "" : ",", ip, RTE_ETHER_ADDR_BYTES(&e->mac));
 	mg_buf_printf(b, "\"interface\":");
 	mg_buf_json_str(b, dp->net.ifaces[e->iface].name);
@@ -108,21 +108,29 @@ unsigned mg_ctl_poll_workers(struct mg_ctl *ctl)
 	return handled;
 }
 
-/* Drop mirror entries the workers will have expired too. */
+/*
+ * Drop mirror entries the workers will have expired too.  Addresses are
+ * collected first and removed afterwards: backward-shift deletion moves
+ * entries, so removing while walking could skip or revisit one.
+ */
 static void ctl_neigh_expire(struct mg_ctl *ctl)
 {
+	rte_be32_t gone[MG_NEIGH_SLOTS];
 	uint64_t now = rte_rdtsc();
+	unsigned n = 0;
 
 	for (unsigned i = 0; i < MG_NEIGH_SLOTS; i++) {
-		struct mg_neigh *e = &ctl->neigh.slot[i];
+		const struct mg_neigh *e = &ctl->neigh.slot[i];
 
-		if (e->state == MG_NEIGH_REACHABLE && now > e->deadline_tsc) {
+		if ((e->state == MG_NEIGH_REACHABLE && now > e->deadline_tsc) ||
+		    e->state == MG_NEIGH_INCOMPLETE)
+			gone[n++] = e->addr;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct mg_neigh *e = mg_neigh_lookup(&ctl->neigh, gone[i]);
+
+		if (e != NULL)
 			mg_neigh_remove(&ctl->neigh, e);
-			i--; /* backward-shift deletion may have moved an entry here */
-		} else if (e->state == MG_NEIGH_INCOMPLETE) {
-			mg_neigh_remove(&ctl->neigh, e);
-			i--;
-		}
 	}
 }
 

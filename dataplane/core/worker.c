@@ -24,7 +24,7 @@
 #define MG_IDLE_PAUSE_POLLS 1024
 /** Adaptive sleep grows from MIN to MAX microseconds while idle. */
 #define MG_IDLE_SLEEP_MIN_US 10
-#define MG_IDLE_SLEEP_MAX_US 500
+#define MG_IDLE_SLEEP_MAX_US 1000
 
 static uint16_t ethdev_rx(struct mg_worker *w, uint8_t iface, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -170,9 +170,9 @@ static unsigned worker_drain_ring(struct mg_worker *w)
 
 /*
  * Adaptive idle: spin briefly (a burst often follows a burst), then pause,
- * then sleep in doubling steps up to MG_IDLE_SLEEP_MAX_US.  Sleeping caps
+ * then sleep in doubling steps up to MG_IDLE_SLEEP_MAX_US (1 ms).  Sleeping caps
  * the added latency of the first packet after a quiet spell at that bound,
- * while an idle gateway wakes only ~2,000 times a second.  Rejected: RX
+ * while an idle gateway wakes only ~1,000 times a second.  Rejected: RX
  * interrupts (rte_eth_dev_rx_intr_*), which af_packet and memif don't offer.
  */
 static void worker_idle(struct mg_worker *w)

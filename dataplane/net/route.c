@@ -109,16 +109,22 @@ static int conf_route(const struct mg_net_conf *nc, struct mg_route *r)
 	if (r->via == 0) {
 		/* An on-link route: it must name its interface. */
 		if (r->iface >= nc->n_ifaces) {
-			MG_LOG(ERR, "route %s/%u: no next hop and no interface",
+			MG_LOG(ERR, "route %s/%u: no next hop and no valid interface",
 			       ip_str(r->prefix, ip), r->len);
 			return -EINVAL;
 		}
 		return 0;
 	}
-	if (!host_addr_ok(nc, r->via) || neighbour_iface(nc, r->via, &r->iface) < 0) {
-		MG_LOG(ERR, "route %s/%u: next hop %s is not a neighbour on %s",
-		       ip_str(r->prefix, ip), r->len, ip_str(r->via, via),
-		       r->iface == MG_IFACE_UNSET ? "any interface's subnet" : "its interface");
+	if (!host_addr_ok(nc, r->via)) {
+		MG_LOG(ERR, "route %s/%u: next hop %s is zero, loopback, multicast or ours",
+		       ip_str(r->prefix, ip), r->len, ip_str(r->via, via));
+		return -EINVAL;
+	}
+	if (neighbour_iface(nc, r->via, &r->iface) < 0) {
+		MG_LOG(ERR, "route %s/%u: next hop %s is not on %s", ip_str(r->prefix, ip), r->len,
+		       ip_str(r->via, via),
+		       r->iface == MG_IFACE_UNSET ? "any interface's subnet"
+						  : "its interface's subnet");
 		return -EINVAL;
 	}
 	return 0;
@@ -133,12 +139,15 @@ static int conf_statics(struct mg_net_conf *nc)
 	for (unsigned i = 0; i < nc->n_static; i++) {
 		struct mg_static_neigh *s = &nc->statics[i];
 
-		if (!host_addr_ok(nc, s->addr) || neighbour_iface(nc, s->addr, &s->iface) < 0 ||
-		    !rte_is_valid_assigned_ether_addr(&s->mac)) {
-			MG_LOG(ERR, "static neighbour %s: not a unicast neighbour on %s",
-			       ip_str(s->addr, ip),
+		if (!host_addr_ok(nc, s->addr) || !rte_is_valid_assigned_ether_addr(&s->mac)) {
+			MG_LOG(ERR, "static neighbour %s: address or MAC is not a unicast host's",
+			       ip_str(s->addr, ip));
+			return -EINVAL;
+		}
+		if (neighbour_iface(nc, s->addr, &s->iface) < 0) {
+			MG_LOG(ERR, "static neighbour %s: not on %s", ip_str(s->addr, ip),
 			       s->iface == MG_IFACE_UNSET ? "any interface's subnet"
-							  : "its interface");
+							  : "its interface's subnet");
 			return -EINVAL;
 		}
 		for (unsigned k = 0; k < i; k++) {

@@ -16,7 +16,9 @@
 #
 # Knobs: MG_BUILD_DIR (default build), MG_ASAN_BUILD_DIR (default build-asan),
 # MG_SKIP_ASAN=1, MG_SKIP_INTEGRATION=1, MG_IT_TIMEOUT (seconds per
-# integration test, default 300), MG_IT_FILTER (a glob on the script name).
+# integration test, default 300), MG_IT_FILTER (a glob on the script name),
+# MG_IT_ASAN=1 (also run the integration tests against the sanitizer build's
+# meshgate).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -156,6 +158,11 @@ leftovers() {
 				rc=1
 			fi
 			;;
+		dir)
+			# The test's scratch directory (its trap removes it; a killed
+			# test leaves it).
+			[[ "$val" == /tmp/mg-it-* && -d "$val" ]] && rm -rf "$val"
+			;;
 		run)
 			if ip netns list | grep -qE "^mg[cgu]-$val( |\$)"; then
 				echo "   leftover: test bed $val still up; removing it"
@@ -173,8 +180,7 @@ if ! build "$BUILD"; then
 	FAILED=$((FAILED + 1))
 	finish
 fi
-rm -rf "${LOGDIR:?}"/unit-* "${LOGDIR:?}"/integration
-mkdir -p "$LOGDIR/integration"
+rm -rf "${LOGDIR:?}"/unit-* "${LOGDIR:?}"/integration "${LOGDIR:?}"/integration-asan
 
 say "unit tests ($BUILD)"
 unit "$BUILD" release
@@ -189,32 +195,48 @@ if [[ "${MG_SKIP_ASAN:-0}" != 1 ]]; then
 	fi
 fi
 
-if [[ "${MG_SKIP_INTEGRATION:-0}" != 1 ]]; then
-	say "integration tests (test/integration, real meshgate on the netns test bed)"
+# integration LABEL BINARY: run every integration script against BINARY.
+integration() {
+	local label=$1 bin=$2 t name log state t0 rc why
+	mkdir -p "$LOGDIR/$label"
 	for t in test/integration/[0-9]*.sh; do
 		[[ -e "$t" ]] || continue
 		name=$(basename "$t" .sh)
 		# shellcheck disable=SC2053  # MG_IT_FILTER is a glob on purpose
 		[[ -z "${MG_IT_FILTER:-}" || "$name" == ${MG_IT_FILTER} ]] || continue
-		log=$LOGDIR/integration/$name.log
-		t0=$SECONDS
-		state=$LOGDIR/integration/$name.state
+		log=$LOGDIR/$label/$name.log
+		state=$LOGDIR/$label/$name.state
 		: >"$state"
-		if MG_BIN="$ROOT/$BUILD/app/meshgate/meshgate" MG_LOG_DIR="$ROOT/$LOGDIR/integration/$name" \
-			MG_STATE_FILE="$ROOT/$state" timeout -k 15 "$IT_TIMEOUT" "$t" >"$log" 2>&1 &&
-			leftovers "$state"; then
-			echo "PASS integration/$name ($((SECONDS - t0)) s)"
+		t0=$SECONDS
+		if MG_BIN="$bin" MG_LOG_DIR="$ROOT/$LOGDIR/$label/$name" MG_STATE_FILE="$ROOT/$state" \
+			timeout -k 15 "$IT_TIMEOUT" "$t" >"$log" 2>&1 && leftovers "$state"; then
+			echo "PASS $label/$name ($((SECONDS - t0)) s)"
 			PASSED=$((PASSED + 1))
 		else
 			rc=$?
 			leftovers "$state"
 			why="exit $rc"
 			((rc == 124)) && why="timed out after ${IT_TIMEOUT}s"
-			echo "FAIL integration/$name ($why, $((SECONDS - t0)) s)"
+			((rc == 137)) && why="killed: did not stop after the ${IT_TIMEOUT}s timeout"
+			echo "FAIL $label/$name ($why, $((SECONDS - t0)) s)"
 			show_tail "$log"
 			FAILED=$((FAILED + 1))
 		fi
 	done
+}
+
+if [[ "${MG_SKIP_INTEGRATION:-0}" != 1 ]]; then
+	say "integration tests (test/integration, real meshgate on the netns test bed)"
+	integration integration "$ROOT/$BUILD/app/meshgate/meshgate"
+	if [[ "${MG_IT_ASAN:-0}" == 1 ]]; then
+		say "integration tests against the sanitizer build ($ASAN_BUILD)"
+		if [[ -x "$ASAN_BUILD/app/meshgate/meshgate" ]]; then
+			integration integration-asan "$ROOT/$ASAN_BUILD/app/meshgate/meshgate"
+		else
+			echo "FAIL integration-asan: no $ASAN_BUILD/app/meshgate/meshgate"
+			FAILED=$((FAILED + 1))
+		fi
+	fi
 fi
 
 finish

@@ -67,7 +67,12 @@ static void dp_net_from_cfg(struct mg_net_conf *nc, const struct mg_bootstrap *c
 		const struct mg_cfg_iface *ci = &cfg->ifaces[i];
 		struct mg_iface *ifc = &nc->ifaces[i];
 
-		snprintf(ifc->name, sizeof(ifc->name), "%s", ci->name);
+		/* memcpy, not snprintf: GCC's -Wrestrict misfires on the latter
+		 * once this is inlined next to the static struct gw. */
+		size_t len = strnlen(ci->name, sizeof(ifc->name) - 1);
+
+		memcpy(ifc->name, ci->name, len);
+		ifc->name[len] = '\0';
 		ifc->addr = ci->addr;
 		ifc->prefix_len = ci->prefix_len;
 		ifc->mask = ci->prefix_len ? rte_cpu_to_be_32(~0u << (32 - ci->prefix_len)) : 0;

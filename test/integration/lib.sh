@@ -119,6 +119,17 @@ mg_cleanup() {
 	((rc != 0)) && MG_FAILED=1
 	if [[ -n "$MG_PID" ]]; then
 		mg_stop_gw TERM 5 >/dev/null 2>&1
+		if [[ "$MG_GW_STATUS" != 0 ]]; then
+			echo "[$MG_TEST_NAME] FAIL: the gateway's exit on SIGTERM: $MG_GW_STATUS (want 0)" >&2
+			rc=1
+			MG_FAILED=1
+		fi
+	fi
+	# A sanitizer build reports memory errors, UB and leaks in its log.
+	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$MG_GW_LOG" 2>/dev/null; then
+		echo "[$MG_TEST_NAME] FAIL: sanitizer report in the gateway log" >&2
+		rc=1
+		MG_FAILED=1
 	fi
 	if ((MG_FAILED)) && [[ -s "$MG_GW_LOG" ]]; then
 		echo "[$MG_TEST_NAME] --- last lines of the gateway log ($MG_GW_LOG) ---" >&2
@@ -147,6 +158,7 @@ mg_setup() {
 	trap mg_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	mg_state "dir $MG_WORKDIR"
 	local try out run
 	for try in 1 2 3 4 5; do
 		run=$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
@@ -195,7 +207,7 @@ mg_start() {
 	# background job of a script starts with SIGINT ignored; env restores the
 	# default so the gateway sees SIGINT as it would in a terminal.
 	env --default-signal=INT,QUIT ip netns exec "$MG_NS_GW" "$MG_BIN" --config "$MG_CONFIG" \
-		>"$MG_GW_LOG" 2>&1 &
+		>>"$MG_GW_LOG" 2>&1 &
 	MG_PID=$!
 	mg_state "pid $MG_PID"
 	local deadline=$((SECONDS + MG_READY_TIMEOUT)) code

@@ -5,6 +5,7 @@
 #ifndef MG_BOOTSTRAP_TYPES_H
 #define MG_BOOTSTRAP_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_byteorder.h>
@@ -15,6 +16,35 @@
 
 #define MG_MAX_EAL_ARGS 64
 
+/** Link impairment in one direction; rates in parts per million. */
+struct mg_cfg_impair_dir {
+	uint32_t loss_ppm;      /**< drop this share of frames */
+	uint32_t dup_ppm;       /**< send this share twice */
+	uint32_t reorder_ppm;   /**< hold this share back behind later frames */
+	uint32_t corrupt_ppm;   /**< flip one random bit in this share */
+	uint32_t delay_us;      /**< hold every frame this long */
+	uint32_t jitter_us;     /**< plus a uniform random 0..jitter */
+};
+
+/** The seeded impairment stage of one interface (off unless enabled). */
+struct mg_cfg_impair {
+	bool enabled;           /**< true when the interface has an impair: block */
+	uint64_t seed;          /**< same seed, same traffic → same impairments */
+	struct mg_cfg_impair_dir rx, tx;
+};
+
+/** TCP settings (top-level tcp: block). */
+struct mg_cfg_tcp {
+	uint16_t echo_port;     /**< built-in echo service port, 0 = off (default off) */
+	uint16_t discard_port;  /**< discard service, 0 = off */
+	uint16_t source_port;   /**< source service, 0 = off */
+	uint32_t max_conns;     /**< per worker, default 65536 */
+	uint32_t syn_backlog;   /**< per listener, default 1024 */
+	uint32_t sndbuf;        /**< bytes per connection, default 262144 */
+	uint32_t rcvbuf;        /**< bytes per connection, default 262144 */
+	char cc[16];            /**< "newreno" or "cubic", default "cubic" */
+};
+
 /** One interface as written in the bootstrap. */
 struct mg_cfg_iface {
 	char name[32];          /**< unique; routes and neighbours refer to it */
@@ -22,6 +52,7 @@ struct mg_cfg_iface {
 	rte_be32_t addr;
 	uint8_t prefix_len;
 	uint16_t mtu;           /**< default 1500 */
+	struct mg_cfg_impair impair;
 };
 
 struct mg_cfg_route {
@@ -58,6 +89,7 @@ struct mg_bootstrap {
 	uint32_t arp_reachable_ms;       /**< default 60000 */
 	uint32_t arp_retrans_ms;         /**< default 1000 */
 	uint32_t arp_max_probes;         /**< default 3 */
+	struct mg_cfg_tcp tcp;
 };
 
 #endif /* MG_BOOTSTRAP_TYPES_H */

@@ -35,20 +35,19 @@ static int ready_handler(void *arg, const struct mg_admin_req *req, struct mg_ad
 }
 
 static void neigh_json(struct mg_buf *b, const struct mg_dp *dp, const struct mg_neigh *e,
-		       bool first)
+                       bool first)
 {
 	char ip[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &e->addr, ip, sizeof(ip));
 	mg_buf_printf(b, "%s{\"address\":\"%s\",\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",",
-		      first ? "" : ",", ip, RTE_ETHER_ADDR_BYTES(&e->mac));
+	              first ? "" : ",", ip, RTE_ETHER_ADDR_BYTES(&e->mac));
 	mg_buf_printf(b, "\"interface\":");
 	mg_buf_json_str(b, dp->net.ifaces[e->iface].name);
 	mg_buf_printf(b, ",\"state\":\"%s\"}", mg_neigh_state_name(e->state));
 }
 
-static int neighbors_handler(void *arg, const struct mg_admin_req *req,
-			     struct mg_admin_resp *resp)
+static int neighbors_handler(void *arg, const struct mg_admin_req *req, struct mg_admin_resp *resp)
 {
 	struct mg_ctl *ctl = arg;
 	bool first = true;

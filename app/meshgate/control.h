@@ -16,11 +16,11 @@
 /** The control core's state. */
 struct mg_ctl {
 	struct mg_dp *dp;
-	struct mg_admin *admin;            /**< NULL when the admin API is disabled */
-	struct mg_neigh_table neigh;       /**< mirror of what the workers learned */
+	struct mg_admin *admin;      /**< NULL when the admin API is disabled */
+	struct mg_neigh_table neigh; /**< mirror of what the workers learned */
 	uint64_t start_tsc;
-	uint64_t relayed;                  /**< neighbour updates relayed to workers */
-	uint64_t relay_dropped;            /**< relays lost to a full ring */
+	uint64_t relayed;       /**< neighbour updates relayed to workers */
+	uint64_t relay_dropped; /**< relays lost to a full ring */
 };
 
 /**

@@ -16,10 +16,10 @@
  * to the same queue, so one worker sees a connection's packets both ways.
  */
 static uint8_t mg_rss_key[52] = {
-	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
-	0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
-	0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
+    0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
+    0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
 };
 
 /* Probe the device and find the ethdev port it created. */
@@ -45,14 +45,14 @@ static int port_probe(const char *devargs, uint16_t *port_id, char *err, size_t 
 }
 
 static void port_conf_fill(struct rte_eth_conf *conf, const struct rte_eth_dev_info *info,
-			   unsigned n_queues, struct mg_iface *ifc)
+                           unsigned n_queues, struct mg_iface *ifc)
 {
 	memset(conf, 0, sizeof(*conf));
 	if (n_queues > 1 && info->flow_type_rss_offloads != 0) {
 		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf->rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
-						     RTE_ETH_RSS_UDP) &
-						    info->flow_type_rss_offloads;
+		conf->rx_adv_conf.rss_conf.rss_hf =
+		    (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
+		    info->flow_type_rss_offloads;
 		if (info->hash_key_size > 0 && info->hash_key_size <= sizeof(mg_rss_key)) {
 			conf->rx_adv_conf.rss_conf.rss_key = mg_rss_key;
 			conf->rx_adv_conf.rss_conf.rss_key_len = info->hash_key_size;
@@ -67,7 +67,7 @@ static void port_conf_fill(struct rte_eth_conf *conf, const struct rte_eth_dev_i
 }
 
 static int port_queues_setup(struct mg_dp *dp, uint16_t pid, const struct rte_eth_dev_info *info,
-			     uint16_t rx_desc, uint16_t tx_desc, char *err, size_t errlen)
+                             uint16_t rx_desc, uint16_t tx_desc, char *err, size_t errlen)
 {
 	int rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &rx_desc, &tx_desc);
 
@@ -87,7 +87,7 @@ static int port_queues_setup(struct mg_dp *dp, uint16_t pid, const struct rte_et
 		}
 		if (rc < 0) {
 			snprintf(err, errlen, "port %u queue %u setup failed: %s", pid, q,
-				 strerror(-rc));
+			         strerror(-rc));
 			return rc;
 		}
 	}
@@ -95,7 +95,7 @@ static int port_queues_setup(struct mg_dp *dp, uint16_t pid, const struct rte_et
 }
 
 int mg_port_setup(struct mg_dp *dp, const struct mg_cfg_iface *cfg, struct mg_iface *ifc,
-		  uint16_t rx_desc, uint16_t tx_desc, char *err, size_t errlen)
+                  uint16_t rx_desc, uint16_t tx_desc, char *err, size_t errlen)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
@@ -113,9 +113,9 @@ int mg_port_setup(struct mg_dp *dp, const struct mg_cfg_iface *cfg, struct mg_if
 	}
 	if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
 		snprintf(err, errlen,
-			 "interface %s: device has %u RX/%u TX queues but %u workers need one "
-			 "each (for net_af_packet add qpairs=%u to the device string)",
-			 cfg->name, info.max_rx_queues, info.max_tx_queues, nq, nq);
+		         "interface %s: device has %u RX/%u TX queues but %u workers need one "
+		         "each (for net_af_packet add qpairs=%u to the device string)",
+		         cfg->name, info.max_rx_queues, info.max_tx_queues, nq, nq);
 		return -EINVAL;
 	}
 	port_conf_fill(&conf, &info, nq, ifc);
@@ -137,9 +137,11 @@ int mg_port_setup(struct mg_dp *dp, const struct mg_cfg_iface *cfg, struct mg_if
 		return rc;
 	}
 	rte_eth_macaddr_get(pid, &ifc->mac);
-	MG_LOG(INFO, "interface %s: port %u, %u queue pair(s), MAC " RTE_ETHER_ADDR_PRT_FMT
-	       ", tx-cksum %s, rx-cksum %s", cfg->name, pid, nq,
-	       RTE_ETHER_ADDR_BYTES(&ifc->mac), ifc->tx_ip_cksum ? "offload" : "software",
+	MG_LOG(INFO,
+	       "interface %s: port %u, %u queue pair(s), MAC " RTE_ETHER_ADDR_PRT_FMT
+	       ", tx-cksum %s, rx-cksum %s",
+	       cfg->name, pid, nq, RTE_ETHER_ADDR_BYTES(&ifc->mac),
+	       ifc->tx_ip_cksum ? "offload" : "software",
 	       ifc->rx_ip_cksum ? "offload" : "software");
 	return 0;
 }

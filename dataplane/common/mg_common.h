@@ -23,7 +23,7 @@
 /** The DPDK log type every meshgate module logs under ("meshgate"). */
 extern int mg_logtype;
 
-#define MG_LOG(level, fmt, ...)                                                                    \
+#define MG_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, mg_logtype, "meshgate: " fmt "\n", ##__VA_ARGS__)
 
 /*

@@ -14,25 +14,24 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
-#define MG_MSG_TYPES(X)                                                                            \
-	X(NONE)          /* never sent */                                                          \
-	X(NEIGH_LEARNED) /* worker→ctl: I learned addr is at mac on iface */                        \
-	X(NEIGH_UPDATE)  /* ctl→worker: another worker learned addr is at mac on iface */          \
-	X(NEIGH_RESOLVE) /* ctl→worker: send an ARP request for addr on iface */                    \
-	X(PING)          /* either way: answered with PONG carrying the same cookie */              \
+#define MG_MSG_TYPES(X)                                                                     \
+	X(NONE)          /* never sent */                                                   \
+	X(NEIGH_LEARNED) /* worker→ctl: I learned addr is at mac on iface */              \
+	X(NEIGH_UPDATE)  /* ctl→worker: another worker learned addr is at mac on iface */ \
+	X(NEIGH_RESOLVE) /* ctl→worker: send an ARP request for addr on iface */          \
+	X(PING)          /* either way: answered with PONG carrying the same cookie */      \
 	X(PONG)
 
 enum mg_msg_type {
 #define X(t) MG_MSG_##t,
 	MG_MSG_TYPES(X)
 #undef X
-	MG_MSG_TYPE_MAX
 };
 
 /** One message; the union member is chosen by type. */
 struct mg_msg {
-	uint16_t type;     /**< enum mg_msg_type */
-	uint16_t worker;   /**< the worker that sent it, or that it is for */
+	uint16_t type;   /**< enum mg_msg_type */
+	uint16_t worker; /**< the worker that sent it, or that it is for */
 	uint32_t pad;
 	union {
 		struct {

@@ -23,13 +23,13 @@ struct mg_publish_retired {
  */
 struct mg_publisher {
 	const char *name;
-	void *cur;                     /**< read with mg_publish_get(); atomic */
-	struct rte_rcu_qsbr *qs;       /**< the workers' quiescent-state variable */
+	void *cur;               /**< read with mg_publish_get(); atomic */
+	struct rte_rcu_qsbr *qs; /**< the workers' quiescent-state variable */
 	void (*free_fn)(void *obj, void *arg);
 	void *free_arg;
 	unsigned n_retired;
 	struct mg_publish_retired retired[MG_PUBLISH_DEFER_MAX];
-	uint64_t n_published;          /**< statistics, control core only */
+	uint64_t n_published; /**< statistics, control core only */
 	uint64_t n_freed;
 };
 

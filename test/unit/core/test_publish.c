@@ -17,8 +17,8 @@
 #include "core/publish.h"
 #include "core/worker.h"
 
-#define OBJ_ALIVE 0xA11FEA11u
-#define OBJ_DEAD 0xDEADDEADu
+#define OBJ_ALIVE  0xA11FEA11u
+#define OBJ_DEAD   0xDEADDEADu
 #define N_VERSIONS 20000
 
 struct obj {
@@ -66,8 +66,8 @@ struct reader {
 	volatile int *stop;
 	uint32_t last_seen;
 	uint64_t reads;
-	uint64_t bad;        /* saw a dead object or a torn payload */
-	uint64_t backwards;  /* saw an older version after a newer one */
+	uint64_t bad;       /* saw a dead object or a torn payload */
+	uint64_t backwards; /* saw an older version after a newer one */
 };
 
 static int reader_main(void *arg)
@@ -139,8 +139,9 @@ START_TEST(publish_seen_by_all_never_freed_early)
 	}
 	/* Every reader must come to see the last version. */
 	for (unsigned k = 0; k < n; k++) {
-		for (int t = 0; t < 5000 && __atomic_load_n(&rd[k].last_seen, __ATOMIC_RELAXED) !=
-						    N_VERSIONS; t++)
+		for (int t = 0;
+		     t < 5000 && __atomic_load_n(&rd[k].last_seen, __ATOMIC_RELAXED) != N_VERSIONS;
+		     t++)
 			usleep(1000);
 	}
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
@@ -300,9 +301,9 @@ END_TEST
 int main(void)
 {
 	char prefix[64];
-	char *args[] = {"test_core", "--lcores", "0@0,1@1,2@1", "--no-huge", "-m", "128",
-			"--no-pci", "--file-prefix", prefix, "--log-level", "lib.eal:error",
-			"--no-telemetry"};
+	char *args[] = {"test_core", "--lcores",    "0@0,1@1,2@1",   "--no-huge",
+	                "-m",        "128",         "--no-pci",      "--file-prefix",
+	                prefix,      "--log-level", "lib.eal:error", "--no-telemetry"};
 	int n_failed;
 
 	snprintf(prefix, sizeof(prefix), "mgtest-core-%d", (int)getpid());

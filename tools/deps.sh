@@ -10,6 +10,7 @@ PACKAGES=(
 	build-essential meson ninja-build pkg-config
 	libdpdk-dev dpdk
 	libmbedtls-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libnghttp2-dev
+	protobuf-compiler libprotobuf-dev
 	check
 	python3 python3-scapy
 	iproute2 ethtool iputils-ping iputils-arping procps curl

@@ -6,7 +6,9 @@
 # 3. builds the sanitizer variant (build-asan/: AddressSanitizer + UBSan) and
 #    runs the unit tests there too;
 # 4. runs every test/integration/NN-*.sh (the real meshgate on the netns test
-#    bed), one at a time, each under a timeout.
+#    bed), one at a time, each under a timeout;
+# 5. runs the benchmark smoke test, tools/bench/run --quick (passes when it
+#    produced numbers; no speed threshold).
 #
 # Unit tests count per Check assertion group ("Checks: N" of each binary),
 # each integration script counts as one test.  Prints a PASS/FAIL line per
@@ -18,7 +20,9 @@
 # MG_SKIP_ASAN=1, MG_SKIP_INTEGRATION=1, MG_IT_TIMEOUT (seconds per
 # integration test, default 300), MG_IT_FILTER (a glob on the script name),
 # MG_IT_ASAN=1 (also run the integration tests against the sanitizer build's
-# meshgate).
+# meshgate), MG_SKIP_BENCH=1 (skip the benchmark smoke test; also skipped
+# with MG_SKIP_INTEGRATION=1 or an MG_IT_FILTER that does not match
+# "bench-quick").
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -236,6 +240,23 @@ if [[ "${MG_SKIP_INTEGRATION:-0}" != 1 ]]; then
 			echo "FAIL integration-asan: no $ASAN_BUILD/app/meshgate/meshgate"
 			FAILED=$((FAILED + 1))
 		fi
+	fi
+fi
+
+# The benchmark smoke test: one test, counted like an integration script.
+# shellcheck disable=SC2053  # MG_IT_FILTER is a glob on purpose
+if [[ "${MG_SKIP_INTEGRATION:-0}" != 1 && "${MG_SKIP_BENCH:-0}" != 1 &&
+	( -z "${MG_IT_FILTER:-}" || bench-quick == ${MG_IT_FILTER} ) ]]; then
+	say "benchmark smoke test (tools/bench/run --quick; results in $BUILD/bench-results)"
+	log=$LOGDIR/bench-quick.log
+	t0=$SECONDS
+	if MG_BUILD_DIR="$BUILD" timeout -k 15 120 tools/bench/run --quick >"$log" 2>&1; then
+		echo "PASS bench-quick ($((SECONDS - t0)) s): $(grep -o '[0-9.]* Mpps per worker core' "$log" | tail -n1)"
+		PASSED=$((PASSED + 1))
+	else
+		echo "FAIL bench-quick (exit $?, $((SECONDS - t0)) s)"
+		show_tail "$log"
+		FAILED=$((FAILED + 1))
 	fi
 fi
 

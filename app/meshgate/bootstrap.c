@@ -34,7 +34,7 @@
 #define MAX_FILE_SIZE (1u << 20)
 /* Longest dotted path in a message, e.g. "neighbors[63].interface". */
 #define MAX_PATH 128
-/* Most keys any one mapping accepts (the top level has 11). */
+/* Most keys any one mapping accepts (the top level has 12). */
 #define MAX_KEYS 16
 /* Characters of a user's value echoed in a message before it is cut. */
 #define QUOTE_MAX 64
@@ -269,6 +269,113 @@ static const char *to_ms(const char *s, size_t len, uint64_t *ms)
 	return NULL;
 }
 
+/* "<n>[.<frac>]%" (0..100, at most 4 decimals) to parts per million. */
+static const char *to_ppm(const char *s, size_t len, uint64_t *ppm)
+{
+	uint64_t ip = 0, frac = 0;
+	size_t i = 0, nd = 0, fd = 0;
+
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++)
+		if (nd < 4)
+			ip = ip * 10 + (uint64_t)(s[i] - '0');
+	if (nd == 0)
+		return "expected a percentage such as 1%, 0.5% or 25%";
+	if (i < len && s[i] == '.') {
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, fd++) {
+			if (fd >= 4)
+				return "at most 4 decimal places";
+			frac = frac * 10 + (uint64_t)(s[i] - '0');
+		}
+		if (fd == 0)
+			return "expected digits after the decimal point";
+	}
+	if (i == len)
+		return "missing % sign";
+	if (len - i != 1 || s[i] != '%')
+		return "expected a percentage such as 1%, 0.5% or 25%";
+	for (; fd < 4; fd++)
+		frac *= 10;
+	if (nd > 3 || ip * 10000 + frac > 1000000)
+		return "must be 0% to 100%";
+	*ppm = ip * 10000 + frac;
+	return NULL;
+}
+
+/* "<n>[.<frac>](us|ms|s)" to whole microseconds. */
+static const char *to_us(const char *s, size_t len, uint64_t *us)
+{
+	static const struct {
+		const char *sfx;
+		uint64_t us;
+	} units[] = {{"us", 1}, {"ms", 1000}, {"s", 1000000}};
+	uint64_t ip = 0, frac = 0, scale = 1;
+	size_t i = 0, nd = 0, u;
+
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++)
+		if (nd < 10)
+			ip = ip * 10 + (uint64_t)(s[i] - '0');
+	if (nd == 0)
+		return "expected a duration such as 500us, 20ms or 1s";
+	if (nd >= 10)
+		return "number too large";
+	if (i < len && s[i] == '.') {
+		for (i++, nd = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++) {
+			if (nd >= 6)
+				return "at most 6 decimal places";
+			frac = frac * 10 + (uint64_t)(s[i] - '0');
+			scale *= 10;
+		}
+		if (nd == 0)
+			return "expected digits after the decimal point";
+	}
+	if (i == len)
+		return "missing unit (us, ms or s)";
+	for (u = 0; u < ARRAY_SIZE(units); u++)
+		if (len - i == strlen(units[u].sfx) && memcmp(s + i, units[u].sfx, len - i) == 0)
+			break;
+	if (u == ARRAY_SIZE(units))
+		return "unknown unit (expected us, ms or s)";
+	if (frac * units[u].us % scale != 0)
+		return "must be a whole number of microseconds";
+	*us = ip * units[u].us + frac * units[u].us / scale;
+	return NULL;
+}
+
+/* "<n>", "<n>KiB", "<n>MiB" to bytes. */
+static const char *to_bytes(const char *s, size_t len, uint64_t *bytes)
+{
+	static const struct {
+		const char *sfx;
+		uint64_t mult;
+	} units[] = {{"KiB", 1u << 10}, {"MiB", 1u << 20}, {"GiB", 1u << 30}};
+	size_t i = 0;
+	const char *why;
+	uint64_t v;
+
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == 0)
+		return "expected a size such as 262144, 256KiB or 4MiB";
+	if (i > 10)
+		return "number too large";
+	why = to_u64(s, i, &v);
+	if (why != NULL)
+		return why;
+	if (i < len) {
+		size_t u;
+
+		for (u = 0; u < ARRAY_SIZE(units); u++)
+			if (len - i == strlen(units[u].sfx) &&
+			    memcmp(s + i, units[u].sfx, len - i) == 0)
+				break;
+		if (u == ARRAY_SIZE(units))
+			return "unknown unit (expected a plain number of bytes, KiB, MiB or GiB)";
+		v *= units[u].mult;
+	}
+	*bytes = v;
+	return NULL;
+}
+
 /* Dotted quad to a host-order address; inet_pton is strict (no 010, no 1.2.3). */
 static const char *to_ipv4(const char *s, size_t len, uint32_t *addr)
 {
@@ -498,6 +605,85 @@ static int parse_duration(struct ctx *c, yaml_node_t *n, void *obj, const struct
 	return 0;
 }
 
+/* A percentage, stored as parts per million (uint32_t). */
+static int parse_percent(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	const char *s, *why;
+	size_t len;
+	uint64_t ppm;
+	int rc = scalar(c, n, "a percentage", &s, &len);
+
+	if (rc < 0)
+		return rc;
+	why = to_ppm(s, len, &ppm);
+	if (why != NULL)
+		return fail(c, n, "bad percentage \"%s\" in %s: %s", quote(c, n), where(c), why);
+	store_uint((char *)obj + f->off, f->size, ppm);
+	return 0;
+}
+
+/* A duration in microseconds, f->min..f->max. */
+static int parse_duration_us(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	const char *s, *why;
+	size_t len;
+	uint64_t us;
+	int rc = scalar(c, n, "a duration", &s, &len);
+
+	if (rc < 0)
+		return rc;
+	why = to_us(s, len, &us);
+	if (why != NULL)
+		return fail(c, n, "bad duration \"%s\" in %s: %s", quote(c, n), where(c), why);
+	if (us < f->min || us > f->max)
+		return fail(c, n,
+			    "bad duration \"%s\" in %s: must be %" PRIu64 "us..%" PRIu64
+			    "us (in the units you like: us, ms, s)",
+			    quote(c, n), where(c), f->min, f->max);
+	store_uint((char *)obj + f->off, f->size, us);
+	return 0;
+}
+
+/* A size in bytes, f->min..f->max. */
+static int parse_size(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	const char *s, *why;
+	size_t len;
+	uint64_t v;
+	int rc = scalar(c, n, "a size", &s, &len);
+
+	if (rc < 0)
+		return rc;
+	why = to_bytes(s, len, &v);
+	if (why != NULL)
+		return fail(c, n, "bad size \"%s\" in %s: %s", quote(c, n), where(c), why);
+	if (v < f->min || v > f->max)
+		return fail(c, n,
+			    "bad size \"%s\" in %s: must be %" PRIu64 "..%" PRIu64
+			    " bytes (4KiB..64MiB)",
+			    quote(c, n), where(c), f->min, f->max);
+	store_uint((char *)obj + f->off, f->size, v);
+	return 0;
+}
+
+static int parse_cc(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	static const char *const names[] = {"cubic", "newreno"};
+	const char *s;
+	size_t len, i;
+	int rc = scalar(c, n, "cubic or newreno", &s, &len);
+
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (len == strlen(names[i]) && memcmp(s, names[i], len) == 0) {
+			snprintf((char *)obj + f->off, f->size, "%s", names[i]);
+			return 0;
+		}
+	return fail(c, n, "bad value \"%s\" in %s: expected cubic or newreno", quote(c, n),
+		    where(c));
+}
+
 static int parse_idle(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
 {
 	static const struct {
@@ -720,6 +906,10 @@ static int parse_ifaces(struct ctx *c, yaml_node_t *n, void *obj, const struct f
 static int parse_neighbors(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 static int parse_routes(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 static int parse_arp(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
+static int parse_tcp(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
+static int parse_services(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
+static int parse_impair(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
+static int parse_impair_dir(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 
 static const struct field top_fields[] = {
     {"eal", parse_eal, 0, 0, 0, 0, 0},
@@ -733,6 +923,7 @@ static const struct field top_fields[] = {
     {"neighbors", parse_neighbors, 0, 0, 0, 0, 0},
     {"routes", parse_routes, 0, 0, 0, 0, 0},
     {"arp", parse_arp, 0, 0, 0, 0, 0},
+    {"tcp", parse_tcp, 0, 0, 0, 0, 0},
 };
 
 static const struct field eal_fields[] = {
@@ -752,12 +943,53 @@ static const struct field arp_fields[] = {
     UINT_FIELD("max_probes", struct mg_bootstrap, arp_max_probes, 1, 10, 0),
 };
 
-enum { IF_NAME, IF_DEVICE, IF_ADDRESS, IF_MTU };
+enum { IF_NAME, IF_DEVICE, IF_ADDRESS, IF_MTU, IF_IMPAIR };
 static const struct field iface_fields[] = {
     [IF_NAME] = FIELD("name", parse_ifname, struct mg_cfg_iface, name, F_REQUIRED),
     [IF_DEVICE] = FIELD("device", parse_device, struct mg_cfg_iface, device, F_REQUIRED),
     [IF_ADDRESS] = {"address", parse_iface_addr, 0, 0, 0, 0, F_REQUIRED},
     [IF_MTU] = UINT_FIELD("mtu", struct mg_cfg_iface, mtu, 68, 9000, 0),
+    [IF_IMPAIR] = FIELD("impair", parse_impair, struct mg_cfg_iface, impair, 0),
+};
+
+/* Impairment delays and jitters: up to 10 s, in microseconds. */
+#define IMPAIR_US_MAX 10000000
+static const struct field impair_fields[] = {
+    UINT_FIELD("seed", struct mg_cfg_impair, seed, 0, UINT64_MAX, 0),
+    FIELD("rx", parse_impair_dir, struct mg_cfg_impair, rx, 0),
+    FIELD("tx", parse_impair_dir, struct mg_cfg_impair, tx, 0),
+};
+
+static const struct field impair_dir_fields[] = {
+    FIELD("loss", parse_percent, struct mg_cfg_impair_dir, loss_ppm, 0),
+    FIELD("duplicate", parse_percent, struct mg_cfg_impair_dir, dup_ppm, 0),
+    FIELD("reorder", parse_percent, struct mg_cfg_impair_dir, reorder_ppm, 0),
+    FIELD("corrupt", parse_percent, struct mg_cfg_impair_dir, corrupt_ppm, 0),
+    {"delay", parse_duration_us, offsetof(struct mg_cfg_impair_dir, delay_us), sizeof(uint32_t),
+     0, IMPAIR_US_MAX, 0},
+    {"jitter", parse_duration_us, offsetof(struct mg_cfg_impair_dir, jitter_us),
+     sizeof(uint32_t), 0, IMPAIR_US_MAX, 0},
+};
+
+/* Per-connection buffers: 4 KiB..64 MiB. */
+#define TCP_BUF_MIN 4096
+#define TCP_BUF_MAX 67108864
+static const struct field tcp_fields[] = {
+    {"services", parse_services, 0, 0, 0, 0, 0},
+    UINT_FIELD("max_connections", struct mg_cfg_tcp, max_conns, 1, 1048576, 0),
+    UINT_FIELD("syn_backlog", struct mg_cfg_tcp, syn_backlog, 1, 65535, 0),
+    {"send_buffer", parse_size, offsetof(struct mg_cfg_tcp, sndbuf), sizeof(uint32_t),
+     TCP_BUF_MIN, TCP_BUF_MAX, 0},
+    {"receive_buffer", parse_size, offsetof(struct mg_cfg_tcp, rcvbuf), sizeof(uint32_t),
+     TCP_BUF_MIN, TCP_BUF_MAX, 0},
+    FIELD("congestion_control", parse_cc, struct mg_cfg_tcp, cc, 0),
+};
+
+enum { SV_ECHO, SV_DISCARD, SV_SOURCE };
+static const struct field service_fields[] = {
+    [SV_ECHO] = UINT_FIELD("echo", struct mg_cfg_tcp, echo_port, 1, 65535, 0),
+    [SV_DISCARD] = UINT_FIELD("discard", struct mg_cfg_tcp, discard_port, 1, 65535, 0),
+    [SV_SOURCE] = UINT_FIELD("source", struct mg_cfg_tcp, source_port, 1, 65535, 0),
 };
 
 enum { NB_ADDRESS, NB_MAC, NB_IFACE };
@@ -826,6 +1058,56 @@ static int parse_arp(struct ctx *c, yaml_node_t *n, void *obj, const struct fiel
 	(void)obj;
 	(void)f;
 	return walk_mapping(c, n, arp_fields, ARRAY_SIZE(arp_fields), c->out, NULL);
+}
+
+static int parse_tcp(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	(void)obj;
+	(void)f;
+	return walk_mapping(c, n, tcp_fields, ARRAY_SIZE(tcp_fields), &c->out->tcp, NULL);
+}
+
+/* The built-in services; two on one port would fight over it. */
+static int parse_services(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	struct mg_cfg_tcp *t = &c->out->tcp;
+	uint16_t got[ARRAY_SIZE(service_fields)];
+	yaml_node_t *val[MAX_KEYS];
+	int rc;
+
+	(void)obj;
+	(void)f;
+	rc = walk_mapping(c, n, service_fields, ARRAY_SIZE(service_fields), t, val);
+	if (rc < 0)
+		return rc;
+	got[SV_ECHO] = t->echo_port;
+	got[SV_DISCARD] = t->discard_port;
+	got[SV_SOURCE] = t->source_port;
+	for (size_t i = 0; i < ARRAY_SIZE(service_fields); i++)
+		for (size_t j = 0; j < i; j++)
+			if (val[i] != NULL && val[j] != NULL && got[i] == got[j])
+				return fail(c, val[i],
+					    "port %u of %s.%s is already used by %s.%s", got[i],
+					    where(c), service_fields[i].key, where(c),
+					    service_fields[j].key);
+	return 0;
+}
+
+/* The interface's impair: block; being there turns the stage on. */
+static int parse_impair(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	struct mg_cfg_impair *im = (struct mg_cfg_impair *)((char *)obj + f->off);
+
+	memset(im, 0, sizeof(*im));
+	im->enabled = true;
+	im->seed = 1;
+	return walk_mapping(c, n, impair_fields, ARRAY_SIZE(impair_fields), im, NULL);
+}
+
+static int parse_impair_dir(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	return walk_mapping(c, n, impair_dir_fields, ARRAY_SIZE(impair_dir_fields),
+			    (char *)obj + f->off, NULL);
 }
 
 static bool in_subnet(const struct mg_cfg_iface *ifc, uint32_t host)
@@ -1015,6 +1297,11 @@ static void set_defaults(struct mg_bootstrap *b)
 	b->arp_reachable_ms = 60000;
 	b->arp_retrans_ms = 1000;
 	b->arp_max_probes = 3;
+	b->tcp.max_conns = 65536;
+	b->tcp.syn_backlog = 1024;
+	b->tcp.sndbuf = 262144;
+	b->tcp.rcvbuf = 262144;
+	snprintf(b->tcp.cc, sizeof(b->tcp.cc), "cubic");
 }
 
 /* Line and column of a byte offset, for reader errors that only give one. */

@@ -12,26 +12,10 @@
 #include <rte_ether.h>
 
 #include "core/worker_types.h"
+#include "net/impair_types.h"
 #include "net/net_types.h"
 
 #define MG_MAX_EAL_ARGS 64
-
-/** Link impairment in one direction; rates in parts per million. */
-struct mg_cfg_impair_dir {
-	uint32_t loss_ppm;      /**< drop this share of frames */
-	uint32_t dup_ppm;       /**< send this share twice */
-	uint32_t reorder_ppm;   /**< hold this share back behind later frames */
-	uint32_t corrupt_ppm;   /**< flip one random bit in this share */
-	uint32_t delay_us;      /**< hold every frame this long */
-	uint32_t jitter_us;     /**< plus a uniform random 0..jitter */
-};
-
-/** The seeded impairment stage of one interface (off unless enabled). */
-struct mg_cfg_impair {
-	bool enabled;           /**< true when the interface has an impair: block */
-	uint64_t seed;          /**< same seed, same traffic → same impairments */
-	struct mg_cfg_impair_dir rx, tx;
-};
 
 /** TCP settings (top-level tcp: block). */
 struct mg_cfg_tcp {

@@ -21,6 +21,7 @@
 #include "meshgate/bootstrap.h"
 #include "meshgate/control.h"
 #include "meshgate/port.h"
+#include "net/impair.h"
 #include "net/net.h"
 
 static volatile sig_atomic_t mg_stop;
@@ -156,6 +157,60 @@ static int gw_workers_init(struct gw *gw)
 	return 0;
 }
 
+/* "loss 1.5% delay 20000us" for the knobs of d that are set, or "off". */
+static void impair_dir_str(const struct mg_cfg_impair_dir *d, char *buf, size_t size)
+{
+	const struct {
+		const char *name;
+		uint32_t ppm;
+	} rates[] = {{"loss", d->loss_ppm},
+		     {"duplicate", d->dup_ppm},
+		     {"reorder", d->reorder_ppm},
+		     {"corrupt", d->corrupt_ppm}};
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < MG_ARRAY_SIZE(rates) && len < size; i++)
+		if (rates[i].ppm != 0)
+			len += (size_t)snprintf(buf + len, size - len, " %s %u.%04u%%", rates[i].name,
+						rates[i].ppm / 10000, rates[i].ppm % 10000);
+	if (d->delay_us != 0 && len < size)
+		len += (size_t)snprintf(buf + len, size - len, " delay %uus", d->delay_us);
+	if (d->jitter_us != 0 && len < size)
+		len += (size_t)snprintf(buf + len, size - len, " jitter %uus", d->jitter_us);
+	if (len == 0)
+		snprintf(buf, size, " off");
+}
+
+/* The impairment stage on every worker, if the bootstrap asks for it (loudly). */
+static int gw_impair_init(struct gw *gw)
+{
+	struct mg_cfg_impair cfgs[MG_MAX_IFACES];
+	char rx[160], tx[160];
+	int rc;
+
+	for (unsigned i = 0; i < gw->cfg.n_ifaces; i++) {
+		const struct mg_cfg_impair *c = &gw->cfg.ifaces[i].impair;
+
+		cfgs[i] = *c;
+		if (!c->enabled)
+			continue;
+		impair_dir_str(&c->rx, rx, sizeof(rx));
+		impair_dir_str(&c->tx, tx, sizeof(tx));
+		MG_LOG(INFO, "interface %s is IMPAIRED on purpose (seed %llu): rx%s; tx%s",
+		       gw->cfg.ifaces[i].name, (unsigned long long)c->seed, rx, tx);
+	}
+	for (unsigned w = 0; w < gw->dp.n_workers; w++) {
+		rc = mg_impair_attach(gw->dp.workers[w], cfgs, gw->cfg.n_ifaces);
+		if (rc < 0) {
+			fprintf(stderr, "meshgate: worker %u: cannot set up the impairment stage: %s\n",
+				w, strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int gw_ports_init(struct gw *gw)
 {
 	char err[512];
@@ -177,7 +232,7 @@ static int gw_ports_init(struct gw *gw)
 		}
 		gw->ports_up++;
 	}
-	return 0;
+	return gw_impair_init(gw);
 }
 
 static void gw_teardown(struct gw *gw)
@@ -189,8 +244,10 @@ static void gw_teardown(struct gw *gw)
 		rte_eal_mp_wait_lcore();
 	mg_ctl_fini(&gw->ctl);
 	mg_port_teardown(dp, gw->ports_up);
-	for (unsigned i = 0; i < MG_MAX_WORKERS; i++)
+	for (unsigned i = 0; i < MG_MAX_WORKERS; i++) {
+		mg_impair_detach(dp->workers[i]); /* a worker that never ran still has it */
 		mg_worker_destroy(dp->workers[i]);
+	}
 	rte_free(dp->qs);
 	if (gw->eal_up)
 		rte_eal_cleanup();

@@ -13,7 +13,9 @@
 #include <rte_pause.h>
 
 #include "core/worker.h"
+#include "net/impair.h"
 #include "net/net.h"
+#include "tcp/tcp.h"
 
 /** Size of each control ring, in messages. */
 #define MG_WORKER_RING_SIZE 1024
@@ -210,6 +212,14 @@ static unsigned worker_poll_once(struct mg_worker *w)
 		mg_net_timer(w);
 		w->next_timer = w->now + mg_ms_to_tsc(w->dp, MG_WORKER_TIMER_MS);
 	}
+	if (w->tcp != NULL)
+		mg_tcp_poll(w);
+	if (unlikely(w->impair != NULL)) {
+		mg_impair_poll(w);
+		/* Frames wait for their release time: do not fall asleep on them. */
+		if (mg_impair_busy(w))
+			work++;
+	}
 	mg_worker_flush(w);
 	return work;
 }
@@ -243,6 +253,7 @@ int mg_worker_main(void *arg)
 		rte_pktmbuf_free_bulk(w->tx[i].pkts, w->tx[i].n);
 		w->tx[i].n = 0;
 	}
+	mg_impair_detach(w);
 	rte_rcu_qsbr_thread_offline(dp->qs, w->idx);
 	MG_LOG(INFO, "worker %u stopped", w->idx);
 	return 0;

@@ -176,6 +176,60 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(b.arp_reachable_ms, 60000);
 	ck_assert_uint_eq(b.arp_retrans_ms, 1000);
 	ck_assert_uint_eq(b.arp_max_probes, 3);
+	ck_assert(!b.ifaces[0].impair.enabled);
+	ck_assert_uint_eq(b.tcp.echo_port, 0);
+	ck_assert_uint_eq(b.tcp.discard_port, 0);
+	ck_assert_uint_eq(b.tcp.source_port, 0);
+	ck_assert_uint_eq(b.tcp.max_conns, 65536);
+	ck_assert_uint_eq(b.tcp.syn_backlog, 1024);
+	ck_assert_uint_eq(b.tcp.sndbuf, 262144);
+	ck_assert_uint_eq(b.tcp.rcvbuf, 262144);
+	ck_assert_str_eq(b.tcp.cc, "cubic");
+	mg_bootstrap_free(&b);
+}
+END_TEST
+
+/* A whole impair block and a whole tcp block, every field read. */
+START_TEST(test_impair_tcp_full)
+{
+	static const char yaml[] = IF0 "    impair:\n"
+				       "      seed: 42\n"
+				       "      rx: {loss: 5%, duplicate: 1%, reorder: 25%, corrupt: 0.1%,"
+				       " delay: 20ms, jitter: 500us}\n"
+				       "      tx: {loss: 0.5%, delay: 1s}\n" IF1
+				   "tcp:\n"
+				   "  services: {echo: 7, discard: 9, source: 19}\n"
+				   "  max_connections: 1000\n"
+				   "  syn_backlog: 128\n"
+				   "  send_buffer: 4MiB\n"
+				   "  receive_buffer: 131072\n"
+				   "  congestion_control: newreno\n";
+	const struct mg_cfg_impair *im;
+	struct mg_bootstrap b;
+	char err[512];
+
+	ck_assert_msg(parse(yaml, &b, err, sizeof(err)) == 0, "%s", err);
+	im = &b.ifaces[0].impair;
+	ck_assert(im->enabled);
+	ck_assert_uint_eq(im->seed, 42);
+	ck_assert_uint_eq(im->rx.loss_ppm, 50000);
+	ck_assert_uint_eq(im->rx.dup_ppm, 10000);
+	ck_assert_uint_eq(im->rx.reorder_ppm, 250000);
+	ck_assert_uint_eq(im->rx.corrupt_ppm, 1000);
+	ck_assert_uint_eq(im->rx.delay_us, 20000);
+	ck_assert_uint_eq(im->rx.jitter_us, 500);
+	ck_assert_uint_eq(im->tx.loss_ppm, 5000);
+	ck_assert_uint_eq(im->tx.dup_ppm, 0);
+	ck_assert_uint_eq(im->tx.delay_us, 1000000);
+	ck_assert(!b.ifaces[1].impair.enabled); /* the other interface is not impaired */
+	ck_assert_uint_eq(b.tcp.echo_port, 7);
+	ck_assert_uint_eq(b.tcp.discard_port, 9);
+	ck_assert_uint_eq(b.tcp.source_port, 19);
+	ck_assert_uint_eq(b.tcp.max_conns, 1000);
+	ck_assert_uint_eq(b.tcp.syn_backlog, 128);
+	ck_assert_uint_eq(b.tcp.sndbuf, 4194304);
+	ck_assert_uint_eq(b.tcp.rcvbuf, 131072);
+	ck_assert_str_eq(b.tcp.cc, "newreno");
 	mg_bootstrap_free(&b);
 }
 END_TEST
@@ -187,6 +241,62 @@ static const struct ok_case {
 	unsigned width; /* its size */
 	uint64_t want;
 } ok_cases[] = {
+#define IMP(member) offsetof(struct mg_bootstrap, ifaces[0].impair.member)
+#define TCP(member) offsetof(struct mg_bootstrap, tcp.member)
+    /* interfaces[].impair: percentages in ppm, durations in µs */
+    {IF0 "    impair: {rx: {loss: 1%}}\n", IMP(rx.loss_ppm), 4, 10000},
+    {IF0 "    impair: {rx: {loss: 0.5%}}\n", IMP(rx.loss_ppm), 4, 5000},
+    {IF0 "    impair: {rx: {loss: 0.1%}}\n", IMP(rx.loss_ppm), 4, 1000},
+    {IF0 "    impair: {rx: {loss: 0.0001%}}\n", IMP(rx.loss_ppm), 4, 1},
+    {IF0 "    impair: {rx: {loss: 100%}}\n", IMP(rx.loss_ppm), 4, 1000000},
+    {IF0 "    impair: {rx: {loss: 100.0%}}\n", IMP(rx.loss_ppm), 4, 1000000},
+    {IF0 "    impair: {rx: {loss: 0%}}\n", IMP(rx.loss_ppm), 4, 0},
+    {IF0 "    impair: {rx: {loss: \"20%\"}}\n", IMP(rx.loss_ppm), 4, 200000},
+    {IF0 "    impair: {rx: {duplicate: 1%}}\n", IMP(rx.dup_ppm), 4, 10000},
+    {IF0 "    impair: {rx: {reorder: 25%}}\n", IMP(rx.reorder_ppm), 4, 250000},
+    {IF0 "    impair: {rx: {corrupt: 0.1%}}\n", IMP(rx.corrupt_ppm), 4, 1000},
+    {IF0 "    impair: {tx: {loss: 5%}}\n", IMP(tx.loss_ppm), 4, 50000},
+    {IF0 "    impair: {tx: {duplicate: 2.5%}}\n", IMP(tx.dup_ppm), 4, 25000},
+    {IF0 "    impair: {tx: {reorder: 50%}}\n", IMP(tx.reorder_ppm), 4, 500000},
+    {IF0 "    impair: {tx: {corrupt: 3%}}\n", IMP(tx.corrupt_ppm), 4, 30000},
+    {IF0 "    impair: {rx: {delay: 20ms}}\n", IMP(rx.delay_us), 4, 20000},
+    {IF0 "    impair: {rx: {delay: 1s}}\n", IMP(rx.delay_us), 4, 1000000},
+    {IF0 "    impair: {rx: {delay: 500us}}\n", IMP(rx.delay_us), 4, 500},
+    {IF0 "    impair: {rx: {delay: 1.5ms}}\n", IMP(rx.delay_us), 4, 1500},
+    {IF0 "    impair: {rx: {delay: 10s}}\n", IMP(rx.delay_us), 4, 10000000},
+    {IF0 "    impair: {rx: {delay: 0us}}\n", IMP(rx.delay_us), 4, 0},
+    {IF0 "    impair: {tx: {delay: 20ms, jitter: 5ms}}\n", IMP(tx.jitter_us), 4, 5000},
+    {IF0 "    impair: {tx: {jitter: 250us}}\n", IMP(tx.jitter_us), 4, 250},
+    {IF0 "    impair: {seed: 42}\n", IMP(seed), 8, 42},
+    {IF0 "    impair: {seed: 18446744073709551615}\n", IMP(seed), 8, UINT64_MAX},
+    {IF0 "    impair: {seed: 0}\n", IMP(seed), 8, 0},
+    {IF0 "    impair: {}\n", IMP(seed), 8, 1},
+    {IF0 "    impair: {}\n", IMP(enabled), 1, 1},
+    {IF0 "    impair:\n      rx: {loss: 20%}\n", IMP(enabled), 1, 1},
+    {IF0, IMP(enabled), 1, 0},
+    {IF0 "    impair: {rx: {loss: 20%}}\n", IMP(tx.loss_ppm), 4, 0},
+    /* tcp */
+    {IF0 "tcp: {services: {echo: 7}}\n", TCP(echo_port), 2, 7},
+    {IF0 "tcp: {services: {echo: 7}}\n", TCP(discard_port), 2, 0},
+    {IF0 "tcp: {services: {discard: 9}}\n", TCP(discard_port), 2, 9},
+    {IF0 "tcp: {services: {source: 19}}\n", TCP(source_port), 2, 19},
+    {IF0 "tcp: {services: {source: 65535}}\n", TCP(source_port), 2, 65535},
+    {IF0 "tcp: {services: {echo: 1, discard: 2, source: 3}}\n", TCP(source_port), 2, 3},
+    {IF0 "tcp: {services: {}}\n", TCP(echo_port), 2, 0},
+    {IF0 "tcp: {max_connections: 1}\n", TCP(max_conns), 4, 1},
+    {IF0 "tcp: {max_connections: 1048576}\n", TCP(max_conns), 4, 1048576},
+    {IF0 "tcp: {syn_backlog: 1}\n", TCP(syn_backlog), 4, 1},
+    {IF0 "tcp: {syn_backlog: 65535}\n", TCP(syn_backlog), 4, 65535},
+    {IF0 "tcp: {send_buffer: 4096}\n", TCP(sndbuf), 4, 4096},
+    {IF0 "tcp: {send_buffer: 256KiB}\n", TCP(sndbuf), 4, 262144},
+    {IF0 "tcp: {send_buffer: 4MiB}\n", TCP(sndbuf), 4, 4194304},
+    {IF0 "tcp: {send_buffer: 64MiB}\n", TCP(sndbuf), 4, 67108864},
+    {IF0 "tcp: {receive_buffer: 4KiB}\n", TCP(rcvbuf), 4, 4096},
+    {IF0 "tcp: {receive_buffer: 1000000}\n", TCP(rcvbuf), 4, 1000000},
+    {IF0 "tcp: {send_buffer: 1MiB}\n", TCP(rcvbuf), 4, 262144},
+    {IF0 "tcp: {}\n", TCP(max_conns), 4, 65536},
+#undef IMP
+#undef TCP
     {IF0 "arp: {reachable_time: 1s}\n", offsetof(struct mg_bootstrap, arp_reachable_ms), 4, 1000},
     {IF0 "arp: {reachable_time: 1h}\n", offsetof(struct mg_bootstrap, arp_reachable_ms), 4,
      3600000},
@@ -255,6 +365,8 @@ START_TEST(test_ok)
 		got = *(const uint8_t *)((const char *)&b + t->off);
 	else if (t->width == 2)
 		got = *(const uint16_t *)((const char *)&b + t->off);
+	else if (t->width == 8)
+		got = *(const uint64_t *)((const char *)&b + t->off);
 	else
 		got = *(const uint32_t *)((const char *)&b + t->off);
 	ck_assert_msg(got == t->want, "case %d: got %llu want %llu", _i, (unsigned long long)got,
@@ -268,14 +380,142 @@ static const struct err_case {
 	const char *yaml;
 	const char *want;
 } err_cases[] = {
+    /* interfaces[].impair */
+    {IF0 "    impair: {rx: {loss: 101%}}\n",
+     NAME ":5:25: bad percentage \"101%\" in interfaces[0].impair.rx.loss: must be 0% to 100%"},
+    {IF0 "    impair: {rx: {loss: 100.0001%}}\n",
+     NAME ":5:25: bad percentage \"100.0001%\" in interfaces[0].impair.rx.loss: must be 0% "
+	  "to 100%"},
+    {IF0 "    impair: {rx: {loss: 1000%}}\n", NAME ":5:25: bad percentage \"1000%\""},
+    {IF0 "    impair: {rx: {loss: 1}}\n",
+     NAME ":5:25: bad percentage \"1\" in interfaces[0].impair.rx.loss: missing % sign"},
+    {IF0 "    impair: {rx: {loss: 0.01}}\n", NAME ":5:25: bad percentage \"0.01\""},
+    {IF0 "    impair: {rx: {loss: -1%}}\n",
+     NAME ":5:25: bad percentage \"-1%\" in interfaces[0].impair.rx.loss: expected a "
+	  "percentage such as 1%, 0.5% or 25%"},
+    {IF0 "    impair: {rx: {loss: 1.%}}\n",
+     NAME ":5:25: bad percentage \"1.%\" in interfaces[0].impair.rx.loss: expected digits "
+	  "after the decimal point"},
+    {IF0 "    impair: {rx: {loss: 0.00001%}}\n",
+     NAME ":5:25: bad percentage \"0.00001%\" in interfaces[0].impair.rx.loss: at most 4 "
+	  "decimal places"},
+    {IF0 "    impair: {rx: {loss: 1%%}}\n", NAME ":5:25: bad percentage \"1%%\""},
+    {IF0 "    impair: {rx: {loss: 1 %}}\n", NAME ":5:25: bad percentage \"1 %\""},
+    {IF0 "    impair: {rx: {loss: lots}}\n", NAME ":5:25: bad percentage \"lots\""},
+    {IF0 "    impair: {rx: {loss: [1%]}}\n",
+     NAME ":5:25: wrong type in interfaces[0].impair.rx.loss: expected a percentage, got a "
+	  "sequence"},
+    {IF0 "    impair: {tx: {duplicate: 200%}}\n",
+     NAME ":5:30: bad percentage \"200%\" in interfaces[0].impair.tx.duplicate"},
+    {IF0 "    impair: {tx: {reorder: x}}\n",
+     NAME ":5:28: bad percentage \"x\" in interfaces[0].impair.tx.reorder"},
+    {IF0 "    impair: {tx: {corrupt: 0.1}}\n",
+     NAME ":5:28: bad percentage \"0.1\" in interfaces[0].impair.tx.corrupt: missing % sign"},
+    {IF0 "    impair: {rx: {delay: 11s}}\n",
+     NAME ":5:26: bad duration \"11s\" in interfaces[0].impair.rx.delay: must be "
+	  "0us..10000000us"},
+    {IF0 "    impair: {rx: {delay: 20}}\n",
+     NAME ":5:26: bad duration \"20\" in interfaces[0].impair.rx.delay: missing unit (us, ms "
+	  "or s)"},
+    {IF0 "    impair: {rx: {delay: 20m}}\n",
+     NAME ":5:26: bad duration \"20m\" in interfaces[0].impair.rx.delay: unknown unit "
+	  "(expected us, ms or s)"},
+    {IF0 "    impair: {rx: {delay: 0.5us}}\n",
+     NAME ":5:26: bad duration \"0.5us\" in interfaces[0].impair.rx.delay: must be a whole "
+	  "number of microseconds"},
+    {IF0 "    impair: {rx: {delay: -1ms}}\n",
+     NAME ":5:26: bad duration \"-1ms\" in interfaces[0].impair.rx.delay: expected a "
+	  "duration such as 500us, 20ms or 1s"},
+    {IF0 "    impair: {tx: {jitter: 10.000001s}}\n",
+     NAME ":5:27: bad duration \"10.000001s\" in interfaces[0].impair.tx.jitter: must be "
+	  "0us..10000000us"},
+    {IF0 "    impair: {tx: {jitter: 99999999999ms}}\n",
+     NAME ":5:27: bad duration \"99999999999ms\" in interfaces[0].impair.tx.jitter: number "
+	  "too large"},
+    {IF0 "    impair: {seed: -1}\n",
+     NAME ":5:20: bad number \"-1\" in interfaces[0].impair.seed: expected a whole number "
+	  "without a sign"},
+    {IF0 "    impair: {seed: 18446744073709551616}\n",
+     NAME ":5:20: bad number \"18446744073709551616\" in interfaces[0].impair.seed: number "
+	  "too large"},
+    {IF0 "    impair: {seed: abc}\n",
+     NAME ":5:20: bad number \"abc\" in interfaces[0].impair.seed"},
+    {IF0 "    impair: {rx: {los: 1%}}\n",
+     NAME ":5:19: unknown key \"los\" in interfaces[0].impair.rx (expected one of: loss, "
+	  "duplicate, reorder, corrupt, delay, jitter)"},
+    {IF0 "    impair: {both: {loss: 1%}}\n",
+     NAME ":5:14: unknown key \"both\" in interfaces[0].impair (expected one of: seed, rx, "
+	  "tx)"},
+    {IF0 "    impair: {rx: {loss: 1%, loss: 2%}}\n",
+     NAME ":5:29: duplicate key \"loss\" in interfaces[0].impair.rx (first at line 5)"},
+    {IF0 "    impair: true\n",
+     NAME ":5:13: wrong type in interfaces[0].impair: expected a mapping (key: value), got a "
+	  "scalar"},
+    {IF0 "    impair: {rx: 1%}\n",
+     NAME ":5:18: wrong type in interfaces[0].impair.rx: expected a mapping (key: value), got "
+	  "a scalar"},
+    {IF0 "    impair:\n      seed: 1\n      seed: 2\n",
+     NAME ":7:7: duplicate key \"seed\" in interfaces[0].impair (first at line 6)"},
+    /* tcp */
+    {IF0 "tcp: {services: {echo: 0}}\n",
+     NAME ":5:24: bad number \"0\" in tcp.services.echo: must be 1..65535"},
+    {IF0 "tcp: {services: {discard: 65536}}\n",
+     NAME ":5:27: bad number \"65536\" in tcp.services.discard: must be 1..65535"},
+    {IF0 "tcp: {services: {source: x}}\n",
+     NAME ":5:26: bad number \"x\" in tcp.services.source: expected a whole decimal number"},
+    {IF0 "tcp: {services: {echo: 7, discard: 7}}\n",
+     NAME ":5:36: port 7 of tcp.services.discard is already used by tcp.services.echo"},
+    {IF0 "tcp: {services: {echo: 7, discard: 9, source: 9}}\n",
+     NAME ":5:47: port 9 of tcp.services.source is already used by tcp.services.discard"},
+    {IF0 "tcp: {services: {chargen: 19}}\n",
+     NAME ":5:18: unknown key \"chargen\" in tcp.services (expected one of: echo, discard, "
+	  "source)"},
+    {IF0 "tcp: {services: [7, 9]}\n",
+     NAME ":5:17: wrong type in tcp.services: expected a mapping (key: value), got a sequence"},
+    {IF0 "tcp: {max_connections: 0}\n",
+     NAME ":5:24: bad number \"0\" in tcp.max_connections: must be 1..1048576"},
+    {IF0 "tcp: {max_connections: 1048577}\n",
+     NAME ":5:24: bad number \"1048577\" in tcp.max_connections: must be 1..1048576"},
+    {IF0 "tcp: {syn_backlog: 0}\n",
+     NAME ":5:20: bad number \"0\" in tcp.syn_backlog: must be 1..65535"},
+    {IF0 "tcp: {syn_backlog: 65536}\n",
+     NAME ":5:20: bad number \"65536\" in tcp.syn_backlog: must be 1..65535"},
+    {IF0 "tcp: {send_buffer: 4095}\n",
+     NAME ":5:20: bad size \"4095\" in tcp.send_buffer: must be 4096..67108864 bytes"},
+    {IF0 "tcp: {send_buffer: 65MiB}\n",
+     NAME ":5:20: bad size \"65MiB\" in tcp.send_buffer: must be 4096..67108864 bytes"},
+    {IF0 "tcp: {send_buffer: 1GiB}\n", NAME ":5:20: bad size \"1GiB\" in tcp.send_buffer: must be"},
+    {IF0 "tcp: {receive_buffer: 256K}\n",
+     NAME ":5:23: bad size \"256K\" in tcp.receive_buffer: unknown unit (expected a plain "
+	  "number of bytes, KiB, MiB or GiB)"},
+    {IF0 "tcp: {receive_buffer: 256 KiB}\n", NAME ":5:23: bad size \"256 KiB\""},
+    {IF0 "tcp: {receive_buffer: KiB}\n",
+     NAME ":5:23: bad size \"KiB\" in tcp.receive_buffer: expected a size such as 262144, "
+	  "256KiB or 4MiB"},
+    {IF0 "tcp: {receive_buffer: 0256KiB}\n",
+     NAME ":5:23: bad size \"0256KiB\" in tcp.receive_buffer: leading zeros are not allowed"},
+    {IF0 "tcp: {receive_buffer: 99999999999KiB}\n",
+     NAME ":5:23: bad size \"99999999999KiB\" in tcp.receive_buffer: number too large"},
+    {IF0 "tcp: {congestion_control: reno}\n",
+     NAME ":5:27: bad value \"reno\" in tcp.congestion_control: expected cubic or newreno"},
+    {IF0 "tcp: {congestion_control: CUBIC}\n",
+     NAME ":5:27: bad value \"CUBIC\" in tcp.congestion_control: expected cubic or newreno"},
+    {IF0 "tcp: {congestion_control: {}}\n",
+     NAME ":5:27: wrong type in tcp.congestion_control: expected cubic or newreno, got a "
+	  "mapping"},
+    {IF0 "tcp: {mss: 1460}\n",
+     NAME ":5:7: unknown key \"mss\" in tcp (expected one of: services, max_connections, "
+	  "syn_backlog, send_buffer, receive_buffer, congestion_control)"},
+    {IF0 "tcp: 1\n",
+     NAME ":5:6: wrong type in tcp: expected a mapping (key: value), got a scalar"},
     /* unknown keys */
     {"workerz: 2\n" IF0,
      NAME ":1:1: unknown key \"workerz\" in the top level (expected one of: eal, workers, "
 	  "idle, mbufs_per_worker, rx_desc, tx_desc, admin, interfaces, neighbors, routes, "
-	  "arp)"},
+	  "arp, tcp)"},
     {IF0 "    adress: 198.18.0.2/24\n",
      NAME ":5:5: unknown key \"adress\" in interfaces[0] (expected one of: name, device, "
-	  "address, mtu)"},
+	  "address, mtu, impair)"},
     {IF0 "eal: {argv: []}\n", NAME ":5:7: unknown key \"argv\" in eal (expected one of: args)"},
     {IF0 "admin:\n  adress: 127.0.0.1\n",
      NAME ":6:3: unknown key \"adress\" in admin (expected one of: address, port)"},
@@ -947,6 +1187,7 @@ static Suite *bootstrap_suite(void)
 
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_impair_tcp_full);
 	tcase_add_loop_test(tc, test_ok, 0, (int)(sizeof(ok_cases) / sizeof(ok_cases[0])));
 	tcase_add_loop_test(tc, test_errors, 0, (int)(sizeof(err_cases) / sizeof(err_cases[0])));
 	tcase_add_test(tc, test_small_err_buffer);

@@ -123,14 +123,14 @@ START_TEST(test_counter_descs)
 	ck_assert_int_eq(mg_net_counter_descs[0].kind, MG_NET_KIND_STAT);
 	ck_assert_str_eq(mg_net_counter_descs[MG_NET_IDX_drop_eth_runt].name, "eth_runt");
 	ck_assert_int_eq(mg_net_counter_descs[MG_NET_IDX_drop_eth_runt].kind, MG_NET_KIND_DROP);
-	ck_assert_str_eq(mg_net_counter_descs[MG_NET_N_COUNTERS - 1].name, "tx_full");
+	ck_assert_str_eq(mg_net_counter_descs[MG_NET_N_COUNTERS - 1].name, "impair_queue_full");
 	for (unsigned i = 0; i < MG_NET_N_COUNTERS; i++) {
 		ck_assert_ptr_nonnull(mg_net_counter_descs[i].name);
 		ck_assert_ptr_nonnull(mg_net_counter_descs[i].help);
 		ck_assert(strncmp(mg_net_counter_descs[i].name, "drop_", 5) != 0);
 		n_drop += mg_net_counter_descs[i].kind == MG_NET_KIND_DROP;
 	}
-	ck_assert_uint_eq(n_drop, 28);
+	ck_assert_uint_eq(n_drop, 29);
 	/* Writing a field is seen at its index. */
 	tw->cnt.drop_ipv4_bad_cksum = 12345;
 	ck_assert_uint_eq(cnt_get(&tw->cnt, MG_NET_IDX_drop_ipv4_bad_cksum), 12345);

@@ -140,5 +140,6 @@ TCase *tcase_icmp(void);
 TCase *tcase_neigh(void);
 TCase *tcase_route(void);
 TCase *tcase_fuzz(void);
+TCase *tcase_impair(void);
 
 #endif /* MG_TEST_NET_H */

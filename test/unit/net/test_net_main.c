@@ -362,6 +362,7 @@ int main(void)
 	suite_add_tcase(s, tcase_neigh());
 	suite_add_tcase(s, tcase_route());
 	suite_add_tcase(s, tcase_fuzz());
+	suite_add_tcase(s, tcase_impair());
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,152 @@
+/*
+ * tcp.h — the userspace TCP stack's API: per-worker set-up, listen, connect,
+ * the stream ops the layers above use, and the timer poll.  Types are in
+ * tcp_types.h.
+ *
+ * A connection belongs to one worker and every call on it must come from
+ * that worker's lcore.  Segments arrive through the IPv4 protocol handler
+ * (mg_tcp_register() once before workers start), are processed to the end
+ * (state machine, ACK, output) and reach the layer above through struct
+ * mg_tcp_cbs.  The layer above talks back through mg_tcp_stream_ops, an ops
+ * table so that TLS can later sit between TCP and HTTP without either
+ * knowing.
+ */
+#ifndef MG_TCP_H
+#define MG_TCP_H
+
+#include "core/worker_types.h"
+#include "tcp/tcp_types.h"
+
+/*
+ * Index of each counter in struct mg_tcp_counters (MG_TCP_IDX_seg_in,
+ * MG_TCP_IDX_drop_bad_cksum, ...) and their number, MG_TCP_N_COUNTERS.
+ */
+enum {
+#define MG_TCP_STAT(n, h) MG_TCP_IDX_##n,
+#define MG_TCP_DROP(n, h) MG_TCP_IDX_drop_##n,
+#include "tcp/tcp_counters.def"
+	MG_TCP_N_COUNTERS
+};
+
+/** Names, help and kinds of the counters, MG_TCP_N_COUNTERS of them, in struct order. */
+extern const struct mg_tcp_counter_desc mg_tcp_counter_descs[];
+
+/** Name of a state ("ESTABLISHED", ...), or "?" if out of range. */
+const char *mg_tcp_state_name(unsigned state);
+
+/**
+ * The stream a layer above drives.  TCP's is mg_tcp_stream_ops; TLS will
+ * provide one with the same shape over TCP's.
+ */
+struct mg_stream_ops {
+	/**
+	 * Queue chain (a packet chain of pkt_len bytes) for sending.  Takes
+	 * ownership on success only.
+	 * @return 0; -EAGAIN if the send queue already holds sndbuf bytes
+	 *         (on_writable follows); -EPIPE after shutdown/close or once
+	 *         the connection is closing; -ENOTCONN if it is not open.
+	 */
+	int (*send)(struct mg_tcp_conn *c, struct rte_mbuf *chain);
+	/**
+	 * Half-close: send FIN after the queued data.
+	 * @return 0, or -ENOTCONN if the connection is not open
+	 */
+	int (*shutdown)(struct mg_tcp_conn *c);
+	/**
+	 * shutdown, and no more callbacks except on_close (orderly close; the
+	 * connection lingers in the stack until the FIN exchange ends).
+	 */
+	void (*close)(struct mg_tcp_conn *c);
+	/** Send RST and drop everything; on_close(-ECONNABORTED) is called. */
+	void (*abort)(struct mg_tcp_conn *c);
+};
+
+/** The stream ops of a plain TCP connection. */
+extern const struct mg_stream_ops mg_tcp_stream_ops;
+
+/**
+ * Register TCP with the IPv4 layer (protocol 6).  Call once, before workers
+ * start.
+ * @return 0, or -EEXIST if already registered
+ */
+int mg_tcp_register(void);
+
+/** The IPv4 protocol handler (see mg_ipv4_proto_fn); exported for tests. */
+void mg_tcp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m,
+                  const struct rte_ipv4_hdr *ip);
+
+/**
+ * Set up w's TCP state (w->tcp).  Call on any core before w starts.
+ * @param w     the worker (w->dp->tsc_hz and w->pool set)
+ * @param conf  settings; NULL or zero fields take the defaults
+ * @return 0; -EINVAL (unknown cc, max_conns beyond 2^24), -ENOMEM, -EEXIST
+ */
+int mg_tcp_worker_init(struct mg_worker *w, const struct mg_tcp_conf *conf);
+
+/**
+ * Free w's TCP state and every connection (worker stop, after its lcore
+ * returned).  Nothing is sent; connections the layer above holds get
+ * on_close(-ECONNABORTED) so it can free its state.  No-op if w->tcp is NULL.
+ */
+void mg_tcp_worker_fini(struct mg_worker *w);
+
+/**
+ * Listen on addr:port.  Accepted connections get cbs and the ctx that
+ * accept_ctx(arg, c) returns when the handshake completes; NULL from
+ * accept_ctx refuses the connection with an RST.
+ * @param addr  one of our addresses, or 0 for any (network order)
+ * @param port  host order, not 0
+ * @return 0; -EINVAL (port 0, cbs or accept_ctx NULL), -EADDRINUSE,
+ *         -ENOSPC (MG_TCP_MAX_LISTENERS reached)
+ */
+int mg_tcp_listen(struct mg_worker *w, rte_be32_t addr, uint16_t port, const struct mg_tcp_cbs *cbs,
+                  void *(*accept_ctx)(void *arg, struct mg_tcp_conn *c), void *arg);
+
+/**
+ * Open a connection to dst:dport from the address of the interface the route
+ * to dst leaves through and an ephemeral port.  on_open follows when the
+ * handshake completes, or on_close with -ECONNREFUSED/-ETIMEDOUT.  Data may
+ * be sent before then; it leaves after the handshake.
+ * @param dport  host order
+ * @return the connection, or NULL with errno EHOSTUNREACH (no route),
+ *         ENOBUFS (table full), EADDRNOTAVAIL (no free port), EINVAL
+ */
+struct mg_tcp_conn *mg_tcp_connect(struct mg_worker *w, rte_be32_t dst, uint16_t dport,
+                                   const struct mg_tcp_cbs *cbs, void *ctx);
+
+/**
+ * Run due TCP timers (retransmission, persist, delayed ACK, TIME-WAIT, ...).
+ * Call every poll iteration with w->now set; cheap when nothing is due.
+ */
+void mg_tcp_poll(struct mg_worker *w);
+
+/** Connections of w in state s (gauge; any core may read it). */
+static inline uint32_t mg_tcp_count(const struct mg_worker *w, enum mg_tcp_state s)
+{
+	return w->tcp != NULL ? __atomic_load_n(&w->tcp->n_state[s], __ATOMIC_RELAXED) : 0;
+}
+
+/** Bytes c holds in its send queue (sent-unacknowledged and unsent). */
+static inline uint32_t mg_tcp_sndq_bytes(const struct mg_tcp_conn *c)
+{
+	return c->sndq_len;
+}
+
+/**
+ * Start the built-in test services on w, listening on any of our addresses:
+ * echo (sends back what arrives), discard (frees it) and source (after the
+ * client's first line "N\n", sends exactly N bytes of mg_tcp_source_byte()
+ * and FIN; any other first byte, or a FIN first, streams until the peer
+ * resets).  A port of 0 leaves that service off.
+ * @return 0, or an error of mg_tcp_listen() (-EADDRINUSE, -ENOSPC, -EINVAL)
+ */
+int mg_tcp_services_start(struct mg_worker *w, uint16_t echo_port, uint16_t discard_port,
+                          uint16_t source_port);
+
+/** Byte off of the source service's pattern (period 251, so reordering shows). */
+static inline uint8_t mg_tcp_source_byte(uint64_t off)
+{
+	return (uint8_t)(off % 251);
+}
+
+#endif /* MG_TCP_H */

@@ -13,7 +13,7 @@
 #include "ctrl/arena.h"
 
 #define CHUNK_SIZE (64u * 1024u)
-#define ALIGN	   alignof(max_align_t)
+#define ALIGN      alignof(max_align_t)
 
 struct chunk {
 	struct chunk *next;

@@ -44,7 +44,7 @@ static bool grow(struct mg_diag *d)
 }
 
 void mg_diag_add(struct mg_diag *d, enum mg_diag_severity sev, const struct mg_pos *pos,
-		 const char *fmt, ...)
+                 const char *fmt, ...)
 {
 	struct mg_diag_entry *e;
 	va_list ap;
@@ -126,10 +126,10 @@ size_t mg_diag_print(const struct mg_diag *d, FILE *out)
 			fprintf(out, "%s: %s\n", mg_diag_severity_name(e->sev), e->msg);
 		else if (e->line == 0)
 			fprintf(out, "%s: %s: %s\n", e->file, mg_diag_severity_name(e->sev),
-				e->msg);
+			        e->msg);
 		else
 			fprintf(out, "%s:%u:%u: %s: %s\n", e->file, e->line, e->col,
-				mg_diag_severity_name(e->sev), e->msg);
+			        mg_diag_severity_name(e->sev), e->msg);
 	}
 	return d->n;
 }

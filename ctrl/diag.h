@@ -62,7 +62,7 @@ void mg_diag_free(struct mg_diag *d);
  * so an error is never lost as "valid".
  */
 void mg_diag_add(struct mg_diag *d, enum mg_diag_severity sev, const struct mg_pos *pos,
-		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /** Sort entries by file, line and column, keeping insertion order for ties. */
 void mg_diag_sort(struct mg_diag *d);

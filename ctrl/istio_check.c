@@ -19,7 +19,7 @@
 #include "ctrl/istio_validate_pvt.h"
 
 static void vreport(struct vctx *v, enum mg_diag_severity sev, const struct mg_pos *pos,
-		    const char *fmt, va_list ap)
+                    const char *fmt, va_list ap)
 {
 	char msg[1024];
 
@@ -96,7 +96,7 @@ void check_host(struct vctx *v, const struct mg_str *h, const char *path, unsign
 	if (!is_dns_name(h->s, flags & HOST_WILDCARD))
 		verr(v, &h->pos, "%s: \"%s\" is not a valid host name%s", path, h->s,
 		     (flags & HOST_WILDCARD) ? " (DNS name, optionally starting with \"*.\")"
-					     : " (a DNS name, no wildcard)");
+		                             : " (a DNS name, no wildcard)");
 }
 
 /* A Kubernetes label name or value: [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, <= 63. */
@@ -183,8 +183,8 @@ void check_regex(struct vctx *v, const struct mg_str *re, const char *path)
 	regfree(&r);
 }
 
-void check_strmatch(struct vctx *v, const struct mg_strmatch *m, const char *path,
-		    bool allow_empty, bool allow_prefix)
+void check_strmatch(struct vctx *v, const struct mg_strmatch *m, const char *path, bool allow_empty,
+                    bool allow_prefix)
 {
 	int n = (m->exact.s != NULL) + (m->prefix.s != NULL) + (m->regex.s != NULL);
 	char p[VPATH];
@@ -196,8 +196,7 @@ void check_strmatch(struct vctx *v, const struct mg_strmatch *m, const char *pat
 	else if (n == 0 && !allow_empty)
 		verr(v, &m->o.pos, "%s: set one of exact, prefix or regex", path);
 	if (m->prefix.s != NULL && !allow_prefix)
-		verr(v, &m->prefix.pos, "%s.prefix: only exact and regex are supported here",
-		     path);
+		verr(v, &m->prefix.pos, "%s.prefix: only exact and regex are supported here", path);
 	snprintf(p, sizeof(p), "%s.regex", path);
 	check_regex(v, &m->regex, p);
 }
@@ -231,7 +230,7 @@ void check_dns_label(struct vctx *v, const struct mg_str *s, const char *path, c
 {
 	size_t i;
 	bool ok = s->len > 0 && s->len <= 63 && isalnum((unsigned char)s->s[0]) &&
-		  isalnum((unsigned char)s->s[s->len - 1]);
+	          isalnum((unsigned char)s->s[s->len - 1]);
 
 	for (i = 0; ok && i < s->len; i++)
 		ok = islower((unsigned char)s->s[i]) || isdigit((unsigned char)s->s[i]) ||

@@ -23,8 +23,8 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define V1ALPHA3 1u
-#define V1BETA1	 2u
-#define V1	 4u
+#define V1BETA1  2u
+#define V1       4u
 
 #define NETWORKING "networking.istio.io"
 #define SECURITY   "security.istio.io"
@@ -41,17 +41,12 @@ struct kind_def {
 	size_t arr_off, n_off; /* in struct mg_istio_config */
 };
 
-#define KIND(k, g, v, vt, opt, sch, T, arr)                                                      \
-	{k,                                                                                      \
-	 g,                                                                                      \
-	 v,                                                                                      \
-	 vt,                                                                                     \
-	 opt,                                                                                    \
-	 &(sch),                                                                                 \
-	 sizeof(T),                                                                              \
-	 offsetof(T, spec),                                                                      \
-	 offsetof(struct mg_istio_config, arr),                                                  \
-	 offsetof(struct mg_istio_config, n_##arr)}
+#define KIND(k, g, v, vt, opt, sch, T, arr)                             \
+	{                                                               \
+		k, g, v, vt, opt, &(sch), sizeof(T), offsetof(T, spec), \
+		    offsetof(struct mg_istio_config, arr),              \
+		    offsetof(struct mg_istio_config, n_##arr)           \
+	}
 
 #define NET_VERSIONS (V1ALPHA3 | V1BETA1 | V1)
 #define NET_TEXT     "v1alpha3, v1beta1 or v1"
@@ -60,29 +55,28 @@ struct kind_def {
 
 /* Indexed by enum mg_istio_kind. */
 static const struct kind_def kinds[MG_ISTIO_KIND_COUNT] = {
-	[MG_ISTIO_GATEWAY] = KIND("Gateway", NETWORKING, NET_VERSIONS, NET_TEXT, false,
-				  mg_istio_schema_gateway, struct mg_istio_gateway, gateways),
-	[MG_ISTIO_VIRTUAL_SERVICE] = KIND("VirtualService", NETWORKING, NET_VERSIONS, NET_TEXT,
-					  false, mg_istio_schema_virtual_service,
-					  struct mg_istio_virtual_service, virtual_services),
-	[MG_ISTIO_DESTINATION_RULE] = KIND("DestinationRule", NETWORKING, NET_VERSIONS, NET_TEXT,
-					   false, mg_istio_schema_destination_rule,
-					   struct mg_istio_destination_rule, destination_rules),
-	[MG_ISTIO_SERVICE_ENTRY] = KIND("ServiceEntry", NETWORKING, NET_VERSIONS, NET_TEXT, false,
-					mg_istio_schema_service_entry,
-					struct mg_istio_service_entry, service_entries),
-	[MG_ISTIO_WORKLOAD_ENTRY] = KIND("WorkloadEntry", NETWORKING, NET_VERSIONS, NET_TEXT,
-					 false, mg_istio_schema_workload_entry,
-					 struct mg_istio_workload_entry, workload_entries),
-	[MG_ISTIO_PEER_AUTHENTICATION] = KIND("PeerAuthentication", SECURITY, SEC_VERSIONS,
-					      SEC_TEXT, true, mg_istio_schema_peer_authentication,
-					      struct mg_istio_peer_authentication,
-					      peer_authentications),
-	[MG_ISTIO_AUTHORIZATION_POLICY] = KIND("AuthorizationPolicy", SECURITY, SEC_VERSIONS,
-					       SEC_TEXT, true,
-					       mg_istio_schema_authorization_policy,
-					       struct mg_istio_authorization_policy,
-					       authorization_policies),
+    [MG_ISTIO_GATEWAY] = KIND("Gateway", NETWORKING, NET_VERSIONS, NET_TEXT, false,
+                              mg_istio_schema_gateway, struct mg_istio_gateway, gateways),
+    [MG_ISTIO_VIRTUAL_SERVICE] =
+        KIND("VirtualService", NETWORKING, NET_VERSIONS, NET_TEXT, false,
+             mg_istio_schema_virtual_service, struct mg_istio_virtual_service, virtual_services),
+    [MG_ISTIO_DESTINATION_RULE] =
+        KIND("DestinationRule", NETWORKING, NET_VERSIONS, NET_TEXT, false,
+             mg_istio_schema_destination_rule, struct mg_istio_destination_rule, destination_rules),
+    [MG_ISTIO_SERVICE_ENTRY] =
+        KIND("ServiceEntry", NETWORKING, NET_VERSIONS, NET_TEXT, false,
+             mg_istio_schema_service_entry, struct mg_istio_service_entry, service_entries),
+    [MG_ISTIO_WORKLOAD_ENTRY] =
+        KIND("WorkloadEntry", NETWORKING, NET_VERSIONS, NET_TEXT, false,
+             mg_istio_schema_workload_entry, struct mg_istio_workload_entry, workload_entries),
+    [MG_ISTIO_PEER_AUTHENTICATION] =
+        KIND("PeerAuthentication", SECURITY, SEC_VERSIONS, SEC_TEXT, true,
+             mg_istio_schema_peer_authentication, struct mg_istio_peer_authentication,
+             peer_authentications),
+    [MG_ISTIO_AUTHORIZATION_POLICY] =
+        KIND("AuthorizationPolicy", SECURITY, SEC_VERSIONS, SEC_TEXT, true,
+             mg_istio_schema_authorization_policy, struct mg_istio_authorization_policy,
+             authorization_policies),
 };
 
 const char *mg_istio_kind_name(enum mg_istio_kind kind)
@@ -182,14 +176,14 @@ static void read_envelope(struct mg_yaml_ctx *c, yaml_node_t *root, struct envel
 				break;
 		if (i == ARRAY_SIZE(keys)) {
 			mg_yaml_error(c, k,
-				      "unknown field \"%s\" at the top of a resource (expected "
-				      "apiVersion, kind, metadata, spec)",
-				      mg_yaml_quote(c, k));
+			              "unknown field \"%s\" at the top of a resource (expected "
+			              "apiVersion, kind, metadata, spec)",
+			              mg_yaml_quote(c, k));
 		} else if (slot[i] == NULL) {
 			mg_yaml_warn(c, k, "field status is written by the API server; ignored");
 		} else if (*slot[i] != NULL) {
 			mg_yaml_error(c, k, "duplicate field \"%s\" (first at line %zu)", keys[i],
-				      (*slot[i])->start_mark.line + 1);
+			              (*slot[i])->start_mark.line + 1);
 		} else if (!mg_yaml_is_null(v)) {
 			*slot[i] = v;
 		}
@@ -201,8 +195,7 @@ static void read_envelope(struct mg_yaml_ctx *c, yaml_node_t *root, struct envel
  * *skip is set for objects that are not Istio's: a warning, not an error,
  * so a directory may also hold the Deployments and Services of the demo.
  */
-static const struct kind_def *find_kind(struct mg_yaml_ctx *c, const struct envelope *e,
-					bool *skip)
+static const struct kind_def *find_kind(struct mg_yaml_ctx *c, const struct envelope *e, bool *skip)
 {
 	const char *av = (const char *)e->api_version->data.scalar.value;
 	const char *slash = strchr(av, '/');
@@ -218,27 +211,27 @@ static const struct kind_def *find_kind(struct mg_yaml_ctx *c, const struct enve
 	if (glen < 9 || strncmp(av + glen - 9, ".istio.io", 9) != 0) {
 		*skip = true;
 		mg_yaml_warn(c, e->kind, "%s %s is not an Istio resource; skipped", av,
-			     mg_yaml_quote(c, e->kind));
+		             mg_yaml_quote(c, e->kind));
 		return NULL;
 	}
 	if (i == ARRAY_SIZE(kinds)) {
 		mg_yaml_error(c, e->kind, "kind %s (%.*s) is not supported by meshgate yet",
-			      mg_yaml_quote(c, e->kind), (int)glen, av);
+		              mg_yaml_quote(c, e->kind), (int)glen, av);
 		return NULL;
 	}
 	if (strlen(kinds[i].group) != glen || strncmp(av, kinds[i].group, glen) != 0) {
 		mg_yaml_error(c, e->api_version, "apiVersion %s: kind %s belongs to group %s",
-			      mg_yaml_quote(c, e->api_version), kinds[i].kind, kinds[i].group);
+		              mg_yaml_quote(c, e->api_version), kinds[i].kind, kinds[i].group);
 		return NULL;
 	}
-	vbit = strcmp(ver, "v1alpha3") == 0 ? V1ALPHA3
+	vbit = strcmp(ver, "v1alpha3") == 0  ? V1ALPHA3
 	       : strcmp(ver, "v1beta1") == 0 ? V1BETA1
-	       : strcmp(ver, "v1") == 0	     ? V1
-					     : 0;
+	       : strcmp(ver, "v1") == 0      ? V1
+	                                     : 0;
 	if (!(vbit & kinds[i].versions)) {
 		mg_yaml_error(c, e->api_version, "apiVersion %s: %s is served as %s/%s",
-			      mg_yaml_quote(c, e->api_version), kinds[i].kind, kinds[i].group,
-			      kinds[i].versions_text);
+		              mg_yaml_quote(c, e->api_version), kinds[i].kind, kinds[i].group,
+		              kinds[i].versions_text);
 		return NULL;
 	}
 	return &kinds[i];
@@ -246,8 +239,8 @@ static const struct kind_def *find_kind(struct mg_yaml_ctx *c, const struct enve
 
 static int dup_node(struct mg_yaml_ctx *c, yaml_node_t *n, struct mg_str *out)
 {
-	char *s = mg_arena_strndup(c->arena, (const char *)n->data.scalar.value,
-				   n->data.scalar.length);
+	char *s =
+	    mg_arena_strndup(c->arena, (const char *)n->data.scalar.value, n->data.scalar.length);
 
 	if (s == NULL)
 		return -ENOMEM;
@@ -257,7 +250,7 @@ static int dup_node(struct mg_yaml_ctx *c, yaml_node_t *n, struct mg_str *out)
 
 /* Fill the envelope part of a new resource and walk its metadata. */
 static int read_meta(struct mg_yaml_ctx *c, const struct envelope *e, enum mg_istio_kind kind,
-		     yaml_node_t *root, struct mg_istio_meta *m)
+                     yaml_node_t *root, struct mg_istio_meta *m)
 {
 	int rc;
 
@@ -273,8 +266,9 @@ static int read_meta(struct mg_yaml_ctx *c, const struct envelope *e, enum mg_is
 	rc = mg_yaml_walk(c, e->metadata, &mg_istio_schema_metadata, m);
 	if (rc < 0)
 		return rc;
+	/* the default namespace was not written anywhere: no position */
 	if (m->namespace_.s == NULL)
-		m->namespace_ = (struct mg_str){.s = "default", .len = 7, .pos = m->name.pos};
+		m->namespace_ = (struct mg_str){.s = "default", .len = 7};
 	if (m->name.s == NULL)
 		m->name = (struct mg_str){.s = "", .len = 0, .pos = m->pos};
 	return 0;
@@ -290,19 +284,20 @@ static int read_doc(struct mg_istio_config *cfg, struct mg_yaml_ctx *c, yaml_nod
 	int rc;
 
 	if (root->type != YAML_MAPPING_NODE) {
-		mg_yaml_error(c, root, "expected a Kubernetes resource (a mapping with apiVersion, "
-				       "kind, metadata and spec)");
+		mg_yaml_error(c, root,
+		              "expected a Kubernetes resource (a mapping with apiVersion, "
+		              "kind, metadata and spec)");
 		return 0;
 	}
 	read_envelope(c, root, &e);
 	if (e.api_version == NULL || e.kind == NULL) {
 		mg_yaml_error(c, root, "missing required field \"%s\" of a resource",
-			      e.api_version == NULL ? "apiVersion" : "kind");
+		              e.api_version == NULL ? "apiVersion" : "kind");
 		return 0;
 	}
 	if (e.api_version->type != YAML_SCALAR_NODE || e.kind->type != YAML_SCALAR_NODE) {
 		mg_yaml_error(c, e.api_version->type != YAML_SCALAR_NODE ? e.api_version : e.kind,
-			      "apiVersion and kind must be strings");
+		              "apiVersion and kind must be strings");
 		return 0;
 	}
 	k = find_kind(c, &e, &skip);
@@ -315,8 +310,7 @@ static int read_doc(struct mg_istio_config *cfg, struct mg_yaml_ctx *c, yaml_nod
 	res = add_resource(cfg, k);
 	if (res == NULL)
 		return -ENOMEM;
-	rc = read_meta(c, &e, (enum mg_istio_kind)(k - kinds), root,
-		       (struct mg_istio_meta *)res);
+	rc = read_meta(c, &e, (enum mg_istio_kind)(k - kinds), root, (struct mg_istio_meta *)res);
 	if (rc < 0)
 		return rc;
 	snprintf(c->path, sizeof(c->path), "spec");
@@ -330,30 +324,78 @@ static int read_doc(struct mg_istio_config *cfg, struct mg_yaml_ctx *c, yaml_nod
 	return rc;
 }
 
+/*
+ * The document API resolves an alias (*name) to the node it names, so the
+ * walker would visit that node once per alias: a few nested aliases make
+ * the walk (and the diagnostics) exponential.  Kubernetes manifests rarely
+ * use aliases, so a node reached twice is refused.  True if none was.
+ */
+static bool check_aliases(struct mg_yaml_ctx *c, yaml_document_t *doc)
+{
+	size_t n = (size_t)(doc->nodes.top - doc->nodes.start), i;
+	unsigned char *refs = calloc(n ? n : 1, 1);
+	yaml_node_t *at = NULL;
+	bool ok = true;
+
+	if (refs == NULL)
+		return true; /* the walk will still work; only slower */
+	for (i = 0; i < n && ok; i++) {
+		yaml_node_t *nd = &doc->nodes.start[i];
+		yaml_node_item_t *it;
+		yaml_node_pair_t *p;
+		int ids[2];
+		size_t k;
+
+		if (nd->type == YAML_SEQUENCE_NODE)
+			for (it = nd->data.sequence.items.start; it < nd->data.sequence.items.top;
+			     it++)
+				if (ok && refs[*it - 1]++ != 0) {
+					ok = false;
+					at = nd;
+				}
+		if (nd->type == YAML_MAPPING_NODE)
+			for (p = nd->data.mapping.pairs.start; p < nd->data.mapping.pairs.top;
+			     p++) {
+				ids[0] = p->key;
+				ids[1] = p->value;
+				for (k = 0; k < 2 && ok; k++)
+					ok = refs[ids[k] - 1]++ == 0;
+				if (!ok && at == NULL) /* the key whose value is an alias */
+					at = yaml_document_get_node(doc, p->key);
+			}
+		if (!ok)
+			mg_yaml_error(c, at,
+			              "YAML aliases (*name) are not supported; document "
+			              "skipped");
+	}
+	free(refs);
+	return ok;
+}
+
 /* ------------------------------------------------------------------ */
 /* Files                                                               */
 
 static void syntax_error(struct mg_yaml_ctx *c, const yaml_parser_t *p)
 {
 	struct mg_pos pos = {.file = c->file,
-			     .line = (uint32_t)p->problem_mark.line + 1,
-			     .col = (uint32_t)p->problem_mark.column + 1};
+	                     .line = (uint32_t)p->problem_mark.line + 1,
+	                     .col = (uint32_t)p->problem_mark.column + 1};
 
 	if (p->error == YAML_MEMORY_ERROR) {
 		mg_diag_add(c->diag, MG_DIAG_ERROR, &pos, "out of memory");
 	} else if (p->context != NULL) {
 		mg_diag_add(c->diag, MG_DIAG_ERROR, &pos, "YAML syntax: %s %s (line %zu)",
-			    p->problem ? p->problem : "error", p->context,
-			    p->context_mark.line + 1);
+		            p->problem ? p->problem : "error", p->context,
+		            p->context_mark.line + 1);
 	} else {
 		mg_diag_add(c->diag, MG_DIAG_ERROR, &pos, "YAML syntax: %s",
-			    p->problem ? p->problem : "error");
+		            p->problem ? p->problem : "error");
 	}
 	c->n_errors++;
 }
 
 int mg_istio_parse(struct mg_istio_config *cfg, const char *name, const char *text, size_t len,
-		   struct mg_diag *diags)
+                   struct mg_diag *diags)
 {
 	struct mg_yaml_ctx c = {.diag = diags, .arena = cfg->arena};
 	yaml_parser_t parser;
@@ -381,7 +423,7 @@ int mg_istio_parse(struct mg_istio_config *cfg, const char *name, const char *te
 			break;
 		}
 		/* "---" with nothing after it, or only comments: an empty document */
-		if (!mg_yaml_is_null(root))
+		if (!mg_yaml_is_null(root) && check_aliases(&c, &doc))
 			rc = read_doc(cfg, &c, root);
 		yaml_document_delete(&doc);
 		if (rc < 0)
@@ -437,7 +479,7 @@ int mg_istio_load_file(struct mg_istio_config *cfg, const char *path, struct mg_
 	if (rc < 0) {
 		if (rc == -EFBIG)
 			mg_diag_add(diags, MG_DIAG_ERROR, &pos, "file larger than %u bytes",
-				    MG_ISTIO_MAX_FILE_SIZE);
+			            MG_ISTIO_MAX_FILE_SIZE);
 		else
 			mg_diag_add(diags, MG_DIAG_ERROR, &pos, "cannot read: %s", strerror(-rc));
 		return rc;
@@ -494,7 +536,7 @@ static int list_dir(const char *dir, char ***names, size_t *n)
 }
 
 static int load_files(const char *dir, struct mg_istio_config *out, struct mg_diag *diags,
-		      char **names, size_t n)
+                      char **names, size_t n)
 {
 	struct mg_pos pos = {.file = dir};
 	size_t i, dlen = strlen(dir);
@@ -505,7 +547,7 @@ static int load_files(const char *dir, struct mg_istio_config *out, struct mg_di
 		mg_diag_add(diags, MG_DIAG_WARNING, &pos, "no *.yaml or *.yml files");
 	for (i = 0; i < n; i++) {
 		if (asprintf(&path, "%s%s%s", dir, dlen && dir[dlen - 1] == '/' ? "" : "/",
-			     names[i]) < 0)
+		             names[i]) < 0)
 			return -ENOMEM;
 		rc = mg_istio_load_file(out, path, diags);
 		free(path);
@@ -518,17 +560,19 @@ static int load_files(const char *dir, struct mg_istio_config *out, struct mg_di
 int mg_istio_load_dir(const char *dir, struct mg_istio_config *out, struct mg_diag *diags)
 {
 	struct mg_pos pos = {.file = dir};
-	size_t errors = diags->n_errors, n = 0, i;
+	size_t errors, n = 0, i;
 	char **names = NULL;
 	int rc;
 
+	if (dir == NULL || out == NULL || diags == NULL)
+		return -EINVAL;
+	errors = diags->n_errors;
 	rc = mg_istio_config_init(out);
 	if (rc < 0)
 		return rc;
 	rc = list_dir(dir, &names, &n);
 	if (rc < 0 && rc != -ENOMEM)
-		mg_diag_add(diags, MG_DIAG_ERROR, &pos, "cannot read directory: %s",
-			    strerror(-rc));
+		mg_diag_add(diags, MG_DIAG_ERROR, &pos, "cannot read directory: %s", strerror(-rc));
 	if (rc == 0)
 		rc = load_files(dir, out, diags, names, n);
 	for (i = 0; i < n; i++)

@@ -46,7 +46,7 @@ void mg_istio_config_free(struct mg_istio_config *cfg);
  *         -ENOMEM
  */
 int mg_istio_parse(struct mg_istio_config *cfg, const char *name, const char *text, size_t len,
-		   struct mg_diag *diags);
+                   struct mg_diag *diags);
 
 /**
  * Read one file and decode it like mg_istio_parse().
@@ -63,7 +63,8 @@ int mg_istio_load_file(struct mg_istio_config *cfg, const char *path, struct mg_
  * @param out   on success a config to free with mg_istio_config_free(); on
  *              failure zeroed (nothing to free)
  * @param diags every problem found, sorted by file, line and column
- * @return 0 (warnings allowed), -EINVAL if any error was found, -ENOENT,
+ * @return 0 (warnings allowed), -EINVAL if any error was found (or an
+ *         argument is NULL), -ENOENT,
  *         -ENOTDIR, -EACCES... if dir cannot be read, -ENOMEM
  */
 int mg_istio_load_dir(const char *dir, struct mg_istio_config *out, struct mg_diag *diags);

@@ -43,7 +43,7 @@ struct mg_istio_meta {
 	struct mg_str api_version; /**< apiVersion, e.g. networking.istio.io/v1 */
 	struct mg_str kind_name;   /**< kind */
 	struct mg_str name;        /**< metadata.name (required) */
-	struct mg_str namespace_;  /**< metadata.namespace; "default" (no position) if absent */
+	struct mg_str namespace_;  /**< metadata.namespace; "default" (pos.file NULL) if absent */
 	struct mg_strmap labels;   /**< metadata.labels */
 	struct mg_strmap annotations;
 };
@@ -95,12 +95,12 @@ struct mg_gw_port {
 /** ServerTLSSettings. */
 struct mg_gw_tls {
 	struct mg_obj o;
-	struct mg_bool https_redirect;     /**< httpsRedirect */
-	struct mg_enum mode;               /**< enum mg_gw_tls_mode */
-	struct mg_str credential_name;     /**< credentialName */
-	struct mg_str server_certificate;  /**< serverCertificate (file) */
-	struct mg_str private_key;         /**< privateKey (file) */
-	struct mg_str ca_certificates;     /**< caCertificates (file) */
+	struct mg_bool https_redirect;       /**< httpsRedirect */
+	struct mg_enum mode;                 /**< enum mg_gw_tls_mode */
+	struct mg_str credential_name;       /**< credentialName */
+	struct mg_str server_certificate;    /**< serverCertificate (file) */
+	struct mg_str private_key;           /**< privateKey (file) */
+	struct mg_str ca_certificates;       /**< caCertificates (file) */
 	struct mg_strlist subject_alt_names; /**< subjectAltNames */
 };
 
@@ -373,7 +373,7 @@ struct mg_outlier {
 	struct mg_u32 consecutive_5xx_errors;     /**< consecutive5xxErrors */
 	struct mg_u32 consecutive_gateway_errors; /**< consecutiveGatewayErrors */
 	struct mg_dur interval;
-	struct mg_dur base_ejection_time; /**< baseEjectionTime */
+	struct mg_dur base_ejection_time;   /**< baseEjectionTime */
 	struct mg_u32 max_ejection_percent; /**< maxEjectionPercent */
 };
 
@@ -387,7 +387,7 @@ enum mg_client_tls_mode {
 /** ClientTLSSettings. */
 struct mg_client_tls {
 	struct mg_obj o;
-	struct mg_enum mode; /**< enum mg_client_tls_mode */
+	struct mg_enum mode;              /**< enum mg_client_tls_mode */
 	struct mg_str client_certificate; /**< clientCertificate */
 	struct mg_str private_key;        /**< privateKey */
 	struct mg_str ca_certificates;    /**< caCertificates */

@@ -46,7 +46,7 @@ static bool str_eq(const struct mg_str *a, const char *b, size_t blen)
 
 /* ref is "name" (in vs_ns) or "namespace/name". */
 const struct mg_istio_gateway *find_gateway(const struct mg_istio_config *cfg, const char *ref,
-					    const char *vs_ns)
+                                            const char *vs_ns)
 {
 	const char *slash = strchr(ref, '/');
 	const char *ns = slash ? ref : vs_ns, *name = slash ? slash + 1 : ref;
@@ -64,7 +64,7 @@ const struct mg_istio_gateway *find_gateway(const struct mg_istio_config *cfg, c
 
 /* The DestinationRule for host (as written in namespace ns): exact first, then wildcard. */
 static const struct mg_istio_destination_rule *find_dr(const struct mg_istio_config *cfg,
-						       const char *host, const char *ns)
+                                                       const char *host, const char *ns)
 {
 	const struct mg_istio_destination_rule *wild = NULL;
 	char want[300], have[300];
@@ -115,14 +115,13 @@ static void check_meta(struct vctx *v, const struct mg_istio_meta *m)
 		     "metadata.name: \"%s\" is not a valid name (lowercase letters, digits, '-' "
 		     "and '.')",
 		     m->name.s);
-	if (m->namespace_.pos.file != m->name.pos.file ||
-	    m->namespace_.pos.line != m->name.pos.line)
+	if (m->namespace_.pos.file != NULL)
 		check_dns_label(v, &m->namespace_, "metadata.namespace", "namespace");
 	check_labels(v, &m->labels, "metadata.labels");
 }
 
-static const struct mg_istio_meta *meta_at(const struct mg_istio_config *cfg,
-					   enum mg_istio_kind k, size_t i)
+static const struct mg_istio_meta *meta_at(const struct mg_istio_config *cfg, enum mg_istio_kind k,
+                                           size_t i)
 {
 	switch (k) {
 	case MG_ISTIO_GATEWAY:
@@ -145,9 +144,13 @@ static const struct mg_istio_meta *meta_at(const struct mg_istio_config *cfg,
 static size_t count_of(const struct mg_istio_config *cfg, enum mg_istio_kind k)
 {
 	const size_t n[MG_ISTIO_KIND_COUNT] = {
-		cfg->n_gateways,	   cfg->n_virtual_services,	cfg->n_destination_rules,
-		cfg->n_service_entries,	   cfg->n_workload_entries,	cfg->n_peer_authentications,
-		cfg->n_authorization_policies,
+	    cfg->n_gateways,
+	    cfg->n_virtual_services,
+	    cfg->n_destination_rules,
+	    cfg->n_service_entries,
+	    cfg->n_workload_entries,
+	    cfg->n_peer_authentications,
+	    cfg->n_authorization_policies,
 	};
 
 	return n[k];
@@ -171,7 +174,8 @@ static void check_unique_names(struct vctx *v)
 				if (a->name.len == 0 || strcmp(a->name.s, b->name.s) != 0 ||
 				    strcmp(a->namespace_.s, b->namespace_.s) != 0)
 					continue;
-				verr(v, &a->name.pos, "duplicate %s %s/%s (first defined at %s:%u:%u)",
+				verr(v, &a->name.pos,
+				     "duplicate %s %s/%s (first defined at %s:%u:%u)",
 				     mg_istio_kind_name(k), a->namespace_.s, a->name.s,
 				     b->name.pos.file, b->name.pos.line, b->name.pos.col);
 				break;
@@ -255,8 +259,9 @@ static void check_server_tls(struct vctx *v, const struct mg_gw_server *s, const
 		return;
 	}
 	if (!tls_proto && !(t->https_redirect.set && t->https_redirect.v)) {
-		verr(v, &t->o.pos, "%s.tls: a %s server cannot have tls settings (only httpsRedirect)",
-		     path, proto[0] ? proto : "plain-text");
+		verr(v, &t->o.pos,
+		     "%s.tls: a %s server cannot have tls settings (only httpsRedirect)", path,
+		     proto[0] ? proto : "plain-text");
 		return;
 	}
 	if (!tls_proto)
@@ -310,8 +315,8 @@ void validate_gateway(struct vctx *v, const struct mg_istio_gateway *g)
 			    a->protocol.s && b->protocol.s &&
 			    strcasecmp(a->protocol.s, b->protocol.s) != 0)
 				verr(v, &a->protocol.pos,
-				     "%s.port: port %u is %s here but %s in spec.servers[%zu]", path,
-				     a->number.v, a->protocol.s, b->protocol.s, j);
+				     "%s.port: port %u is %s here but %s in spec.servers[%zu]",
+				     path, a->number.v, a->protocol.s, b->protocol.s, j);
 		}
 	}
 }
@@ -344,8 +349,9 @@ static void check_subset_ref(struct vctx *v, const struct mg_destination *d, con
 		if (dr->spec.subsets[i].name.s != NULL &&
 		    strcmp(dr->spec.subsets[i].name.s, d->subset.s) == 0)
 			return;
-	verr(v, &d->subset.pos, "%s.subset: subset %s is not defined in DestinationRule %s/%s (%s:%u)",
-	     path, d->subset.s, dr->meta.namespace_.s, dr->meta.name.s, dr->meta.pos.file,
+	verr(v, &d->subset.pos,
+	     "%s.subset: subset %s is not defined in DestinationRule %s/%s (%s:%u)", path,
+	     d->subset.s, dr->meta.namespace_.s, dr->meta.name.s, dr->meta.pos.file,
 	     dr->meta.pos.line);
 }
 
@@ -377,11 +383,11 @@ static bool is_prime(uint64_t n)
 }
 
 static void check_consistent_hash(struct vctx *v, const struct mg_consistent_hash *h,
-				  const char *path)
+                                  const char *path)
 {
 	int keys = (h->http_header_name.s != NULL) + h->http_cookie.o.set +
-		   (h->use_source_ip.set && h->use_source_ip.v) +
-		   (h->http_query_parameter_name.s != NULL);
+	           (h->use_source_ip.set && h->use_source_ip.v) +
+	           (h->http_query_parameter_name.s != NULL);
 
 	if (keys != 1)
 		verr(v, &h->o.pos,
@@ -401,19 +407,19 @@ static void check_consistent_hash(struct vctx *v, const struct mg_consistent_has
 		verr(v, &h->ring_hash.minimum_ring_size.pos,
 		     "%s.ringHash.minimumRingSize: must be 1..8388608", path);
 	if (h->maglev.table_size.set && !is_prime(h->maglev.table_size.v))
-		verr(v, &h->maglev.table_size.pos, "%s.maglev.tableSize: %llu is not a prime",
-		     path, (unsigned long long)h->maglev.table_size.v);
+		verr(v, &h->maglev.table_size.pos, "%s.maglev.tableSize: %llu is not a prime", path,
+		     (unsigned long long)h->maglev.table_size.v);
 }
 
 static void check_locality_lb(struct vctx *v, const struct mg_locality_lb *l,
-			      const struct mg_traffic_policy *tp, const char *path)
+                              const struct mg_traffic_policy *tp, const char *path)
 {
 	char p[VPATH];
 	size_t i, j;
 
 	if (l->n_distribute > 0 && (l->n_failover > 0 || l->failover_priority.n > 0))
-		verr(v, &l->o.pos, "%s: distribute cannot be combined with failover or failoverPriority",
-		     path);
+		verr(v, &l->o.pos,
+		     "%s: distribute cannot be combined with failover or failoverPriority", path);
 	for (i = 0; i < l->n_distribute; i++) {
 		const struct mg_locality_distribute *d = &l->distribute[i];
 		uint64_t sum = 0;
@@ -423,8 +429,9 @@ static void check_locality_lb(struct vctx *v, const struct mg_locality_lb *l,
 			verr(v, &d->o.pos, "%s: missing from", p);
 		for (j = 0; j < d->to.n; j++) {
 			if (d->to.v[j].val.v > 100)
-				verr(v, &d->to.v[j].val.pos, "%s.to: weight %u is out of range 0..100",
-				     p, d->to.v[j].val.v);
+				verr(v, &d->to.v[j].val.pos,
+				     "%s.to: weight %u is out of range 0..100", p,
+				     d->to.v[j].val.v);
 			sum += d->to.v[j].val.v;
 		}
 		if (sum != 100)
@@ -451,13 +458,13 @@ static void check_pool(struct vctx *v, const struct mg_conn_pool *cp, const char
 		const char *name;
 		size_t off;
 	} nonzero[] = {
-		{"http.http1MaxPendingRequests", offsetof(struct mg_conn_pool, http) +
-							 offsetof(struct mg_pool_http,
-								  http1_max_pending_requests)},
-		{"http.http2MaxRequests",
-		 offsetof(struct mg_conn_pool, http) + offsetof(struct mg_pool_http, http2_max_requests)},
-		{"tcp.maxConnections",
-		 offsetof(struct mg_conn_pool, tcp) + offsetof(struct mg_pool_tcp, max_connections)},
+	    {"http.http1MaxPendingRequests",
+	     offsetof(struct mg_conn_pool, http) +
+	         offsetof(struct mg_pool_http, http1_max_pending_requests)},
+	    {"http.http2MaxRequests", offsetof(struct mg_conn_pool, http) +
+	                                  offsetof(struct mg_pool_http, http2_max_requests)},
+	    {"tcp.maxConnections",
+	     offsetof(struct mg_conn_pool, tcp) + offsetof(struct mg_pool_tcp, max_connections)},
 	};
 	char p[VPATH];
 	size_t i;
@@ -563,7 +570,8 @@ void validate_destination_rule(struct vctx *v, const struct mg_istio_destination
 		fqdn(o->spec.host.s, o->meta.namespace_.s, b, sizeof(b));
 		if (strcasecmp(a, b) == 0) {
 			verr(v, &s->host.pos,
-			     "spec.host: host %s already has DestinationRule %s/%s (%s:%u); meshgate "
+			     "spec.host: host %s already has DestinationRule %s/%s (%s:%u); "
+			     "meshgate "
 			     "does not merge DestinationRules",
 			     s->host.s, o->meta.namespace_.s, o->meta.name.s, o->meta.pos.file,
 			     o->meta.pos.line);
@@ -580,10 +588,10 @@ int mg_istio_validate(const struct mg_istio_config *cfg, struct mg_diag *diags)
 	struct vctx v = {.cfg = cfg, .d = diags};
 	size_t i;
 
-#define EACH(arr, fn)                                          \
-	for (i = 0; i < cfg->n_##arr; i++) {                   \
-		v.res = &cfg->arr[i].meta;                     \
-		fn(&v, &cfg->arr[i]);                          \
+#define EACH(arr, fn)                        \
+	for (i = 0; i < cfg->n_##arr; i++) { \
+		v.res = &cfg->arr[i].meta;   \
+		fn(&v, &cfg->arr[i]);        \
 	}
 	check_unique_names(&v);
 	EACH(gateways, validate_gateway);
@@ -616,8 +624,7 @@ void check_dest(struct vctx *v, const struct mg_destination *d, const char *path
 	check_subset_ref(v, d, path);
 }
 
-void check_gateway_refs(struct vctx *v, const struct mg_strlist *l, const char *path,
-			bool *bound)
+void check_gateway_refs(struct vctx *v, const struct mg_strlist *l, const char *path, bool *bound)
 {
 	char p[VPATH];
 	size_t i;

@@ -24,18 +24,19 @@ static const struct mg_service_port *se_port(const struct mg_se_spec *se, const 
 }
 
 void validate_workload(struct vctx *v, const struct mg_workload *w, const char *path,
-		       const struct mg_se_spec *se)
+                       const struct mg_se_spec *se)
 {
-	bool static_ips = se != NULL && se->resolution.set && se->resolution.v == MG_SE_RESOLVE_STATIC;
+	bool static_ips =
+	    se != NULL && se->resolution.set && se->resolution.v == MG_SE_RESOLVE_STATIC;
 	char p[VPATH];
 	size_t i;
 
 	snprintf(p, sizeof(p), "%s.address", path);
 	if (w->address.s == NULL && w->network.s == NULL)
-		verr(v, &w->o.pos, "%s: needs an address", path);
+		verr(v, pos_or(&w->o.pos, &v->res->pos), "%s: needs an address", path);
 	else if (w->address.s != NULL && strncmp(w->address.s, "unix://", 7) == 0)
-		verr(v, &w->address.pos, "%s: unix domain sockets are not supported by meshgate yet",
-		     p);
+		verr(v, &w->address.pos,
+		     "%s: unix domain sockets are not supported by meshgate yet", p);
 	else if (w->address.s != NULL && static_ips && !is_ip(w->address.s))
 		verr(v, &w->address.pos, "%s: resolution STATIC needs an IP address, not \"%s\"", p,
 		     w->address.s);
@@ -81,11 +82,11 @@ static void check_se_ports(struct vctx *v, const struct mg_istio_service_entry *
 			const struct mg_service_port *o = &se->ports[j];
 
 			if (sp->name.s && o->name.s && strcmp(sp->name.s, o->name.s) == 0)
-				verr(v, &sp->name.pos, "spec.ports[%zu].name: duplicate port name %s",
-				     i, sp->name.s);
+				verr(v, &sp->name.pos,
+				     "spec.ports[%zu].name: duplicate port name %s", i, sp->name.s);
 			if (sp->number.set && o->number.set && sp->number.v == o->number.v)
-				verr(v, &sp->number.pos, "spec.ports[%zu].number: duplicate port %u", i,
-				     sp->number.v);
+				verr(v, &sp->number.pos,
+				     "spec.ports[%zu].number: duplicate port %u", i, sp->number.v);
 		}
 	}
 }
@@ -104,7 +105,8 @@ void validate_service_entry(struct vctx *v, const struct mg_istio_service_entry 
 		check_host(v, &se->hosts.v[i], p, HOST_WILDCARD);
 		if (res == MG_SE_RESOLVE_DNS && se->n_endpoints == 0 && se->hosts.v[i].s[0] == '*')
 			verr(v, &se->hosts.v[i].pos,
-			     "%s: a wildcard host cannot be resolved with DNS without endpoints", p);
+			     "%s: a wildcard host cannot be resolved with DNS without endpoints",
+			     p);
 	}
 	for (i = 0; i < se->addresses.n; i++) {
 		snprintf(p, sizeof(p), "spec.addresses[%zu]", i);
@@ -158,8 +160,8 @@ void validate_peer_authentication(struct vctx *v, const struct mg_istio_peer_aut
 /* ------------------------------------------------------------------ */
 /* AuthorizationPolicy                                                 */
 
-static void check_list_nonempty_items(struct vctx *v, const struct mg_strlist *l,
-				      const char *path, const char *name)
+static void check_list_nonempty_items(struct vctx *v, const struct mg_strlist *l, const char *path,
+                                      const char *name)
 {
 	size_t i;
 
@@ -171,9 +173,9 @@ static void check_list_nonempty_items(struct vctx *v, const struct mg_strlist *l
 static void check_source(struct vctx *v, const struct mg_authz_source *s, const char *path)
 {
 	const struct mg_strlist *ips[] = {&s->ip_blocks, &s->not_ip_blocks, &s->remote_ip_blocks,
-					  &s->not_remote_ip_blocks};
+	                                  &s->not_remote_ip_blocks};
 	static const char *const ipn[] = {"ipBlocks", "notIpBlocks", "remoteIpBlocks",
-					  "notRemoteIpBlocks"};
+	                                  "notRemoteIpBlocks"};
 	char p[VPATH];
 	size_t i, j, n = 0;
 
@@ -213,7 +215,7 @@ static void check_operation(struct vctx *v, const struct mg_authz_operation *o, 
 	char p[VPATH];
 
 	if (o->hosts.n + o->not_hosts.n + o->ports.n + o->not_ports.n + o->methods.n +
-		    o->not_methods.n + o->paths.n + o->not_paths.n ==
+	        o->not_methods.n + o->paths.n + o->not_paths.n ==
 	    0)
 		verr(v, &o->o.pos, "%s: an operation must set at least one field", path);
 	snprintf(p, sizeof(p), "%s.ports", path);
@@ -227,8 +229,8 @@ static void check_operation(struct vctx *v, const struct mg_authz_operation *o, 
 
 /* Condition keys meshgate can evaluate at a gateway (Istio's list, minus JWT ones). */
 static const char *const condition_keys[] = {
-	"source.ip",	      "remote.ip",     "source.namespace", "source.principal",
-	"destination.ip",     "destination.port", "connection.sni",
+    "source.ip",      "remote.ip",        "source.namespace", "source.principal",
+    "destination.ip", "destination.port", "connection.sni",
 };
 
 static void check_condition(struct vctx *v, const struct mg_authz_condition *c, const char *path)
@@ -248,8 +250,9 @@ static void check_condition(struct vctx *v, const struct mg_authz_condition *c, 
 	    (strncmp(k, "request.headers[", 16) == 0 && n > 17 && k[n - 1] == ']'))
 		;
 	else if (strncmp(k, "request.auth.", 13) == 0)
-		verr(v, &c->key.pos, "%s: %s needs RequestAuthentication (JWT), which meshgate does "
-				     "not read",
+		verr(v, &c->key.pos,
+		     "%s: %s needs RequestAuthentication (JWT), which meshgate does "
+		     "not read",
 		     p, k);
 	else
 		verr(v, &c->key.pos, "%s: unknown condition key \"%s\"", p, k);
@@ -292,8 +295,7 @@ static void check_rule(struct vctx *v, const struct mg_authz_rule *r, const char
 	}
 }
 
-void validate_authorization_policy(struct vctx *v,
-				   const struct mg_istio_authorization_policy *ap)
+void validate_authorization_policy(struct vctx *v, const struct mg_istio_authorization_policy *ap)
 {
 	const struct mg_authz_spec *s = &ap->spec;
 	bool custom = s->action.set && s->action.v == MG_AUTHZ_CUSTOM;

@@ -11,11 +11,22 @@
 
 /* Envoy's retry conditions (x-envoy-retry-on and x-envoy-retry-grpc-on). */
 static const char *const retry_conditions[] = {
-	"5xx",	       "gateway-error",		 "reset",	    "reset-before-request",
-	"connect-failure", "envoy-ratelimited",	 "retriable-4xx",   "refused-stream",
-	"retriable-status-codes", "retriable-headers", "http3-post-connect-failure",
-	"cancelled",   "deadline-exceeded",	 "internal",	    "resource-exhausted",
-	"unavailable",
+    "5xx",
+    "gateway-error",
+    "reset",
+    "reset-before-request",
+    "connect-failure",
+    "envoy-ratelimited",
+    "retriable-4xx",
+    "refused-stream",
+    "retriable-status-codes",
+    "retriable-headers",
+    "http3-post-connect-failure",
+    "cancelled",
+    "deadline-exceeded",
+    "internal",
+    "resource-exhausted",
+    "unavailable",
 };
 
 static bool is_retry_condition(const char *s, size_t n)
@@ -74,8 +85,9 @@ static void check_fault(struct vctx *v, const struct mg_http_fault *f, const cha
 		verr(v, &f->abort.o.pos, "%s.abort: missing httpStatus", path);
 	if (f->abort.http_status.set &&
 	    (f->abort.http_status.v < 200 || f->abort.http_status.v > 599))
-		verr(v, &f->abort.http_status.pos, "%s.abort.httpStatus: %u is out of range 200..599",
-		     path, f->abort.http_status.v);
+		verr(v, &f->abort.http_status.pos,
+		     "%s.abort.httpStatus: %u is out of range 200..599", path,
+		     f->abort.http_status.v);
 	snprintf(p, sizeof(p), "%s.abort.percentage", path);
 	check_percent(v, &f->abort.percentage, p);
 }
@@ -138,7 +150,7 @@ static void check_match(struct vctx *v, const struct mg_http_match *m, const cha
 
 /* Weights: each 0..100; with more than one destination they sum to 100. */
 static void check_weights(struct vctx *v, const struct mg_u32 *const *w, size_t n,
-			  const struct mg_pos *route_pos, const char *path)
+                          const struct mg_pos *route_pos, const char *path)
 {
 	unsigned long sum = 0;
 	size_t i;
@@ -163,14 +175,14 @@ static void check_redirect(struct vctx *v, const struct mg_http_route *r, const 
 		verr(v, &rd->o.pos, "%s: set route or redirect, not both", path);
 	if (r->rewrite.o.set)
 		verr(v, &r->rewrite.o.pos, "%s: rewrite cannot be used with redirect", path);
-	if (rd->uri.s == NULL && rd->authority.s == NULL && rd->scheme.s == NULL &&
-	    !rd->port.set)
+	if (rd->uri.s == NULL && rd->authority.s == NULL && rd->scheme.s == NULL && !rd->port.set)
 		verr(v, &rd->o.pos, "%s.redirect: set at least one of uri, authority, scheme, port",
 		     path);
 	if (rd->redirect_code.set && code != 301 && code != 302 && code != 303 && code != 307 &&
 	    code != 308)
 		verr(v, &rd->redirect_code.pos,
-		     "%s.redirect.redirectCode: %u is not one of 301, 302, 303, 307, 308", path, code);
+		     "%s.redirect.redirectCode: %u is not one of 301, 302, 303, 307, 308", path,
+		     code);
 	if (rd->scheme.s != NULL && strcmp(rd->scheme.s, "http") != 0 &&
 	    strcmp(rd->scheme.s, "https") != 0)
 		verr(v, &rd->scheme.pos, "%s.redirect.scheme: expected http or https", path);
@@ -203,7 +215,7 @@ static void check_http_route(struct vctx *v, const struct mg_http_route *r, cons
 	snprintf(p, sizeof(p), "%s.route", path);
 	if (r->n_route > 0)
 		check_weights(v, w, r->n_route < ARRAY_SIZE(w) ? r->n_route : ARRAY_SIZE(w),
-			      &r->route[0].o.pos, p);
+		              &r->route[0].o.pos, p);
 	if (r->rewrite.o.set && r->rewrite.uri.s == NULL && r->rewrite.authority.s == NULL)
 		verr(v, &r->rewrite.o.pos, "%s.rewrite: set uri or authority", path);
 	snprintf(p, sizeof(p), "%s.timeout", path);
@@ -245,7 +257,7 @@ static void check_tcp_route(struct vctx *v, const struct mg_tcp_route *r, const 
 	snprintf(p, sizeof(p), "%s.route", path);
 	if (r->n_route > 0)
 		check_weights(v, w, r->n_route < ARRAY_SIZE(w) ? r->n_route : ARRAY_SIZE(w),
-			      &r->route[0].o.pos, p);
+		              &r->route[0].o.pos, p);
 }
 
 void validate_virtual_service(struct vctx *v, const struct mg_istio_virtual_service *vs)

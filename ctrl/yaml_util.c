@@ -20,12 +20,12 @@
 struct mg_pos mg_yaml_pos(const struct mg_yaml_ctx *c, const yaml_node_t *n)
 {
 	return (struct mg_pos){.file = c->file,
-			       .line = (uint32_t)n->start_mark.line + 1,
-			       .col = (uint32_t)n->start_mark.column + 1};
+	                       .line = (uint32_t)n->start_mark.line + 1,
+	                       .col = (uint32_t)n->start_mark.column + 1};
 }
 
 static void vreport(struct mg_yaml_ctx *c, enum mg_diag_severity sev, const yaml_node_t *n,
-		    const char *fmt, va_list ap)
+                    const char *fmt, va_list ap)
 {
 	struct mg_pos pos = mg_yaml_pos(c, n);
 	char msg[1024];
@@ -148,7 +148,7 @@ static void path_pop(struct mg_yaml_ctx *c, size_t old)
 /* The walker                                                          */
 
 static const struct mg_yaml_field *find_field(const struct mg_yaml_schema *s, const yaml_node_t *k,
-					      size_t *idx)
+                                              size_t *idx)
 {
 	size_t i;
 
@@ -182,18 +182,18 @@ int mg_yaml_walk(struct mg_yaml_ctx *c, yaml_node_t *n, const struct mg_yaml_sch
 
 		if (k->type != YAML_SCALAR_NODE) {
 			mg_yaml_error(c, k, "%s: keys must be strings, got %s", mg_yaml_where(c),
-				      node_kind(k));
+			              node_kind(k));
 			continue;
 		}
 		f = find_field(s, k, &i);
 		if (f == NULL) {
 			mg_yaml_error(c, k, "unknown field \"%s\" in %s (%s)", mg_yaml_quote(c, k),
-				      mg_yaml_where(c), s->name);
+			              mg_yaml_where(c), s->name);
 			continue;
 		}
 		if (seen[i] != NULL) {
 			mg_yaml_error(c, k, "duplicate field \"%s\" in %s (first at line %zu)",
-				      f->key, mg_yaml_where(c), seen[i]->start_mark.line + 1);
+			              f->key, mg_yaml_where(c), seen[i]->start_mark.line + 1);
 			continue;
 		}
 		seen[i] = k;
@@ -213,7 +213,7 @@ int mg_yaml_walk(struct mg_yaml_ctx *c, yaml_node_t *n, const struct mg_yaml_sch
 	for (i = 0; i < s->nf; i++)
 		if ((s->fields[i].flags & MG_YAML_F_REQUIRED) && !present[i])
 			mg_yaml_error(c, n, "missing required field \"%s\" in %s (%s)",
-				      s->fields[i].key, mg_yaml_where(c), s->name);
+			              s->fields[i].key, mg_yaml_where(c), s->name);
 	return 0;
 }
 
@@ -233,8 +233,8 @@ static void store_ptr(void *slot, void *p)
 
 static int dup_scalar(struct mg_yaml_ctx *c, const yaml_node_t *n, struct mg_str *out)
 {
-	char *s = mg_arena_strndup(c->arena, (const char *)n->data.scalar.value,
-				   n->data.scalar.length);
+	char *s =
+	    mg_arena_strndup(c->arena, (const char *)n->data.scalar.value, n->data.scalar.length);
 
 	if (s == NULL)
 		return -ENOMEM;
@@ -262,7 +262,7 @@ static bool plain_scalar(struct mg_yaml_ctx *c, const yaml_node_t *n, const char
 	}
 	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
 		mg_yaml_error(c, n, "%s: expected %s, got the quoted string \"%s\"",
-			      mg_yaml_where(c), expected, mg_yaml_quote(c, n));
+		              mg_yaml_where(c), expected, mg_yaml_quote(c, n));
 		return false;
 	}
 	return true;
@@ -281,15 +281,15 @@ static bool parse_uint(struct mg_yaml_ctx *c, const yaml_node_t *n, uint64_t max
 			break;
 		if (x > (max - (uint64_t)(s[i] - '0')) / 10) {
 			mg_yaml_error(c, n, "%s: number \"%s\" is too large (at most %llu)",
-				      mg_yaml_where(c), mg_yaml_quote(c, n),
-				      (unsigned long long)max);
+			              mg_yaml_where(c), mg_yaml_quote(c, n),
+			              (unsigned long long)max);
 			return false;
 		}
 		x = x * 10 + (uint64_t)(s[i] - '0');
 	}
 	if (i != len || len == 0) {
 		mg_yaml_error(c, n, "%s: expected a whole number, got \"%s\"", mg_yaml_where(c),
-			      mg_yaml_quote(c, n));
+		              mg_yaml_quote(c, n));
 		return false;
 	}
 	*v = x;
@@ -327,11 +327,11 @@ int mg_yaml_bool(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struct 
 	    mg_yaml_scalar_is(n, "TRUE"))
 		v = true;
 	else if (mg_yaml_scalar_is(n, "false") || mg_yaml_scalar_is(n, "False") ||
-		 mg_yaml_scalar_is(n, "FALSE"))
+	         mg_yaml_scalar_is(n, "FALSE"))
 		v = false;
 	else {
 		mg_yaml_error(c, n, "%s: expected true or false, got \"%s\"", mg_yaml_where(c),
-			      mg_yaml_quote(c, n));
+		              mg_yaml_quote(c, n));
 		return 0;
 	}
 	*out = (struct mg_bool){.v = v, .set = true, .pos = mg_yaml_pos(c, n)};
@@ -361,7 +361,7 @@ int mg_yaml_dbl(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struct m
 	return 0;
 bad:
 	mg_yaml_error(c, n, "%s: expected a number, got \"%s\"", mg_yaml_where(c),
-		      mg_yaml_quote(c, n));
+	              mg_yaml_quote(c, n));
 	return 0;
 }
 
@@ -401,8 +401,8 @@ const char *mg_yaml_parse_duration(const char *s, size_t len, uint64_t *ms)
 				break;
 		if (u == sizeof(units) / sizeof(units[0]))
 			return (s[i] == 'u' || s[i] == 'n' || (unsigned char)s[i] == 0xc2)
-				       ? "sub-millisecond units are not supported"
-				       : "unknown unit (expected h, m, s or ms)";
+			           ? "sub-millisecond units are not supported"
+			           : "unknown unit (expected h, m, s or ms)";
 		i += strlen(units[u].sfx);
 		if (frac * units[u].ms % scale != 0)
 			return "must be a whole number of milliseconds";
@@ -422,11 +422,11 @@ int mg_yaml_dur(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struct m
 		type_error(c, n, "a duration");
 		return 0;
 	}
-	why = mg_yaml_parse_duration((const char *)n->data.scalar.value, n->data.scalar.length,
-				     &ms);
+	why =
+	    mg_yaml_parse_duration((const char *)n->data.scalar.value, n->data.scalar.length, &ms);
 	if (why != NULL) {
 		mg_yaml_error(c, n, "%s: bad duration \"%s\": %s", mg_yaml_where(c),
-			      mg_yaml_quote(c, n), why);
+		              mg_yaml_quote(c, n), why);
 		return 0;
 	}
 	*out = (struct mg_dur){.ms = ms, .set = true, .pos = mg_yaml_pos(c, n)};
@@ -459,12 +459,12 @@ int mg_yaml_enum(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struct 
 	if (e->name == NULL) {
 		enum_names(f->aux, names, sizeof(names));
 		mg_yaml_error(c, n, "%s: unknown value \"%s\" (expected one of: %s)",
-			      mg_yaml_where(c), mg_yaml_quote(c, n), names);
+		              mg_yaml_where(c), mg_yaml_quote(c, n), names);
 		return 0;
 	}
 	if (e->flags & MG_YAML_E_UNSUPPORTED) {
 		mg_yaml_error(c, n, "%s: value %s is not supported by meshgate yet",
-			      mg_yaml_where(c), e->name);
+		              mg_yaml_where(c), e->name);
 		return 0;
 	}
 	if (e->flags & MG_YAML_E_DEPRECATED)
@@ -476,8 +476,7 @@ int mg_yaml_enum(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struct 
 /* ------------------------------------------------------------------ */
 /* Collections                                                         */
 
-int mg_yaml_strlist(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj,
-		    const struct mg_yaml_field *f)
+int mg_yaml_strlist(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struct mg_yaml_field *f)
 {
 	struct mg_strlist *out = at(obj, f->off);
 	yaml_node_item_t *it;
@@ -513,10 +512,10 @@ int mg_yaml_strlist(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj,
 
 /* Shared by the map handlers: a mapping whose keys are unique strings. */
 typedef int (*pair_fn)(struct mg_yaml_ctx *c, yaml_node_t *k, yaml_node_t *v, void *slot,
-		       const void *aux);
+                       const void *aux);
 
 static int walk_map(struct mg_yaml_ctx *c, yaml_node_t *n, const char *expected, void **arr,
-		    size_t *count, size_t elem, pair_fn fn, const void *aux)
+                    size_t *count, size_t elem, pair_fn fn, const void *aux)
 {
 	yaml_node_pair_t *p, *q;
 	size_t cap;
@@ -540,7 +539,7 @@ static int walk_map(struct mg_yaml_ctx *c, yaml_node_t *n, const char *expected,
 
 		if (k->type != YAML_SCALAR_NODE) {
 			mg_yaml_error(c, k, "%s: keys must be strings, got %s", mg_yaml_where(c),
-				      node_kind(k));
+			              node_kind(k));
 			continue;
 		}
 		for (q = n->data.mapping.pairs.start; q < p && !dup; q++) {
@@ -549,11 +548,11 @@ static int walk_map(struct mg_yaml_ctx *c, yaml_node_t *n, const char *expected,
 			dup = k2->type == YAML_SCALAR_NODE &&
 			      k2->data.scalar.length == k->data.scalar.length &&
 			      memcmp(k2->data.scalar.value, k->data.scalar.value,
-				     k->data.scalar.length) == 0;
+			             k->data.scalar.length) == 0;
 		}
 		if (dup) {
 			mg_yaml_error(c, k, "%s: duplicate key \"%s\"", mg_yaml_where(c),
-				      mg_yaml_quote(c, k));
+			              mg_yaml_quote(c, k));
 			continue;
 		}
 		old = path_push_key(c, (const char *)k->data.scalar.value, k->data.scalar.length);
@@ -569,7 +568,7 @@ static int walk_map(struct mg_yaml_ctx *c, yaml_node_t *n, const char *expected,
 
 /* pair_fn results: <0 fatal, 0 skipped (reported), 1 stored. */
 static int strmap_pair(struct mg_yaml_ctx *c, yaml_node_t *k, yaml_node_t *v, void *slot,
-		       const void *aux)
+                       const void *aux)
 {
 	struct mg_kv *kv = slot;
 	int rc;
@@ -593,13 +592,13 @@ int mg_yaml_strmap(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struc
 
 	out->pos = mg_yaml_pos(c, n);
 	rc = walk_map(c, n, "a mapping of strings", &arr, &out->n, sizeof(struct mg_kv),
-		      strmap_pair, NULL);
+	              strmap_pair, NULL);
 	out->v = arr;
 	return rc;
 }
 
 static int u32map_pair(struct mg_yaml_ctx *c, yaml_node_t *k, yaml_node_t *v, void *slot,
-		       const void *aux)
+                       const void *aux)
 {
 	struct mg_kv_u32 *kv = slot;
 	uint64_t x;
@@ -621,7 +620,7 @@ int mg_yaml_u32map(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struc
 
 	out->pos = mg_yaml_pos(c, n);
 	rc = walk_map(c, n, "a mapping of names to numbers", &arr, &out->n,
-		      sizeof(struct mg_kv_u32), u32map_pair, NULL);
+	              sizeof(struct mg_kv_u32), u32map_pair, NULL);
 	out->v = arr;
 	return rc;
 }
@@ -639,8 +638,7 @@ int mg_yaml_obj(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struct m
 	return mg_yaml_walk(c, n, f->aux, o);
 }
 
-int mg_yaml_objlist(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj,
-		    const struct mg_yaml_field *f)
+int mg_yaml_objlist(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struct mg_yaml_field *f)
 {
 	const struct mg_yaml_schema *s = f->aux;
 	size_t *count = at(obj, f->off_n), cap;
@@ -680,7 +678,7 @@ int mg_yaml_objlist(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj,
 }
 
 static int objmap_pair(struct mg_yaml_ctx *c, yaml_node_t *k, yaml_node_t *v, void *slot,
-		       const void *aux)
+                       const void *aux)
 {
 	const struct mg_yaml_mapdesc *d = aux;
 	struct mg_obj *o = (struct mg_obj *)((char *)slot + d->val_off);
@@ -714,20 +712,19 @@ int mg_yaml_objmap(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struc
 /* Known but not (yet) supported                                       */
 
 int mg_yaml_unsupported(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj,
-			const struct mg_yaml_field *f)
+                        const struct mg_yaml_field *f)
 {
 	(void)obj;
 	mg_yaml_error(c, n, "field %s is not supported by meshgate yet%s%s%s", mg_yaml_where(c),
-		      f->note ? " (" : "", f->note ? f->note : "", f->note ? ")" : "");
+	              f->note ? " (" : "", f->note ? f->note : "", f->note ? ")" : "");
 	return 0;
 }
 
-int mg_yaml_ignored(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj,
-		    const struct mg_yaml_field *f)
+int mg_yaml_ignored(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj, const struct mg_yaml_field *f)
 {
 	(void)obj;
 	mg_yaml_warn(c, n, "field %s is not supported by meshgate yet; ignored%s%s%s",
-		     mg_yaml_where(c), f->note ? " (" : "", f->note ? f->note : "",
-		     f->note ? ")" : "");
+	             mg_yaml_where(c), f->note ? " (" : "", f->note ? f->note : "",
+	             f->note ? ")" : "");
 	return 0;
 }

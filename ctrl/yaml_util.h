@@ -36,7 +36,7 @@ struct mg_yaml_ctx {
 	const char *file; /**< for positions; must outlive the decoded values */
 	struct mg_diag *diag;
 	struct mg_arena *arena;
-	size_t n_errors; /**< errors this context reported */
+	size_t n_errors;             /**< errors this context reported */
 	char path[MG_YAML_MAX_PATH]; /**< dotted path of the value being decoded */
 	size_t path_len;
 	char qbuf[2][4 * 64 + 8];
@@ -45,17 +45,17 @@ struct mg_yaml_ctx {
 
 /** Checks the value node n and stores it into obj per row f. */
 typedef int (*mg_yaml_fn)(struct mg_yaml_ctx *c, yaml_node_t *n, void *obj,
-			  const struct mg_yaml_field *f);
+                          const struct mg_yaml_field *f);
 
 /** One row of a mapping's schema. */
 struct mg_yaml_field {
-	const char *key;   /**< the YAML key (Istio's JSON name, camelCase) */
-	mg_yaml_fn fn;     /**< handler */
-	size_t off;        /**< where the value goes in obj */
-	size_t off_n;      /**< for lists and maps of objects: where the count goes */
-	const void *aux;   /**< sub-schema (objects) or enum table */
-	unsigned flags;    /**< MG_YAML_F_* */
-	const char *note;  /**< for unsupported keys: why, or what to use instead */
+	const char *key;  /**< the YAML key (Istio's JSON name, camelCase) */
+	mg_yaml_fn fn;    /**< handler */
+	size_t off;       /**< where the value goes in obj */
+	size_t off_n;     /**< for lists and maps of objects: where the count goes */
+	const void *aux;  /**< sub-schema (objects) or enum table */
+	unsigned flags;   /**< MG_YAML_F_* */
+	const char *note; /**< for unsupported keys: why, or what to use instead */
 };
 
 #define MG_YAML_F_REQUIRED 1u
@@ -125,11 +125,11 @@ struct mg_pos mg_yaml_pos(const struct mg_yaml_ctx *c, const yaml_node_t *n);
 
 /** Report an error at node n (message prefixed with nothing; counts it). */
 void mg_yaml_error(struct mg_yaml_ctx *c, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /** Report a warning at node n. */
 void mg_yaml_warn(struct mg_yaml_ctx *c, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /** The current dotted path ("spec.http[0].route"), or "the document". */
 const char *mg_yaml_where(const struct mg_yaml_ctx *c);

@@ -23,18 +23,17 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: meshgatectl COMMAND [ARGS]\n"
-		"\n"
-		"commands:\n"
-		"  validate DIR   check the Istio YAML in DIR (*.yaml, *.yml) and print\n"
-		"                 every problem as FILE:LINE:COL: error|warning: message\n"
-		"\n"
-		"options:\n"
-		"  -h, --help     show this help\n"
-		"  --version      show the version\n"
-		"\n"
-		"exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error\n");
+	fprintf(out, "usage: meshgatectl COMMAND [ARGS]\n"
+	             "\n"
+	             "commands:\n"
+	             "  validate DIR   check the Istio YAML in DIR (*.yaml, *.yml) and print\n"
+	             "                 every problem as FILE:LINE:COL: error|warning: message\n"
+	             "\n"
+	             "options:\n"
+	             "  -h, --help     show this help\n"
+	             "  --version      show the version\n"
+	             "\n"
+	             "exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error\n");
 }
 
 static size_t n_resources(const struct mg_istio_config *c)

@@ -14,6 +14,8 @@
 #ifndef MG_TCP_H
 #define MG_TCP_H
 
+#include <rte_ip.h>
+
 #include "core/worker_types.h"
 #include "tcp/tcp_types.h"
 
@@ -59,6 +61,16 @@ struct mg_stream_ops {
 	void (*close)(struct mg_tcp_conn *c);
 	/** Send RST and drop everything; on_close(-ECONNABORTED) is called. */
 	void (*abort)(struct mg_tcp_conn *c);
+	/**
+	 * Release n bytes of received data.  What on_data hands up counts
+	 * against the receive window (rcvbuf) until released, so a layer that
+	 * cannot pass data on yet holds it and the peer is slowed by a smaller
+	 * window instead of the data piling up.  Release as soon as the bytes
+	 * are consumed or forwarded; a layer that never releases stalls the
+	 * peer at a zero window.  Opens the window with an ACK when it grew by
+	 * at least two segments (or from below one segment).
+	 */
+	void (*recved)(struct mg_tcp_conn *c, uint32_t n);
 };
 
 /** The stream ops of a plain TCP connection. */

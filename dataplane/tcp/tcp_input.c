@@ -216,10 +216,12 @@ static void deliver(struct mg_tcp_conn *c, struct rte_mbuf *m, uint32_t len)
 {
 	c->rcv_nxt += len;
 	mg_cnt_add(&tcp_of(c)->cnt.bytes_in, len);
-	if ((c->flags & MG_TCPF_USER_GONE) || c->cbs == NULL || c->cbs->on_data == NULL)
+	if ((c->flags & MG_TCPF_USER_GONE) || c->cbs == NULL || c->cbs->on_data == NULL) {
 		rte_pktmbuf_free(m);
-	else
+	} else {
+		c->rcv_held += len;
 		c->cbs->on_data(c->ctx, c, m);
+	}
 }
 
 /* Deliver what the out-of-order queue holds at rcv_nxt now. */
@@ -286,7 +288,7 @@ static void ack_policy(struct mg_tcp_conn *c, uint32_t len)
  */
 static uint64_t *data_input(struct mg_tcp_conn *c, struct rte_mbuf *m, const struct mg_tcp_seg *s)
 {
-	uint32_t seq = s->seq, len = s->len, edge = c->rcv_nxt + c->rcv_wnd;
+	uint32_t seq = s->seq, len = s->len, edge = SEQ_MAX(c->rcv_adv, c->rcv_nxt);
 	bool fin = s->flags & TH_FIN, had_ooo = c->n_ooo > 0;
 	uint64_t *drop = NULL;
 
@@ -381,6 +383,7 @@ static void syn_negotiate(struct mg_tcp_conn *c, const struct mg_tcp_seg *s)
 		c->mss = 64;
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
+	c->rcv_adv = c->rcv_nxt + RTE_MIN(c->rcv_wnd, 65535u); /* a SYN's window is unscaled */
 	c->cc->init(c);
 }
 
@@ -526,7 +529,8 @@ static bool syn_rcvd_ack(struct mg_tcp_conn *c, const struct mg_tcp_seg *s)
 static bool seg_acceptable(const struct mg_tcp_conn *c, const struct mg_tcp_seg *s)
 {
 	uint32_t seglen = s->len + !!(s->flags & TH_SYN) + !!(s->flags & TH_FIN);
-	uint32_t wnd = c->rcv_wnd, nxt = c->rcv_nxt;
+	uint32_t nxt = c->rcv_nxt;
+	uint32_t wnd = SEQ_GT(c->rcv_adv, nxt) ? c->rcv_adv - nxt : 0;
 
 	if (seglen == 0)
 		return wnd == 0 ? s->seq == nxt : SEQ_LEQ(nxt, s->seq) && SEQ_LT(s->seq, nxt + wnd);

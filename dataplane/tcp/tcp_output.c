@@ -160,11 +160,28 @@ static uint8_t tcp_opts(const struct mg_tcp_conn *c, uint8_t flags, uint8_t *o)
 	return n;
 }
 
-static uint16_t tcp_win(const struct mg_tcp_conn *c, uint8_t flags)
+/* Receive space we can offer now: rcvbuf less what the layer above holds. */
+static uint32_t rcv_space(const struct mg_tcp_conn *c)
 {
-	uint32_t w = (flags & TH_SYN) ? c->rcv_wnd : c->rcv_wnd >> c->rcv_wscale;
+	return c->rcv_wnd > c->rcv_held ? c->rcv_wnd - c->rcv_held : 0;
+}
 
-	return (uint16_t)RTE_MIN(w, 65535u);
+/*
+ * The window field, and the right edge it advertises.  The edge never moves
+ * left (RFC 9293 3.8.6: do not shrink the window): what was offered stays
+ * offered even if the layer above has since held more.
+ */
+static uint16_t tcp_win(struct mg_tcp_conn *c, uint8_t flags)
+{
+	uint32_t space = rcv_space(c), w;
+
+	if (flags & TH_SYN)
+		return (uint16_t)RTE_MIN(c->rcv_wnd, 65535u);
+	if (SEQ_GT(c->rcv_adv, c->rcv_nxt + space))
+		space = c->rcv_adv - c->rcv_nxt;
+	w = RTE_MIN(space >> c->rcv_wscale, 65535u);
+	c->rcv_adv = SEQ_MAX(c->rcv_adv, c->rcv_nxt + (w << c->rcv_wscale));
+	return (uint16_t)w;
 }
 
 /* Send one segment of c; payload (owned) may be NULL.  Any ACK clears pending ACK state. */
@@ -504,6 +521,26 @@ static void tcp_stream_close(struct mg_tcp_conn *c)
 		tcp_timer_set(c, MG_TCPT_MISC, MG_TCP_FIN_WAIT2_MS);
 }
 
+static void tcp_stream_recved(struct mg_tcp_conn *c, uint32_t n)
+{
+	uint32_t adv, grow;
+
+	if (conn_gone(c))
+		return;
+	c->rcv_held -= RTE_MIN(n, c->rcv_held);
+	adv = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	if (rcv_space(c) <= adv)
+		return;
+	grow = rcv_space(c) - adv;
+	/* Worth an ACK of its own (Linux's rule of thumb, and never leave a closed window shut). */
+	if (grow < RTE_MIN(c->rcv_wnd / 2, 2u * c->mss) && !(adv < c->mss && grow >= c->mss))
+		return;
+	if (c->busy > 0)
+		c->flags |= MG_TCPF_ACK_NOW; /* inside input: the ACK at its end carries it */
+	else if (c->state != MG_TCP_SYN_SENT && c->state != MG_TCP_SYN_RECEIVED)
+		tcp_send_ack(c);
+}
+
 static void tcp_stream_abort(struct mg_tcp_conn *c)
 {
 	if (conn_gone(c))
@@ -529,4 +566,5 @@ const struct mg_stream_ops mg_tcp_stream_ops = {
     .shutdown = tcp_stream_shutdown,
     .close = tcp_stream_close,
     .abort = tcp_stream_abort,
+    .recved = tcp_stream_recved,
 };

@@ -4,10 +4,10 @@
  * mg_tcp_stream_ops, as the HTTP layer will.
  *
  * echo sends back what arrives.  When the send queue is full it holds what
- * it could not send and resumes on on_writable; TCP has no receive-side
- * backpressure yet, so a peer that sends without reading makes that backlog
- * grow, and past MG_ECHO_BACKLOG_MAX bytes the connection is aborted rather
- * than letting one peer eat the pool.
+ * it could not send, resumes on on_writable, and releases received bytes
+ * (recved) only once they are queued for sending, so a peer that sends
+ * without reading meets a closed window: echo holds at most rcvbuf + sndbuf
+ * per connection.  MG_ECHO_BACKLOG_MAX is a guard that should never trip.
  *
  * source waits for the client's first line: "N\n" (decimal) asks for exactly
  * N bytes of the pattern mg_tcp_source_byte(), then FIN; any other first
@@ -50,6 +50,7 @@ static void *echo_accept(void *arg, struct mg_tcp_conn *c)
 static void echo_flush(struct echo_ctx *e, struct mg_tcp_conn *c)
 {
 	if (e->pending != NULL) {
+		uint32_t n = e->pending->pkt_len;
 		int rc = ops->send(c, e->pending);
 
 		if (rc == -EAGAIN)
@@ -57,6 +58,8 @@ static void echo_flush(struct echo_ctx *e, struct mg_tcp_conn *c)
 		if (rc < 0)
 			rte_pktmbuf_free(e->pending);
 		e->pending = NULL;
+		/* Echoed bytes are in the send queue now: the peer may send more. */
+		ops->recved(c, n);
 	}
 	if (e->peer_fin)
 		ops->close(c);
@@ -123,7 +126,7 @@ static void *discard_accept(void *arg, struct mg_tcp_conn *c)
 static void discard_data(void *ctx, struct mg_tcp_conn *c, struct rte_mbuf *m)
 {
 	(void)ctx;
-	(void)c;
+	ops->recved(c, m->pkt_len);
 	rte_pktmbuf_free(m);
 }
 
@@ -224,6 +227,7 @@ static void source_data(void *ctx, struct mg_tcp_conn *c, struct rte_mbuf *m)
 {
 	struct source_ctx *s = ctx;
 
+	ops->recved(c, m->pkt_len); /* read at once; what follows the request is ignored */
 	for (struct rte_mbuf *seg = m; seg != NULL && s->mode == SRC_WAIT_REQUEST;
 	     seg = seg->next) {
 		const char *p = rte_pktmbuf_mtod(seg, const char *);

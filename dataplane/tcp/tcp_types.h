@@ -179,7 +179,10 @@ struct mg_tcp_conn {
 	struct rte_mbuf *sndq_head, *sndq_tail; /**< segments linked by ->next */
 	uint32_t cwnd, ssthresh, recover;
 	/* Receive side. */
-	uint32_t irs, rcv_nxt, rcv_wnd, rcv_unacked;
+	uint32_t irs, rcv_nxt, rcv_unacked;
+	uint32_t rcv_wnd;  /**< most we ever advertise: rcvbuf, capped by the scale */
+	uint32_t rcv_adv;  /**< right edge of the window advertised (never moves left) */
+	uint32_t rcv_held; /**< bytes handed up and not yet released by recved() */
 	uint32_t ts_recent, ts_recent_ms, ts_off;
 	uint32_t fin_seq; /**< sequence number of the peer's out-of-order FIN */
 	/* RTT (RFC 6298), in ms: srtt << 3, rttvar << 2. */

@@ -2,10 +2,10 @@
 # 70-impair: the seeded impairment stage on a real gateway.  The client
 # interface gets `impair: {seed: 7, rx: {loss: 20%}, tx: {delay: 20ms}}`;
 # `ping -c 200 -i 0.01` from the client namespace then loses a share of
-# echoes consistent with 20% (8%..35%), every round trip takes 20 ms or more
-# (but under 200 ms: delayed frames are released on time), and the gateway
-# logs that the interface is impaired.  Loss is on RX only, so the accounting
-# is exact: every echo request that got through was answered
+# echoes consistent with 20% (8%..35%), every round trip takes 20 ms or more,
+# every reply comes back, and the gateway logs that the interface is
+# impaired.  Loss is on RX only, so the accounting is exact: every echo
+# request that got through was answered
 # (icmp_echo_rx == icmp_echo_tx == replies == impair_delayed), and
 # impair_lost equals the ping deficit (ARP is settled before the count, and
 # the test bed has IPv6 off, so echo requests are the only frames).
@@ -65,7 +65,12 @@ mg_check "impair_lost ($lost) == ping deficit ($deficit)" test "$lost" -eq "$def
 mg_log "rtt min/avg/max: $rtt_min/$rtt_avg/$rtt_max ms"
 mg_check "every reply was delayed" test "$(delta impair_delayed)" -eq "$echo_tx"
 mg_check "no round trip under 20 ms" awk -v v="$rtt_min" 'BEGIN { exit !(v >= 20) }'
-mg_check "no round trip over 200 ms" awk -v v="$rtt_max" 'BEGIN { exit !(v > 0 && v < 200) }'
+# No upper bound on the round trip here: on a loaded two-core machine the
+# worker may get little CPU and replies come back seconds late.  That every
+# delayed reply is released by delay + jitter is asserted exactly, on a
+# driven clock, by the unit tests (test/unit/net/test_impair.c).
+awk -v v="$rtt_avg" 'BEGIN { exit !(v > 100) }' &&
+	mg_log "note: average round trip $rtt_avg ms, far above 20 ms: is the machine loaded?"
 for c in impair_duplicated impair_reordered impair_corrupted drops_total; do
 	mg_check "$c unchanged" test "$(delta "$c")" -eq 0
 done

@@ -14,6 +14,7 @@
 
 #include "ctrl/diag.h"
 #include "ctrl/istio_load.h"
+#include "ctrl/istio_schema.h"
 #include "ctrl/istio_validate.h"
 #include "ctrl/yaml_util.h"
 
@@ -43,73 +44,74 @@ static void dump(const struct fixture *f)
 	mg_diag_print(&f->d, stderr);
 }
 
-#define ck_str(ms, want)                                                                   \
-	do {                                                                               \
-		ck_assert_ptr_nonnull((ms).s);                                             \
-		ck_assert_str_eq((ms).s, want);                                            \
+#define ck_str(ms, want)                        \
+	do {                                    \
+		ck_assert_ptr_nonnull((ms).s);  \
+		ck_assert_str_eq((ms).s, want); \
 	} while (0)
 
-#define ck_pos(p, l, c)                                                                    \
-	do {                                                                               \
-		ck_assert_str_eq((p).file, NAME);                                          \
-		ck_assert_uint_eq((p).line, l);                                            \
-		ck_assert_uint_eq((p).col, c);                                             \
+#define ck_pos(p, l, c)                           \
+	do {                                      \
+		ck_assert_str_eq((p).file, NAME); \
+		ck_assert_uint_eq((p).line, l);   \
+		ck_assert_uint_eq((p).col, c);    \
 	} while (0)
 
 /* ------------------------------------------------------------------ */
 
-static const char vs_yaml[] = "apiVersion: networking.istio.io/v1\n"	   /* 1 */
-			      "kind: VirtualService\n"			   /* 2 */
-			      "metadata:\n"				   /* 3 */
-			      "  name: reviews\n"			   /* 4 */
-			      "  namespace: bookinfo\n"			   /* 5 */
-			      "spec:\n"					   /* 6 */
-			      "  hosts: [reviews]\n"			   /* 7 */
-			      "  gateways: [bookinfo-gw, mesh]\n"	   /* 8 */
-			      "  http:\n"				   /* 9 */
-			      "  - name: canary\n"			   /* 10 */
-			      "    match:\n"				   /* 11 */
-			      "    - headers:\n"			   /* 12 */
-			      "        end-user:\n"			   /* 13 */
-			      "          exact: jason\n"		   /* 14 */
-			      "      uri: {prefix: /api}\n"		   /* 15 */
-			      "      queryParams: {debug: {regex: '^1$'}}\n" /* 16 */
-			      "      method: {exact: GET}\n"		   /* 17 */
-			      "      authority: {exact: a.example.com}\n"  /* 18 */
-			      "      port: 8080\n"			   /* 19 */
-			      "      ignoreUriCase: true\n"		   /* 20 */
-			      "    route:\n"				   /* 21 */
-			      "    - destination: {host: reviews, subset: v2}\n" /* 22 */
-			      "  - name: split\n"			   /* 23 */
-			      "    route:\n"				   /* 24 */
-			      "    - destination:\n"			   /* 25 */
-			      "        host: reviews\n"			   /* 26 */
-			      "        subset: v1\n"			   /* 27 */
-			      "        port: {number: 9080}\n"		   /* 28 */
-			      "      weight: 90\n"			   /* 29 */
-			      "    - destination: {host: reviews, subset: v2}\n" /* 30 */
-			      "      weight: 10\n"			   /* 31 */
-			      "      headers: {request: {set: {x-v: '2'}}}\n" /* 32 */
-			      "    rewrite: {uri: /v1, authority: r.internal}\n" /* 33 */
-			      "    timeout: 1.5s\n"			   /* 34 */
-			      "    retries:\n"				   /* 35 */
-			      "      attempts: 3\n"			   /* 36 */
-			      "      perTryTimeout: 500ms\n"		   /* 37 */
-			      "      retryOn: 5xx,reset\n"		   /* 38 */
-			      "    fault:\n"				   /* 39 */
-			      "      delay: {fixedDelay: 7s, percentage: {value: 0.1}}\n" /* 40 */
-			      "      abort: {httpStatus: 503, percentage: {value: 5}}\n" /* 41 */
-			      "    mirror: {host: shadow}\n"		   /* 42 */
-			      "    mirrorPercentage: {value: 25.5}\n"	   /* 43 */
-			      "    headers:\n"				   /* 44 */
-			      "      request: {add: {x-a: b}, remove: [x-debug]}\n" /* 45 */
-			      "      response: {set: {x-s: meshgate}}\n"	   /* 46 */
-			      "  - name: old\n"				   /* 47 */
-			      "    redirect: {uri: /new, authority: n.example.com, redirectCode: 308}\n"
-			      "  tcp:\n"				   /* 49 */
-			      "  - match: [{port: 3306}]\n"		   /* 50 */
-			      "    route:\n"				   /* 51 */
-			      "    - {destination: {host: db}, weight: 100}\n"; /* 52 */
+static const char vs_yaml[] =
+    "apiVersion: networking.istio.io/v1\n"                      /* 1 */
+    "kind: VirtualService\n"                                    /* 2 */
+    "metadata:\n"                                               /* 3 */
+    "  name: reviews\n"                                         /* 4 */
+    "  namespace: bookinfo\n"                                   /* 5 */
+    "spec:\n"                                                   /* 6 */
+    "  hosts: [reviews]\n"                                      /* 7 */
+    "  gateways: [bookinfo-gw, mesh]\n"                         /* 8 */
+    "  http:\n"                                                 /* 9 */
+    "  - name: canary\n"                                        /* 10 */
+    "    match:\n"                                              /* 11 */
+    "    - headers:\n"                                          /* 12 */
+    "        end-user:\n"                                       /* 13 */
+    "          exact: jason\n"                                  /* 14 */
+    "      uri: {prefix: /api}\n"                               /* 15 */
+    "      queryParams: {debug: {regex: '^1$'}}\n"              /* 16 */
+    "      method: {exact: GET}\n"                              /* 17 */
+    "      authority: {exact: a.example.com}\n"                 /* 18 */
+    "      port: 8080\n"                                        /* 19 */
+    "      ignoreUriCase: true\n"                               /* 20 */
+    "    route:\n"                                              /* 21 */
+    "    - destination: {host: reviews, subset: v2}\n"          /* 22 */
+    "  - name: split\n"                                         /* 23 */
+    "    route:\n"                                              /* 24 */
+    "    - destination:\n"                                      /* 25 */
+    "        host: reviews\n"                                   /* 26 */
+    "        subset: v1\n"                                      /* 27 */
+    "        port: {number: 9080}\n"                            /* 28 */
+    "      weight: 90\n"                                        /* 29 */
+    "    - destination: {host: reviews, subset: v2}\n"          /* 30 */
+    "      weight: 10\n"                                        /* 31 */
+    "      headers: {request: {set: {x-v: '2'}}}\n"             /* 32 */
+    "    rewrite: {uri: /v1, authority: r.internal}\n"          /* 33 */
+    "    timeout: 1.5s\n"                                       /* 34 */
+    "    retries:\n"                                            /* 35 */
+    "      attempts: 3\n"                                       /* 36 */
+    "      perTryTimeout: 500ms\n"                              /* 37 */
+    "      retryOn: 5xx,reset\n"                                /* 38 */
+    "    fault:\n"                                              /* 39 */
+    "      delay: {fixedDelay: 7s, percentage: {value: 0.1}}\n" /* 40 */
+    "      abort: {httpStatus: 503, percentage: {value: 5}}\n"  /* 41 */
+    "    mirror: {host: shadow}\n"                              /* 42 */
+    "    mirrorPercentage: {value: 25.5}\n"                     /* 43 */
+    "    headers:\n"                                            /* 44 */
+    "      request: {add: {x-a: b}, remove: [x-debug]}\n"       /* 45 */
+    "      response: {set: {x-s: meshgate}}\n"                  /* 46 */
+    "  - name: old\n"                                           /* 47 */
+    "    redirect: {uri: /new, authority: n.example.com, redirectCode: 308}\n"
+    "  tcp:\n"                                        /* 49 */
+    "  - match: [{port: 3306}]\n"                     /* 50 */
+    "    route:\n"                                    /* 51 */
+    "    - {destination: {host: db}, weight: 100}\n"; /* 52 */
 
 START_TEST(virtual_service)
 {
@@ -194,46 +196,46 @@ START_TEST(virtual_service)
 END_TEST
 
 static const char dr_yaml[] = "apiVersion: networking.istio.io/v1alpha3\n"
-			      "kind: DestinationRule\n"
-			      "metadata: {name: reviews}\n"
-			      "spec:\n"
-			      "  host: reviews.prod.svc.cluster.local\n"
-			      "  trafficPolicy:\n"
-			      "    loadBalancer:\n"
-			      "      simple: ROUND_ROBIN\n"
-			      "      localityLbSetting:\n"
-			      "        enabled: true\n"
-			      "        distribute:\n"
-			      "        - from: us-west/zone1/*\n"
-			      "          to: {us-west/zone1/*: 80, us-west/zone2/*: 20}\n"
-			      "    connectionPool:\n"
-			      "      tcp: {maxConnections: 100, connectTimeout: 30ms}\n"
-			      "      http:\n"
-			      "        http1MaxPendingRequests: 1\n"
-			      "        http2MaxRequests: 1000\n"
-			      "        maxRequestsPerConnection: 10\n"
-			      "        maxRetries: 3\n"
-			      "        idleTimeout: 1h\n"
-			      "    outlierDetection:\n"
-			      "      consecutive5xxErrors: 7\n"
-			      "      consecutiveGatewayErrors: 3\n"
-			      "      interval: 5m\n"
-			      "      baseEjectionTime: 15m\n"
-			      "      maxEjectionPercent: 100\n"
-			      "    tls: {mode: ISTIO_MUTUAL, sni: reviews.internal}\n"
-			      "  subsets:\n"
-			      "  - name: v1\n"
-			      "    labels: {version: v1}\n"
-			      "  - name: v2\n"
-			      "    labels: {version: v2}\n"
-			      "    trafficPolicy:\n"
-			      "      loadBalancer:\n"
-			      "        consistentHash:\n"
-			      "          httpCookie: {name: user, path: /, ttl: 0s}\n"
-			      "          maglev: {tableSize: 65537}\n"
-			      "        localityLbSetting:\n"
-			      "          failover: [{from: us-east, to: eu-west}]\n"
-			      "          failoverPriority: [topology.kubernetes.io/region]\n";
+                              "kind: DestinationRule\n"
+                              "metadata: {name: reviews}\n"
+                              "spec:\n"
+                              "  host: reviews.prod.svc.cluster.local\n"
+                              "  trafficPolicy:\n"
+                              "    loadBalancer:\n"
+                              "      simple: ROUND_ROBIN\n"
+                              "      localityLbSetting:\n"
+                              "        enabled: true\n"
+                              "        distribute:\n"
+                              "        - from: us-west/zone1/*\n"
+                              "          to: {us-west/zone1/*: 80, us-west/zone2/*: 20}\n"
+                              "    connectionPool:\n"
+                              "      tcp: {maxConnections: 100, connectTimeout: 30ms}\n"
+                              "      http:\n"
+                              "        http1MaxPendingRequests: 1\n"
+                              "        http2MaxRequests: 1000\n"
+                              "        maxRequestsPerConnection: 10\n"
+                              "        maxRetries: 3\n"
+                              "        idleTimeout: 1h\n"
+                              "    outlierDetection:\n"
+                              "      consecutive5xxErrors: 7\n"
+                              "      consecutiveGatewayErrors: 3\n"
+                              "      interval: 5m\n"
+                              "      baseEjectionTime: 15m\n"
+                              "      maxEjectionPercent: 100\n"
+                              "    tls: {mode: ISTIO_MUTUAL, sni: reviews.internal}\n"
+                              "  subsets:\n"
+                              "  - name: v1\n"
+                              "    labels: {version: v1}\n"
+                              "  - name: v2\n"
+                              "    labels: {version: v2}\n"
+                              "    trafficPolicy:\n"
+                              "      loadBalancer:\n"
+                              "        consistentHash:\n"
+                              "          httpCookie: {name: user, path: /, ttl: 0s}\n"
+                              "          maglev: {tableSize: 65537}\n"
+                              "        localityLbSetting:\n"
+                              "          failover: [{from: us-east, to: eu-west}]\n"
+                              "          failoverPriority: [topology.kubernetes.io/region]\n";
 
 START_TEST(destination_rule)
 {
@@ -253,8 +255,7 @@ START_TEST(destination_rule)
 	ck_assert_uint_eq(tp->load_balancer.locality_lb_setting.n_distribute, 1);
 	ck_str(tp->load_balancer.locality_lb_setting.distribute[0].from, "us-west/zone1/*");
 	ck_assert_uint_eq(tp->load_balancer.locality_lb_setting.distribute[0].to.n, 2);
-	ck_str(tp->load_balancer.locality_lb_setting.distribute[0].to.v[1].key,
-	       "us-west/zone2/*");
+	ck_str(tp->load_balancer.locality_lb_setting.distribute[0].to.v[1].key, "us-west/zone2/*");
 	ck_assert_uint_eq(tp->load_balancer.locality_lb_setting.distribute[0].to.v[1].val.v, 20);
 	ck_assert_uint_eq(tp->connection_pool.tcp.max_connections.v, 100);
 	ck_assert_uint_eq(tp->connection_pool.tcp.connect_timeout.ms, 30);
@@ -289,24 +290,24 @@ START_TEST(destination_rule)
 END_TEST
 
 static const char se_yaml[] = "apiVersion: networking.istio.io/v1beta1\n"
-			      "kind: ServiceEntry\n"
-			      "metadata: {name: external-svc, namespace: egress}\n"
-			      "spec:\n"
-			      "  hosts: [api.example.com]\n"
-			      "  addresses: [198.18.5.0/24]\n"
-			      "  ports:\n"
-			      "  - {number: 443, name: https, protocol: TLS, targetPort: 8443}\n"
-			      "  location: MESH_EXTERNAL\n"
-			      "  resolution: STATIC\n"
-			      "  endpoints:\n"
-			      "  - address: 198.18.5.1\n"
-			      "    ports: {https: 9443}\n"
-			      "    labels: {version: v1, app: api}\n"
-			      "    locality: us-east-1/us-east-1a\n"
-			      "    weight: 3\n"
-			      "    network: net-a\n"
-			      "    serviceAccount: api-sa\n"
-			      "  - address: 198.18.5.2\n";
+                              "kind: ServiceEntry\n"
+                              "metadata: {name: external-svc, namespace: egress}\n"
+                              "spec:\n"
+                              "  hosts: [api.example.com]\n"
+                              "  addresses: [198.18.5.0/24]\n"
+                              "  ports:\n"
+                              "  - {number: 443, name: https, protocol: TLS, targetPort: 8443}\n"
+                              "  location: MESH_EXTERNAL\n"
+                              "  resolution: STATIC\n"
+                              "  endpoints:\n"
+                              "  - address: 198.18.5.1\n"
+                              "    ports: {https: 9443}\n"
+                              "    labels: {version: v1, app: api}\n"
+                              "    locality: us-east-1/us-east-1a\n"
+                              "    weight: 3\n"
+                              "    network: net-a\n"
+                              "    serviceAccount: api-sa\n"
+                              "  - address: 198.18.5.2\n";
 
 START_TEST(service_entry)
 {
@@ -343,15 +344,15 @@ START_TEST(service_entry)
 END_TEST
 
 static const char we_yaml[] = "apiVersion: networking.istio.io/v1\n"
-			      "kind: WorkloadEntry\n"
-			      "metadata: {name: vm1, labels: {app: ratings}}\n"
-			      "spec:\n"
-			      "  address: 198.18.2.20\n"
-			      "  ports: {http: 9080}\n"
-			      "  labels: {app: ratings}\n"
-			      "  locality: r/z/s\n"
-			      "  weight: 4\n"
-			      "  serviceAccount: ratings\n";
+                              "kind: WorkloadEntry\n"
+                              "metadata: {name: vm1, labels: {app: ratings}}\n"
+                              "spec:\n"
+                              "  address: 198.18.2.20\n"
+                              "  ports: {http: 9080}\n"
+                              "  labels: {app: ratings}\n"
+                              "  locality: r/z/s\n"
+                              "  weight: 4\n"
+                              "  serviceAccount: ratings\n";
 
 START_TEST(workload_entry)
 {
@@ -371,23 +372,23 @@ START_TEST(workload_entry)
 END_TEST
 
 static const char gw_yaml[] = "apiVersion: networking.istio.io/v1beta1\n"
-			      "kind: Gateway\n"
-			      "metadata: {name: gw}\n"
-			      "spec:\n"
-			      "  selector: {istio: ingressgateway}\n"
-			      "  servers:\n"
-			      "  - port: {number: 80, name: http, protocol: HTTP}\n"
-			      "    hosts: ['*']\n"
-			      "    tls: {httpsRedirect: true}\n"
-			      "  - port: {number: 443, name: https, protocol: HTTPS}\n"
-			      "    hosts: [prod/www.example.com]\n"
-			      "    name: secure\n"
-			      "    tls:\n"
-			      "      mode: MUTUAL\n"
-			      "      serverCertificate: /etc/certs/server.pem\n"
-			      "      privateKey: /etc/certs/key.pem\n"
-			      "      caCertificates: /etc/certs/ca.pem\n"
-			      "      subjectAltNames: [spiffe://cluster.local/ns/a/sa/b]\n";
+                              "kind: Gateway\n"
+                              "metadata: {name: gw}\n"
+                              "spec:\n"
+                              "  selector: {istio: ingressgateway}\n"
+                              "  servers:\n"
+                              "  - port: {number: 80, name: http, protocol: HTTP}\n"
+                              "    hosts: ['*']\n"
+                              "    tls: {httpsRedirect: true}\n"
+                              "  - port: {number: 443, name: https, protocol: HTTPS}\n"
+                              "    hosts: [prod/www.example.com]\n"
+                              "    name: secure\n"
+                              "    tls:\n"
+                              "      mode: MUTUAL\n"
+                              "      serverCertificate: /etc/certs/server.pem\n"
+                              "      privateKey: /etc/certs/key.pem\n"
+                              "      caCertificates: /etc/certs/ca.pem\n"
+                              "      subjectAltNames: [spiffe://cluster.local/ns/a/sa/b]\n";
 
 START_TEST(gateway)
 {
@@ -415,44 +416,44 @@ START_TEST(gateway)
 END_TEST
 
 static const char sec_yaml[] = "apiVersion: security.istio.io/v1beta1\n"
-			       "kind: PeerAuthentication\n"
-			       "metadata: {name: default, namespace: foo}\n"
-			       "spec:\n"
-			       "  selector: {matchLabels: {app: finance}}\n"
-			       "  mtls: {mode: STRICT}\n"
-			       "  portLevelMtls:\n"
-			       "    8080: {mode: DISABLE}\n"
-			       "---\n"
-			       "apiVersion: security.istio.io/v1\n"
-			       "kind: AuthorizationPolicy\n"
-			       "metadata: {name: httpbin, namespace: foo}\n"
-			       "spec:\n"
-			       "  action: DENY\n"
-			       "  selector: {matchLabels: {app: httpbin}}\n"
-			       "  rules:\n"
-			       "  - from:\n"
-			       "    - source:\n"
-			       "        principals: [cluster.local/ns/default/sa/sleep]\n"
-			       "        notNamespaces: [prod]\n"
-			       "        notIpBlocks: [198.18.0.0/16]\n"
-			       "        remoteIpBlocks: [198.19.0.1]\n"
-			       "    to:\n"
-			       "    - operation:\n"
-			       "        methods: [GET, HEAD]\n"
-			       "        notPaths: [/admin*]\n"
-			       "        hosts: [httpbin.example.com]\n"
-			       "        notPorts: ['8443']\n"
-			       "    when:\n"
-			       "    - key: request.headers[version]\n"
-			       "      values: [v1]\n"
-			       "---\n"
-			       "apiVersion: security.istio.io/v1\n"
-			       "kind: AuthorizationPolicy\n"
-			       "metadata: {name: ext-authz, namespace: foo}\n"
-			       "spec:\n"
-			       "  action: CUSTOM\n"
-			       "  provider: {name: my-ext-authz}\n"
-			       "  rules: [{to: [{operation: {paths: [/headers]}}]}]\n";
+                               "kind: PeerAuthentication\n"
+                               "metadata: {name: default, namespace: foo}\n"
+                               "spec:\n"
+                               "  selector: {matchLabels: {app: finance}}\n"
+                               "  mtls: {mode: STRICT}\n"
+                               "  portLevelMtls:\n"
+                               "    8080: {mode: DISABLE}\n"
+                               "---\n"
+                               "apiVersion: security.istio.io/v1\n"
+                               "kind: AuthorizationPolicy\n"
+                               "metadata: {name: httpbin, namespace: foo}\n"
+                               "spec:\n"
+                               "  action: DENY\n"
+                               "  selector: {matchLabels: {app: httpbin}}\n"
+                               "  rules:\n"
+                               "  - from:\n"
+                               "    - source:\n"
+                               "        principals: [cluster.local/ns/default/sa/sleep]\n"
+                               "        notNamespaces: [prod]\n"
+                               "        notIpBlocks: [198.18.0.0/16]\n"
+                               "        remoteIpBlocks: [198.19.0.1]\n"
+                               "    to:\n"
+                               "    - operation:\n"
+                               "        methods: [GET, HEAD]\n"
+                               "        notPaths: [/admin*]\n"
+                               "        hosts: [httpbin.example.com]\n"
+                               "        notPorts: ['8443']\n"
+                               "    when:\n"
+                               "    - key: request.headers[version]\n"
+                               "      values: [v1]\n"
+                               "---\n"
+                               "apiVersion: security.istio.io/v1\n"
+                               "kind: AuthorizationPolicy\n"
+                               "metadata: {name: ext-authz, namespace: foo}\n"
+                               "spec:\n"
+                               "  action: CUSTOM\n"
+                               "  provider: {name: my-ext-authz}\n"
+                               "  rules: [{to: [{operation: {paths: [/headers]}}]}]\n";
 
 START_TEST(security)
 {
@@ -496,21 +497,21 @@ END_TEST
 START_TEST(multi_document)
 {
 	static const char text[] = "# leading comment\n"
-				   "---\n"
-				   "---\n"
-				   "# only a comment\n"
-				   "---\n"
-				   "apiVersion: networking.istio.io/v1\n"
-				   "kind: WorkloadEntry\n"
-				   "metadata: {name: a}\n"
-				   "spec: {address: 198.18.0.1}\n"
-				   "---\n"
-				   "apiVersion: networking.istio.io/v1\n"
-				   "kind: WorkloadEntry\n"
-				   "metadata: {name: b}\n"
-				   "spec: {address: 198.18.0.2}\n"
-				   "...\n"
-				   "---\n";
+	                           "---\n"
+	                           "---\n"
+	                           "# only a comment\n"
+	                           "---\n"
+	                           "apiVersion: networking.istio.io/v1\n"
+	                           "kind: WorkloadEntry\n"
+	                           "metadata: {name: a}\n"
+	                           "spec: {address: 198.18.0.1}\n"
+	                           "---\n"
+	                           "apiVersion: networking.istio.io/v1\n"
+	                           "kind: WorkloadEntry\n"
+	                           "metadata: {name: b}\n"
+	                           "spec: {address: 198.18.0.2}\n"
+	                           "...\n"
+	                           "---\n";
 	struct fixture f;
 
 	ck_assert_int_eq(parse(&f, text), 0);
@@ -527,9 +528,9 @@ END_TEST
 START_TEST(foreign_kinds)
 {
 	static const char text[] = "apiVersion: apps/v1\n"
-				   "kind: Deployment\n"
-				   "metadata: {name: web}\n"
-				   "spec: {replicas: 2}\n";
+	                           "kind: Deployment\n"
+	                           "metadata: {name: web}\n"
+	                           "spec: {replicas: 2}\n";
 	struct fixture f;
 
 	ck_assert_int_eq(parse(&f, text), 0);
@@ -552,73 +553,83 @@ static const struct err_case {
 	unsigned line, col;
 	const char *msg; /* a part of the message */
 } err_cases[] = {
-	{"unknown field", ENV("VirtualService") "spec:\n  hostz: [a]\n", MG_DIAG_ERROR, 5, 3,
-	 "unknown field \"hostz\" in spec (VirtualService)"},
-	{"unsupported field", ENV("VirtualService") "spec:\n  http:\n  - corsPolicy: {}\n",
-	 MG_DIAG_ERROR, 6, 5, "field spec.http[0].corsPolicy is not supported by meshgate yet"},
-	{"tls routes", ENV("VirtualService") "spec:\n  tls: []\n", MG_DIAG_ERROR, 5, 3,
-	 "field spec.tls is not supported by meshgate yet"},
-	{"sourceLabels warned",
-	 ENV("VirtualService") "spec:\n  http:\n  - match:\n    - sourceLabels: {app: a}\n",
-	 MG_DIAG_WARNING, 7, 7, "spec.http[0].match[0].sourceLabels is not supported by meshgate "
-				 "yet; ignored"},
-	{"duplicate field", ENV("DestinationRule") "spec:\n  host: a\n  host: b\n", MG_DIAG_ERROR,
-	 6, 3, "duplicate field \"host\""},
-	{"missing required", ENV("DestinationRule") "spec:\n  subsets: []\n", MG_DIAG_ERROR, 5, 3,
-	 "missing required field \"host\" in spec (DestinationRule)"},
-	{"bad duration", ENV("VirtualService") "spec:\n  http:\n  - timeout: 10\n", MG_DIAG_ERROR,
-	 6, 14, "spec.http[0].timeout: bad duration \"10\": missing unit"},
-	{"sub-ms duration", ENV("VirtualService") "spec:\n  http:\n  - timeout: 10us\n",
-	 MG_DIAG_ERROR, 6, 14, "sub-millisecond units are not supported"},
-	{"quoted number", ENV("ServiceEntry") "spec:\n  hosts: [a]\n  ports: [{number: \"80\", name: a}]\n",
-	 MG_DIAG_ERROR, 6, 20, "expected a whole number, got the quoted string \"80\""},
-	{"negative number",
-	 ENV("VirtualService") "spec:\n  http:\n  - route: [{destination: {host: a}, weight: -1}]\n",
-	 MG_DIAG_ERROR, 6, 46, "expected a whole number, got \"-1\""},
-	{"unknown enum", ENV("DestinationRule") "spec:\n  host: a\n  trafficPolicy:\n"
-						"    loadBalancer: {simple: FASTEST}\n",
-	 MG_DIAG_ERROR, 7, 28, "unknown value \"FASTEST\" (expected one of: UNSPECIFIED, RANDOM"},
-	{"unsupported enum", ENV("ServiceEntry") "spec:\n  hosts: [a]\n  resolution: DNS_ROUND_ROBIN\n",
-	 MG_DIAG_ERROR, 6, 15, "value DNS_ROUND_ROBIN is not supported by meshgate yet"},
-	{"deprecated enum", ENV("DestinationRule") "spec:\n  host: a\n  trafficPolicy:\n"
-						   "    loadBalancer: {simple: LEAST_CONN}\n",
-	 MG_DIAG_WARNING, 7, 28, "value LEAST_CONN is deprecated"},
-	{"wrong type", ENV("VirtualService") "spec:\n  hosts: a.example.com\n", MG_DIAG_ERROR, 5, 10,
-	 "spec.hosts: expected a sequence of strings, got a scalar"},
-	{"bad bool", ENV("VirtualService") "spec:\n  http:\n  - match: [{ignoreUriCase: yes}]\n",
-	 MG_DIAG_ERROR, 6, 29, "expected true or false, got \"yes\""},
-	{"bad double", ENV("VirtualService") "spec:\n  http:\n  - mirrorPercentage: {value: abc}\n",
-	 MG_DIAG_ERROR, 6, 31, "expected a number, got \"abc\""},
-	{"unsupported kind", "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: "
-			     "x}\nspec: {}\n",
-	 MG_DIAG_ERROR, 2, 7, "kind Sidecar (networking.istio.io) is not supported by meshgate yet"},
-	{"wrong version", "apiVersion: security.istio.io/v1alpha3\nkind: PeerAuthentication\n"
-			  "metadata: {name: x}\n",
-	 MG_DIAG_ERROR, 1, 13, "PeerAuthentication is served as security.istio.io/v1beta1 or v1"},
-	{"wrong group", "apiVersion: security.istio.io/v1\nkind: Gateway\nmetadata: {name: x}\n",
-	 MG_DIAG_ERROR, 1, 13, "kind Gateway belongs to group networking.istio.io"},
-	{"missing spec", ENV("Gateway"), MG_DIAG_ERROR, 1, 1, "missing required field \"spec\""},
-	{"missing metadata", "apiVersion: networking.istio.io/v1\nkind: Gateway\nspec: {}\n",
-	 MG_DIAG_ERROR, 1, 1, "missing required field \"metadata\""},
-	{"missing name", "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
-			 "metadata: {namespace: a}\nspec: {address: 198.18.0.1}\n",
-	 MG_DIAG_ERROR, 3, 11, "missing required field \"name\" in metadata"},
-	{"top-level typo", ENV("WorkloadEntry") "spec: {address: a}\nsepc: {}\n", MG_DIAG_ERROR, 5, 1,
-	 "unknown field \"sepc\" at the top of a resource"},
-	{"status warned", ENV("WorkloadEntry") "spec: {address: a}\nstatus: {}\n", MG_DIAG_WARNING,
-	 5, 1, "status is written by the API server"},
-	{"not a mapping", "- a\n- b\n", MG_DIAG_ERROR, 1, 1, "expected a Kubernetes resource"},
-	{"syntax error", ENV("VirtualService") "spec:\n  hosts: [a\n", MG_DIAG_ERROR, 6, 1,
-	 "YAML syntax"},
-	{"duplicate map key", ENV("WorkloadEntry") "spec:\n  labels: {a: b, a: c}\n",
-	 MG_DIAG_ERROR, 5, 18, "spec.labels: duplicate key \"a\""},
-	{"uint too large", ENV("WorkloadEntry") "spec:\n  weight: 4294967296\n", MG_DIAG_ERROR, 5,
-	 11, "too large"},
-	{"sequence items", ENV("VirtualService") "spec:\n  hosts: [a, {b: c}]\n", MG_DIAG_ERROR, 5,
-	 14, "spec.hosts[1]: expected a string, got a mapping"},
-	{"metadata server field", "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
-				  "metadata: {name: x, uid: 1234}\nspec: {address: a}\n",
-	 MG_DIAG_WARNING, 3, 21, "metadata.uid is not supported by meshgate yet; ignored"},
+    {"unknown field", ENV("VirtualService") "spec:\n  hostz: [a]\n", MG_DIAG_ERROR, 5, 3,
+     "unknown field \"hostz\" in spec (VirtualService)"},
+    {"unsupported field", ENV("VirtualService") "spec:\n  http:\n  - corsPolicy: {}\n",
+     MG_DIAG_ERROR, 6, 5, "field spec.http[0].corsPolicy is not supported by meshgate yet"},
+    {"tls routes", ENV("VirtualService") "spec:\n  tls: []\n", MG_DIAG_ERROR, 5, 3,
+     "field spec.tls is not supported by meshgate yet"},
+    {"sourceLabels warned",
+     ENV("VirtualService") "spec:\n  http:\n  - match:\n    - sourceLabels: {app: a}\n",
+     MG_DIAG_WARNING, 7, 7,
+     "spec.http[0].match[0].sourceLabels is not supported by meshgate "
+     "yet; ignored"},
+    {"duplicate field", ENV("DestinationRule") "spec:\n  host: a\n  host: b\n", MG_DIAG_ERROR, 6, 3,
+     "duplicate field \"host\""},
+    {"missing required", ENV("DestinationRule") "spec:\n  subsets: []\n", MG_DIAG_ERROR, 5, 3,
+     "missing required field \"host\" in spec (DestinationRule)"},
+    {"bad duration", ENV("VirtualService") "spec:\n  http:\n  - timeout: 10\n", MG_DIAG_ERROR, 6,
+     14, "spec.http[0].timeout: bad duration \"10\": missing unit"},
+    {"sub-ms duration", ENV("VirtualService") "spec:\n  http:\n  - timeout: 10us\n", MG_DIAG_ERROR,
+     6, 14, "sub-millisecond units are not supported"},
+    {"quoted number",
+     ENV("ServiceEntry") "spec:\n  hosts: [a]\n  ports: [{number: \"80\", name: a}]\n",
+     MG_DIAG_ERROR, 6, 20, "expected a whole number, got the quoted string \"80\""},
+    {"negative number",
+     ENV("VirtualService") "spec:\n  http:\n  - route: [{destination: {host: a}, weight: -1}]\n",
+     MG_DIAG_ERROR, 6, 46, "expected a whole number, got \"-1\""},
+    {"unknown enum",
+     ENV("DestinationRule") "spec:\n  host: a\n  trafficPolicy:\n"
+                            "    loadBalancer: {simple: FASTEST}\n",
+     MG_DIAG_ERROR, 7, 28, "unknown value \"FASTEST\" (expected one of: UNSPECIFIED, RANDOM"},
+    {"unsupported enum", ENV("ServiceEntry") "spec:\n  hosts: [a]\n  resolution: DNS_ROUND_ROBIN\n",
+     MG_DIAG_ERROR, 6, 15, "value DNS_ROUND_ROBIN is not supported by meshgate yet"},
+    {"deprecated enum",
+     ENV("DestinationRule") "spec:\n  host: a\n  trafficPolicy:\n"
+                            "    loadBalancer: {simple: LEAST_CONN}\n",
+     MG_DIAG_WARNING, 7, 28, "value LEAST_CONN is deprecated"},
+    {"wrong type", ENV("VirtualService") "spec:\n  hosts: a.example.com\n", MG_DIAG_ERROR, 5, 10,
+     "spec.hosts: expected a sequence of strings, got a scalar"},
+    {"bad bool", ENV("VirtualService") "spec:\n  http:\n  - match: [{ignoreUriCase: yes}]\n",
+     MG_DIAG_ERROR, 6, 29, "expected true or false, got \"yes\""},
+    {"bad double", ENV("VirtualService") "spec:\n  http:\n  - mirrorPercentage: {value: abc}\n",
+     MG_DIAG_ERROR, 6, 31, "expected a number, got \"abc\""},
+    {"unsupported kind",
+     "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: "
+     "x}\nspec: {}\n",
+     MG_DIAG_ERROR, 2, 7, "kind Sidecar (networking.istio.io) is not supported by meshgate yet"},
+    {"wrong version",
+     "apiVersion: security.istio.io/v1alpha3\nkind: PeerAuthentication\n"
+     "metadata: {name: x}\n",
+     MG_DIAG_ERROR, 1, 13, "PeerAuthentication is served as security.istio.io/v1beta1 or v1"},
+    {"wrong group", "apiVersion: security.istio.io/v1\nkind: Gateway\nmetadata: {name: x}\n",
+     MG_DIAG_ERROR, 1, 13, "kind Gateway belongs to group networking.istio.io"},
+    {"missing spec", ENV("Gateway"), MG_DIAG_ERROR, 1, 1, "missing required field \"spec\""},
+    {"missing metadata", "apiVersion: networking.istio.io/v1\nkind: Gateway\nspec: {}\n",
+     MG_DIAG_ERROR, 1, 1, "missing required field \"metadata\""},
+    {"missing name",
+     "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+     "metadata: {namespace: a}\nspec: {address: 198.18.0.1}\n",
+     MG_DIAG_ERROR, 3, 11, "missing required field \"name\" in metadata"},
+    {"top-level typo", ENV("WorkloadEntry") "spec: {address: a}\nsepc: {}\n", MG_DIAG_ERROR, 5, 1,
+     "unknown field \"sepc\" at the top of a resource"},
+    {"status warned", ENV("WorkloadEntry") "spec: {address: a}\nstatus: {}\n", MG_DIAG_WARNING, 5,
+     1, "status is written by the API server"},
+    {"not a mapping", "- a\n- b\n", MG_DIAG_ERROR, 1, 1, "expected a Kubernetes resource"},
+    {"syntax error", ENV("VirtualService") "spec:\n  hosts: [a\n", MG_DIAG_ERROR, 6, 1,
+     "YAML syntax"},
+    {"duplicate map key", ENV("WorkloadEntry") "spec:\n  labels: {a: b, a: c}\n", MG_DIAG_ERROR, 5,
+     18, "spec.labels: duplicate key \"a\""},
+    {"uint too large", ENV("WorkloadEntry") "spec:\n  weight: 4294967296\n", MG_DIAG_ERROR, 5, 11,
+     "too large"},
+    {"sequence items", ENV("VirtualService") "spec:\n  hosts: [a, {b: c}]\n", MG_DIAG_ERROR, 5, 14,
+     "spec.hosts[1]: expected a string, got a mapping"},
+    {"alias", ENV("WorkloadEntry") "spec:\n  labels: &l {a: b}\n  address: *l\n", MG_DIAG_ERROR, 6,
+     3, "YAML aliases (*name) are not supported"},
+    {"metadata server field",
+     "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\n"
+     "metadata: {name: x, uid: 1234}\nspec: {address: a}\n",
+     MG_DIAG_WARNING, 3, 21, "metadata.uid is not supported by meshgate yet; ignored"},
 };
 
 START_TEST(decode_errors)
@@ -638,7 +649,7 @@ START_TEST(decode_errors)
 	}
 	if (i == f.d.n) {
 		fprintf(stderr, "case \"%s\": wanted %s:%u:%u: %s: ...%s...; got:\n", tc->what,
-			NAME, tc->line, tc->col, mg_diag_severity_name(tc->sev), tc->msg);
+		        NAME, tc->line, tc->col, mg_diag_severity_name(tc->sev), tc->msg);
 		dump(&f);
 	}
 	ck_assert_uint_lt(i, f.d.n);
@@ -657,10 +668,9 @@ START_TEST(durations)
 		const char *s;
 		long long ms; /* -1: invalid */
 	} cases[] = {
-		{"1.5s", 1500}, {"500ms", 500}, {"1m30s", 90000}, {"2h", 7200000},
-		{"0.001s", 1},	{"0s", 0},	{".5s", 500},	  {"1.5ms", -1},
-		{"10", -1},	{"s", -1},	{"1d", -1},	  {"", -1},
-		{"1h1m1s1ms", 3661001},
+	    {"1.5s", 1500}, {"500ms", 500}, {"1m30s", 90000},       {"2h", 7200000}, {"0.001s", 1},
+	    {"0s", 0},      {".5s", 500},   {"1.5ms", -1},          {"10", -1},      {"s", -1},
+	    {"1d", -1},     {"", -1},       {"1h1m1s1ms", 3661001},
 	};
 	size_t i;
 
@@ -675,6 +685,88 @@ START_TEST(durations)
 			ck_assert_uint_eq(ms, (uint64_t)cases[i].ms);
 		}
 	}
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* docs/CONTROLLER.md names every key the decoder knows                */
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_int_ge(n, 0);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+/* key appears as a code span or a part of one: `key`, `a.key`, `key.b`, `a[].key/...` */
+static bool documented(const char *doc, const char *key)
+{
+	size_t n = strlen(key);
+	const char *p;
+
+	for (p = strstr(doc, key); p != NULL; p = strstr(p + 1, key))
+		if (p > doc && strchr("`./", p[-1]) != NULL && strchr("`./[", p[n]) != NULL)
+			return true;
+	return false;
+}
+
+static unsigned check_schema(const char *doc, const struct mg_yaml_schema *s, int depth)
+{
+	unsigned missing = 0;
+	size_t i;
+
+	ck_assert_int_lt(depth, 12);
+	for (i = 0; i < s->nf; i++) {
+		const struct mg_yaml_field *f = &s->fields[i];
+
+		if (!documented(doc, f->key)) {
+			fprintf(stderr, "docs/CONTROLLER.md does not mention %s.%s\n", s->name,
+			        f->key);
+			missing++;
+		}
+		if (f->fn == mg_yaml_obj || f->fn == mg_yaml_objlist)
+			missing += check_schema(doc, f->aux, depth + 1);
+		else if (f->fn == mg_yaml_objmap)
+			missing += check_schema(doc, ((const struct mg_yaml_mapdesc *)f->aux)->val,
+			                        depth + 1);
+	}
+	return missing;
+}
+
+START_TEST(docs_cover_schema)
+{
+	const struct mg_yaml_schema *const all[] = {
+	    &mg_istio_schema_metadata,
+	    &mg_istio_schema_gateway,
+	    &mg_istio_schema_virtual_service,
+	    &mg_istio_schema_destination_rule,
+	    &mg_istio_schema_service_entry,
+	    &mg_istio_schema_workload_entry,
+	    &mg_istio_schema_peer_authentication,
+	    &mg_istio_schema_authorization_policy,
+	};
+	const char *path = getenv("MG_CONTROLLER_MD");
+	unsigned missing = 0;
+	char *doc;
+	size_t i;
+
+	ck_assert_msg(path != NULL, "MG_CONTROLLER_MD not set (run through meson test)");
+	doc = read_text(path);
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		missing += check_schema(doc, all[i], 0);
+	free(doc);
+	ck_assert_uint_eq(missing, 0);
 }
 END_TEST
 
@@ -693,6 +785,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, foreign_kinds);
 	tcase_add_loop_test(tc, decode_errors, 0, (int)(sizeof(err_cases) / sizeof(err_cases[0])));
 	tcase_add_test(tc, durations);
+	tcase_add_test(tc, docs_cover_schema);
 	suite_add_tcase(s, tc);
 	return s;
 }

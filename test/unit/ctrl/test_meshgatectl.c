@@ -50,9 +50,8 @@ START_TEST(validate_good)
 
 	ck_assert_int_ge(asprintf(&args, "validate '%s'", dir), 0);
 	ck_assert_int_eq(run(args, &out), 0);
-	ck_assert_int_ge(asprintf(&want, "%s: valid: 9 resources in 4 files, 0 errors, 0 warnings\n",
-				  dir),
-			 0);
+	ck_assert_int_ge(
+	    asprintf(&want, "%s: valid: 9 resources in 4 files, 0 errors, 0 warnings\n", dir), 0);
 	ck_assert_str_eq(out, want);
 	free(want);
 	free(out);
@@ -64,15 +63,15 @@ END_TEST
 START_TEST(validate_bad)
 {
 	static const char *const lines[] = {
-		"10-routes.yaml:10:5: error: spec.gateways[1]: Gateway default/missing-gw not found",
-		"10-routes.yaml:13:7: error: spec.http[0].route: weights sum to 90, must be 100",
-		"10-routes.yaml:15:17: error: spec.http[0].route[0].destination.subset: subset v1 "
-		"of host web.example.com: no DestinationRule for that host",
-		"10-routes.yaml:22:7: error: field spec.http[0].corsPolicy is not supported by "
-		"meshgate yet",
-		"10-routes.yaml:24:5: error: unknown field \"timout\" in spec.http[0] (HTTPRoute)",
-		"10-routes.yaml:14:15: warning: spec.http[0].route[0].destination.host: no "
-		"ServiceEntry defines host web.example.com",
+	    "10-routes.yaml:10:5: error: spec.gateways[1]: Gateway default/missing-gw not found",
+	    "10-routes.yaml:13:7: error: spec.http[0].route: weights sum to 90, must be 100",
+	    "10-routes.yaml:15:17: error: spec.http[0].route[0].destination.subset: subset v1 "
+	    "of host web.example.com: no DestinationRule for that host",
+	    "10-routes.yaml:21:5: error: field spec.http[0].corsPolicy is not supported by "
+	    "meshgate yet",
+	    "10-routes.yaml:24:5: error: unknown field \"timout\" in spec.http[0] (HTTPRoute)",
+	    "10-routes.yaml:14:15: warning: spec.http[0].route[0].destination.host: no "
+	    "ServiceEntry defines host web.example.com",
 	};
 	char *dir = dir_arg("bad"), *args, *out, *want;
 	size_t i;
@@ -86,7 +85,7 @@ START_TEST(validate_bad)
 	}
 	ck_assert_int_ge(asprintf(&want, "\n%s: invalid: 6 errors, 2 warnings\n", dir), 0);
 	ck_assert_msg(strstr(out, want) != NULL && strlen(strstr(out, want)) == strlen(want),
-		      "summary is not the last line:\n%s", out);
+	              "summary is not the last line:\n%s", out);
 	free(want);
 	free(out);
 	free(args);
@@ -99,15 +98,15 @@ static const struct {
 	int status;
 	const char *out; /* a part of stdout */
 } usage_cases[] = {
-	{"", 2, ""},
-	{"frobnicate", 2, ""},
-	{"validate", 2, ""},
-	{"validate a b", 2, ""},
-	{"--help", 0, "validate DIR"},
-	{"-h", 0, "exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error"},
-	{"--version", 0, "meshgatectl " MG_VERSION "\n"},
-	{"validate /nonexistent/meshgate", 1,
-	 "/nonexistent/meshgate: error: cannot read directory: No such file or directory\n"},
+    {"", 2, ""},
+    {"frobnicate", 2, ""},
+    {"validate", 2, ""},
+    {"validate a b", 2, ""},
+    {"--help", 0, "validate DIR"},
+    {"-h", 0, "exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error"},
+    {"--version", 0, "meshgatectl " MG_VERSION "\n"},
+    {"validate /nonexistent/meshgate", 1,
+     "/nonexistent/meshgate: error: cannot read directory: No such file or directory\n"},
 };
 
 START_TEST(usage)
@@ -116,7 +115,7 @@ START_TEST(usage)
 
 	ck_assert_int_eq(run(usage_cases[_i].args, &out), usage_cases[_i].status);
 	ck_assert_msg(strstr(out, usage_cases[_i].out) != NULL, "\"%s\": got \"%s\"",
-		      usage_cases[_i].args, out);
+	              usage_cases[_i].args, out);
 	if (usage_cases[_i].status == 2)
 		ck_assert_str_eq(out, ""); /* usage errors go to stderr */
 	free(out);

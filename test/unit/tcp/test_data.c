@@ -355,3 +355,56 @@ TCase *tcase_backpressure(void)
 	tcase_add_test(tc, test_send_backpressure);
 	return tc;
 }
+
+/* Receive backpressure: held data closes the window; recved() reopens it with an ACK. */
+START_TEST(test_rcv_window)
+{
+	static uint8_t d[4096];
+	uint32_t iss = open_passive(false);
+	struct tseg *s;
+
+	ev.hold = true;
+	peer_send(F_ACK, d, 1000);
+	s = expect_seg(F_ACK, iss + 1, P.snd_nxt, 0);
+	ck_assert_uint_eq(s->win, 3096);
+	peer_send(F_ACK, d, 1548);
+	s = expect_seg(F_ACK, iss + 1, P.snd_nxt, 0);
+	ck_assert_uint_eq(s->win, 1548);
+	peer_send(F_ACK, d, 1548);
+	s = expect_seg(F_ACK, iss + 1, P.snd_nxt, 0);
+	ck_assert_uint_eq(s->win, 0);
+	/* Beyond the closed window: not taken, ACK with window 0. */
+	inject(F_ACK, P.snd_nxt, iss + 1, d, 10, NULL);
+	s = expect_seg(F_ACK, iss + 1, P.snd_nxt, 0);
+	ck_assert_uint_eq(s->win, 0);
+	ck_assert_uint_eq(ev.rx_len, 4096);
+	/* The application lets go of 1000 bytes: the window opens at once. */
+	mg_tcp_stream_ops.recved(ev.conn, 1000);
+	s = expect_seg(F_ACK, iss + 1, P.snd_nxt, 0);
+	ck_assert_uint_eq(s->win, 1000);
+	/* A little more is not worth an ACK of its own. */
+	mg_tcp_stream_ops.recved(ev.conn, 100);
+	expect_none();
+	peer_send(F_ACK, d, 1000);
+	s = expect_seg(F_ACK, iss + 1, P.snd_nxt, 0);
+	ck_assert_uint_eq(s->win, 100);
+	ck_assert_uint_eq(ev.rx_len, 5096);
+	expect_accounted();
+}
+END_TEST
+
+static void setup_rcvbuf(void)
+{
+	tconf.rcvbuf = 4096;
+	tcp_setup();
+}
+
+TCase *tcase_rcvwnd(void);
+TCase *tcase_rcvwnd(void)
+{
+	TCase *tc = tcase_create("rcvwnd");
+
+	tcase_add_checked_fixture(tc, setup_rcvbuf, tcp_teardown);
+	tcase_add_test(tc, test_rcv_window);
+	return tc;
+}

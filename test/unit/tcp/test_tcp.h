@@ -85,6 +85,7 @@ struct tevents {
 	bool refuse_accept;
 	bool close_on_peer_fin;
 	bool abort_on_data;
+	bool hold; /* do not release received data (recved) */
 };
 extern struct tevents ev;
 extern const struct mg_tcp_cbs test_cbs;
@@ -146,5 +147,6 @@ TCase *tcase_backpressure(void);
 TCase *tcase_misc2(void);
 TCase *tcase_services_bp(void);
 TCase *tcase_keepalive(void);
+TCase *tcase_rcvwnd(void);
 
 #endif /* MG_TEST_TCP_H */

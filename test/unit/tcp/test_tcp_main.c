@@ -78,6 +78,8 @@ static void t_data(void *ctx, struct mg_tcp_conn *c, struct rte_mbuf *m)
 			memcpy(ev.rx + ev.rx_len, p, m->pkt_len);
 	}
 	ev.rx_len += m->pkt_len;
+	if (!ev.hold)
+		mg_tcp_stream_ops.recved(c, m->pkt_len);
 	rte_pktmbuf_free(m);
 	if (ev.abort_on_data)
 		mg_tcp_stream_ops.abort(c);
@@ -576,6 +578,7 @@ int main(void)
 	suite_add_tcase(s, tcase_misc2());
 	suite_add_tcase(s, tcase_services_bp());
 	suite_add_tcase(s, tcase_keepalive());
+	suite_add_tcase(s, tcase_rcvwnd());
 	suite_add_tcase(s, tcase_data());
 	suite_add_tcase(s, tcase_close());
 	suite_add_tcase(s, tcase_rst());

@@ -1301,7 +1301,7 @@ static void set_defaults(struct mg_bootstrap *b)
 	b->tcp.syn_backlog = 1024;
 	b->tcp.sndbuf = 262144;
 	b->tcp.rcvbuf = 262144;
-	snprintf(b->tcp.cc, sizeof(b->tcp.cc), "cubic");
+	snprintf(b->tcp.cc, sizeof(b->tcp.cc), "newreno");
 }
 
 /* Line and column of a byte offset, for reader errors that only give one. */

@@ -22,6 +22,7 @@
 #include "meshgate/control.h"
 #include "meshgate/port.h"
 #include "net/impair.h"
+#include "tcp/tcp.h"
 #include "net/net.h"
 
 static volatile sig_atomic_t mg_stop;
@@ -235,6 +236,44 @@ static int gw_ports_init(struct gw *gw)
 	return gw_impair_init(gw);
 }
 
+/*
+ * TCP on every worker, and the built-in services on every worker too: RSS
+ * (or af_packet's fanout) may hand a new connection to any of them.
+ */
+static int gw_tcp_init(struct gw *gw)
+{
+	const struct mg_cfg_tcp *t = &gw->cfg.tcp;
+	struct mg_tcp_conf conf = {
+		.max_conns = t->max_conns,
+		.syn_backlog = t->syn_backlog,
+		.sndbuf = t->sndbuf,
+		.rcvbuf = t->rcvbuf,
+	};
+	int rc = mg_tcp_register();
+
+	snprintf(conf.cc, sizeof(conf.cc), "%s", t->cc);
+	for (unsigned i = 0; rc == 0 && i < gw->dp.n_workers; i++) {
+		struct mg_worker *w = gw->dp.workers[i];
+
+		rc = mg_tcp_worker_init(w, &conf);
+		if (rc == 0)
+			rc = mg_tcp_services_start(w, t->echo_port, t->discard_port, t->source_port);
+	}
+	if (rc == -ENOTSUP) {
+		fprintf(stderr, "meshgate: %s: tcp.congestion_control %s is not implemented yet; "
+			"use newreno\n", gw->cfg.path, t->cc);
+		return -1;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "meshgate: cannot set up TCP: %s\n", strerror(-rc));
+		return -1;
+	}
+	if (t->echo_port || t->discard_port || t->source_port)
+		MG_LOG(INFO, "TCP services: echo %u, discard %u, source %u (0 = off)",
+		       t->echo_port, t->discard_port, t->source_port);
+	return 0;
+}
+
 static void gw_teardown(struct gw *gw)
 {
 	struct mg_dp *dp = &gw->dp;
@@ -243,6 +282,9 @@ static void gw_teardown(struct gw *gw)
 	if (gw->eal_up)
 		rte_eal_mp_wait_lcore();
 	mg_ctl_fini(&gw->ctl);
+	for (unsigned i = 0; i < MG_MAX_WORKERS; i++)
+		if (dp->workers[i] != NULL)
+			mg_tcp_worker_fini(dp->workers[i]);
 	mg_port_teardown(dp, gw->ports_up);
 	for (unsigned i = 0; i < MG_MAX_WORKERS; i++) {
 		mg_impair_detach(dp->workers[i]); /* a worker that never ran still has it */
@@ -316,6 +358,8 @@ int main(int argc, char **argv)
 		rc = gw_workers_init(&gw);
 	if (rc == 0)
 		rc = gw_ports_init(&gw);
+	if (rc == 0)
+		rc = gw_tcp_init(&gw);
 	if (rc == 0)
 		rc = gw_run(&gw);
 	gw_teardown(&gw);

@@ -184,7 +184,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(b.tcp.syn_backlog, 1024);
 	ck_assert_uint_eq(b.tcp.sndbuf, 262144);
 	ck_assert_uint_eq(b.tcp.rcvbuf, 262144);
-	ck_assert_str_eq(b.tcp.cc, "cubic");
+	ck_assert_str_eq(b.tcp.cc, "newreno");
 	mg_bootstrap_free(&b);
 }
 END_TEST

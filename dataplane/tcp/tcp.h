@@ -91,7 +91,8 @@ void mg_tcp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m,
  * Set up w's TCP state (w->tcp).  Call on any core before w starts.
  * @param w     the worker (w->dp->tsc_hz and w->pool set)
  * @param conf  settings; NULL or zero fields take the defaults
- * @return 0; -EINVAL (unknown cc, max_conns beyond 2^24), -ENOMEM, -EEXIST
+ * @return 0; -EINVAL (unknown cc, max_conns beyond 2^24), -ENOTSUP (cc
+ *         "cubic": not written yet), -ENOMEM, -EEXIST
  */
 int mg_tcp_worker_init(struct mg_worker *w, const struct mg_tcp_conf *conf);
 

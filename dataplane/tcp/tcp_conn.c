@@ -333,6 +333,8 @@ int mg_tcp_worker_init(struct mg_worker *w, const struct mg_tcp_conf *conf)
 	if (w->tcp != NULL)
 		return -EEXIST;
 	conf_defaults(&c, conf);
+	if (strcmp(c.cc, "cubic") == 0)
+		return -ENOTSUP; /* planned (RFC 9438); the ops table is ready for it */
 	if (c.max_conns > (1u << 24) || strcmp(c.cc, mg_tcp_cc_newreno.name) != 0)
 		return -EINVAL;
 	tw = rte_zmalloc("mg_tcp_worker", sizeof(*tw), RTE_CACHE_LINE_SIZE);
@@ -355,6 +357,8 @@ int mg_tcp_worker_init(struct mg_worker *w, const struct mg_tcp_conf *conf)
 	tw->tsc_per_4us = RTE_MAX(w->dp->tsc_hz / 250000, (uint64_t)1);
 	tw->now_ms = (uint32_t)(w->now / tw->tsc_per_ms);
 	tw->wheel_ms = tw->now_ms;
+	tw->chal_sec = tw->now_ms / 1000;
+	tw->chal_left = MG_TCP_CHALLENGE_PER_SEC;
 	tw->next_port = (uint16_t)(EPHEMERAL_LO + rte_rand() % (EPHEMERAL_HI - EPHEMERAL_LO + 1));
 	TAILQ_INIT(&tw->time_wait);
 	for (unsigned i = 0; i < MG_TCP_WHEEL_SLOTS; i++)

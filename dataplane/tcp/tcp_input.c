@@ -169,6 +169,38 @@ static void ooo_remove(struct mg_tcp_conn *c, unsigned i)
 }
 
 /*
+ * Join m = [seq, seq + len) to the entry it continues (i - 1) or precedes
+ * (i), so that a run of segments after one hole takes one entry: the queue
+ * bounds holes, not segments.  Returns false if it touches neither (or the
+ * chain would be too long).
+ */
+static bool ooo_coalesce(struct mg_tcp_conn *c, unsigned i, struct rte_mbuf *m, uint32_t seq,
+                         uint32_t len)
+{
+	if (i > 0 && c->ooo[i - 1].seq + c->ooo[i - 1].len == seq) {
+		struct mg_tcp_ooo *p = &c->ooo[i - 1];
+
+		if (rte_pktmbuf_chain(p->m, m) != 0)
+			return false;
+		p->len += len;
+		if (i < c->n_ooo && p->seq + p->len == c->ooo[i].seq &&
+		    rte_pktmbuf_chain(p->m, c->ooo[i].m) == 0) {
+			p->len += c->ooo[i].len;
+			c->ooo[i].m = NULL;
+			ooo_remove(c, i);
+		}
+		return true;
+	}
+	if (i < c->n_ooo && seq + len == c->ooo[i].seq && rte_pktmbuf_chain(m, c->ooo[i].m) == 0) {
+		c->ooo[i].m = m;
+		c->ooo[i].seq = seq;
+		c->ooo[i].len += len;
+		return true;
+	}
+	return false;
+}
+
+/*
  * Queue payload m = [seq, seq + len) beyond rcv_nxt, trimmed against what is
  * already held so entries stay sorted and disjoint.  Returns the drop
  * counter or NULL; m is consumed either way.
@@ -198,6 +230,10 @@ static uint64_t *ooo_insert(struct mg_tcp_conn *c, struct rte_mbuf *m, uint32_t 
 	if (i < c->n_ooo && SEQ_LT(c->ooo[i].seq, end)) {
 		end = c->ooo[i].seq;
 		chain_cut(m, end - seq);
+	}
+	if (ooo_coalesce(c, i, m, seq, end - seq)) {
+		mg_cnt_add(&tw->cnt.ooo_queued, 1);
+		return NULL;
 	}
 	if (c->n_ooo == MG_TCP_OOO_MAX) {
 		rte_pktmbuf_free(m);
@@ -452,6 +488,7 @@ static void handshake_done(struct mg_tcp_conn *c, const struct mg_tcp_seg *s)
 	else if (c->retries == 0)
 		tcp_rtt_sample(c, tcp_now_ms(c->tw) - c->rtt_start);
 	c->snd_una = c->iss + 1;
+	c->max_snd_wnd = RTE_MAX(c->max_snd_wnd, c->snd_wnd);
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;
 	c->retries = 0;
@@ -540,9 +577,22 @@ static bool seg_acceptable(const struct mg_tcp_conn *c, const struct mg_tcp_seg 
 	       (SEQ_LEQ(nxt, s->seq + seglen - 1) && SEQ_LT(s->seq + seglen - 1, nxt + wnd));
 }
 
+/* RFC 5961 7: at most MG_TCP_CHALLENGE_PER_SEC challenge ACKs a second per worker. */
 static void challenge_ack(struct mg_tcp_conn *c)
 {
-	mg_cnt_add(&tcp_of(c)->cnt.challenge_acks, 1);
+	struct mg_tcp_worker *tw = tcp_of(c);
+	uint32_t sec = tcp_now_ms(tw) / 1000;
+
+	if (sec != tw->chal_sec) {
+		tw->chal_sec = sec;
+		tw->chal_left = MG_TCP_CHALLENGE_PER_SEC;
+	}
+	if (tw->chal_left == 0) {
+		mg_cnt_add(&tw->cnt.challenge_acks_limited, 1);
+		return;
+	}
+	tw->chal_left--;
+	mg_cnt_add(&tw->cnt.challenge_acks, 1);
 	c->flags |= MG_TCPF_ACK_NOW;
 }
 
@@ -698,6 +748,10 @@ static uint64_t *ack_input(struct mg_tcp_conn *c, const struct mg_tcp_seg *s, bo
 		c->flags |= MG_TCPF_ACK_NOW;
 		return &tcp_of(c)->cnt.drop_ack_unsent;
 	}
+	if (SEQ_LT(s->ack, c->snd_una - c->max_snd_wnd)) { /* blind data injection guard */
+		challenge_ack(c);
+		return &tcp_of(c)->cnt.drop_ack_too_old;
+	}
 	if (SEQ_GT(s->ack, c->snd_una))
 		*fin_acked = new_ack(c, s);
 	else if (s->ack == c->snd_una && s->len == 0 && !(s->flags & TH_FIN) && wnd == c->snd_wnd &&
@@ -705,6 +759,7 @@ static uint64_t *ack_input(struct mg_tcp_conn *c, const struct mg_tcp_seg *s, bo
 		dupack_input(c);
 	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
 		c->snd_wnd = wnd;
+		c->max_snd_wnd = RTE_MAX(c->max_snd_wnd, wnd);
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;
 		if (wnd > 0 && (c->flags & MG_TCPF_PERSIST)) {

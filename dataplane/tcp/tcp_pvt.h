@@ -40,6 +40,7 @@
 #define MG_TCP_SYNACK_RETRIES     5
 #define MG_TCP_MAX_RETRIES        15
 #define MG_TCP_QUICKACK           8
+#define MG_TCP_CHALLENGE_PER_SEC  1000
 #define MG_TCP_KEEPALIVE_INTVL_MS 75000
 #define MG_TCP_KEEPALIVE_PROBES   9
 /* Peer MSS when the SYN carries none (RFC 9293 3.7.1). */

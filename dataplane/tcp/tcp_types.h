@@ -86,7 +86,11 @@ struct mg_tcp_conf {
 struct mg_tcp_cbs {
 	/** Connected (active open) or accepted (passive open). */
 	void (*on_open)(void *ctx, struct mg_tcp_conn *c);
-	/** In-order payload; the callee owns chain (a packet chain, pkt_len bytes). */
+	/**
+	 * In-order payload; the callee owns chain (a packet chain, pkt_len
+	 * bytes).  The bytes count against the receive window until the callee
+	 * releases them with mg_stream_ops.recved().
+	 */
 	void (*on_data)(void *ctx, struct mg_tcp_conn *c, struct rte_mbuf *chain);
 	/** The send queue has room again after a send returned -EAGAIN. */
 	void (*on_writable)(void *ctx, struct mg_tcp_conn *c);
@@ -120,14 +124,17 @@ struct mg_tcp_cc_ops {
 	void (*on_rto)(struct mg_tcp_conn *c);
 };
 
-/** Out-of-order segments a connection holds at most (counted when hit). */
+/**
+ * Out-of-order ranges a connection holds at most (counted when hit).  Adjacent
+ * segments join one range, so this bounds holes; bytes are bounded by the window.
+ */
 #define MG_TCP_OOO_MAX 8
 
 /** One out-of-order segment: payload chain starting at seq. */
 struct mg_tcp_ooo {
 	uint32_t seq;
 	uint32_t len;       /**< payload bytes */
-	struct rte_mbuf *m; /**< payload chain (NULL for a bare FIN) */
+	struct rte_mbuf *m; /**< payload chain */
 };
 
 /* Connection flags (mg_tcp_conn.flags). */
@@ -178,6 +185,7 @@ struct mg_tcp_conn {
 	uint32_t sndq_len; /**< bytes queued from snd_una (not counting SYN/FIN) */
 	struct rte_mbuf *sndq_head, *sndq_tail; /**< segments linked by ->next */
 	uint32_t cwnd, ssthresh, recover;
+	uint32_t max_snd_wnd; /**< largest window the peer offered (RFC 5961 5.2) */
 	/* Receive side. */
 	uint32_t irs, rcv_nxt, rcv_unacked;
 	uint32_t rcv_wnd;  /**< most we ever advertise: rcvbuf, capped by the scale */
@@ -238,6 +246,8 @@ struct mg_tcp_worker {
 	uint16_t ip_id;
 	struct mg_tcp_conn_tailq time_wait;
 	uint32_t n_time_wait;
+	uint32_t chal_sec;  /**< second of the challenge-ACK budget */
+	uint32_t chal_left; /**< challenge ACKs still allowed in it */
 	struct mg_tcp_listener listeners[MG_TCP_MAX_LISTENERS];
 	uint32_t n_state[MG_TCP_N_STATES]; /**< connections per state (gauges) */
 	struct mg_tcp_counters cnt;

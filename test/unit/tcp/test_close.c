@@ -213,7 +213,7 @@ TCase *tcase_close(void)
 	return tc;
 }
 
-/* Keepalive: idle 10 s → probe, then every 75 s; an answer resets; 9 unanswered → -ETIMEDOUT. */
+/* Keepalive: idle 10 s: probe, then every 75 s; an answer resets; 9 unanswered: -ETIMEDOUT. */
 START_TEST(test_keepalive)
 {
 	uint32_t iss = open_passive(false);

@@ -269,6 +269,36 @@ START_TEST(test_ooo_bound_and_overlap)
 }
 END_TEST
 
+/* A run of segments after one hole takes one queue entry; the hole filled, all go up in order. */
+START_TEST(test_ooo_coalesce)
+{
+	uint32_t iss = open_passive(true);
+	uint32_t base = P.snd_nxt;
+	uint8_t d[100];
+
+	/* Out of order within the run too: 3, 5, 4, then 2..20 except 1. */
+	static const unsigned order[] = {3,  5,  4,  2,  6,  7,  8,  9,  10, 11,
+	                                 12, 13, 14, 15, 16, 17, 18, 19, 20};
+
+	for (unsigned k = 0; k < RTE_DIM(order); k++) {
+		memset(d, (int)order[k], sizeof(d));
+		inject(F_ACK, base + 100 * (order[k] - 1), iss + 1, d, 100, NULL);
+	}
+	ck_assert_uint_eq(ev.conn->n_ooo, 1);
+	ck_assert_uint_eq(ev.conn->ooo[0].len, 1900);
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_drop_ooo_full), 0);
+	out_clear();
+	memset(d, 1, sizeof(d));
+	inject(F_ACK, base, iss + 1, d, 100, NULL);
+	expect_seg(F_ACK, iss + 1, base + 2000, 0);
+	ck_assert_uint_eq(ev.rx_len, 2000);
+	for (unsigned i = 0; i < 2000; i++)
+		ck_assert_uint_eq(ev.rx[i], i / 100 + 1);
+	ck_assert_uint_eq(ev.conn->n_ooo, 0);
+	expect_accounted();
+}
+END_TEST
+
 START_TEST(test_paws)
 {
 	uint32_t iss = open_passive(true);
@@ -342,6 +372,7 @@ TCase *tcase_data(void)
 	tcase_add_test(tc, test_ooo_sack);
 	tcase_add_test(tc, test_ooo_bound_and_overlap);
 	tcase_add_test(tc, test_paws);
+	tcase_add_test(tc, test_ooo_coalesce);
 	tcase_add_test(tc, test_retransmit_after_partial_ack);
 	return tc;
 }

@@ -125,6 +125,19 @@ START_TEST(test_counter_table)
 	ck_assert_str_eq(mg_tcp_state_name(99), "?");
 	ck_assert_int_eq(mg_tcp_listen(tw, 0, LPORT, &test_cbs, NULL, NULL), -EINVAL);
 	ck_assert_int_eq(mg_tcp_worker_init(tw, NULL), -EEXIST);
+	{
+		struct mg_worker w2 = {.dp = tw->dp, .net = tw->net, .pool = tw->pool};
+		struct mg_tcp_conf c2 = {.cc = "cubic"};
+
+		ck_assert_int_eq(mg_tcp_worker_init(&w2, &c2), -ENOTSUP);
+		strcpy(c2.cc, "vegas");
+		ck_assert_int_eq(mg_tcp_worker_init(&w2, &c2), -EINVAL);
+		strcpy(c2.cc, "newreno");
+		c2.max_conns = 8;
+		ck_assert_int_eq(mg_tcp_worker_init(&w2, &c2), 0);
+		mg_tcp_worker_fini(&w2);
+		ck_assert_ptr_null(w2.tcp);
+	}
 }
 END_TEST
 

@@ -138,6 +138,37 @@ START_TEST(test_out_of_window_data)
 }
 END_TEST
 
+/* RFC 5961 5.2: an ACK far below snd_una (blind injection) draws a challenge ACK; data dropped. */
+START_TEST(test_ack_too_old)
+{
+	uint32_t iss = open_passive(false);
+
+	inject(F_ACK, P.snd_nxt, iss + 1 - 10000000, "evil", 4, NULL);
+	expect_seg(F_ACK, iss + 1, P.snd_nxt, 0);
+	ck_assert_uint_eq(ev.rx_len, 0);
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_drop_ack_too_old), 1);
+	expect_accounted();
+}
+END_TEST
+
+/* RFC 5961 7: at most 1000 challenge ACKs a second. */
+START_TEST(test_challenge_rate_limit)
+{
+	uint32_t iss = open_passive(false);
+	uint32_t rcv_nxt = ev.conn->rcv_nxt;
+
+	for (unsigned i = 0; i < 1001; i++)
+		inject(F_RST, rcv_nxt + 10, 0, NULL, 0, &(struct topts){0});
+	ck_assert_uint_eq(out_pending(), 1000);
+	out_clear();
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_challenge_acks_limited), 1);
+	advance_ms(1000);
+	inject(F_RST, rcv_nxt + 10, 0, NULL, 0, &(struct topts){0});
+	expect_seg(F_ACK, iss + 1, rcv_nxt, 0);
+	ck_assert_uint_eq(ev.conn->state, MG_TCP_ESTABLISHED);
+}
+END_TEST
+
 START_TEST(test_abort)
 {
 	uint32_t iss = open_passive(false);
@@ -176,6 +207,8 @@ TCase *tcase_rst(void)
 	tcase_add_test(tc, test_syn_in_established);
 	tcase_add_test(tc, test_out_of_window_data);
 	tcase_add_test(tc, test_abort);
+	tcase_add_test(tc, test_ack_too_old);
+	tcase_add_test(tc, test_challenge_rate_limit);
 	tcase_add_test(tc, test_abort_in_callback);
 	return tc;
 }

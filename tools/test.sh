@@ -94,6 +94,19 @@ build() {
 	echo "PASS build $dir"
 }
 
+# unit_runtime_cleanup: DPDK unit tests use --file-prefix mgtest-<name>-<pid>
+# and EAL leaves that runtime directory behind; remove those whose process
+# is gone (a concurrent run's live directories stay).
+unit_runtime_cleanup() {
+	local d pid
+	for d in /var/run/dpdk/mgtest-*; do
+		[[ -d "$d" ]] || continue
+		pid=${d##*-}
+		[[ "$pid" =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null && rm -rf "$d"
+	done
+	return 0
+}
+
 # unit DIR LABEL: run the unit suite of a build dir and count Check's checks
 # from meson's test log.  A binary that failed without a failing check (a
 # crash, a sanitizer report, a timeout) counts as one failure.
@@ -140,6 +153,7 @@ print("COUNTS %d %d" % (passed, failed))
 PY
 	)
 	grep -v '^COUNTS ' <<<"$counts"
+	unit_runtime_cleanup
 	read -r _ p f < <(grep '^COUNTS ' <<<"$counts")
 	PASSED=$((PASSED + ${p:-0}))
 	FAILED=$((FAILED + ${f:-1}))

@@ -584,86 +584,75 @@ static int parse_uint(struct ctx *c, yaml_node_t *n, void *obj, const struct fie
 	return 0;
 }
 
-static int parse_duration(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+/*
+ * A value with a unit (duration, percentage, size): how to read it and how
+ * to state its range in an error.  One parser serves them all, so their
+ * checks and messages cannot drift apart.
+ */
+struct measure {
+	const char *what; /* "duration", "percentage", "size" */
+	const char *(*conv)(const char *s, size_t len, uint64_t *out);
+	const char *unit; /* after each bound of the range, e.g. "ms" */
+	const char *tail; /* after the range, e.g. the units accepted */
+	bool ranged;	  /* check f->min..f->max */
+};
+
+static int parse_measure(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f,
+			 const struct measure *m)
 {
 	const char *s, *why;
+	char expect[32];
 	size_t len;
-	uint64_t ms;
-	int rc = scalar(c, n, "a duration", &s, &len);
+	uint64_t v;
+	int rc;
 
+	snprintf(expect, sizeof(expect), "a %s", m->what);
+	rc = scalar(c, n, expect, &s, &len);
 	if (rc < 0)
 		return rc;
-	why = to_ms(s, len, &ms);
+	why = m->conv(s, len, &v);
 	if (why != NULL)
-		return fail(c, n, "bad duration \"%s\" in %s: %s", quote(c, n), where(c), why);
-	if (ms < f->min || ms > f->max)
-		return fail(c, n,
-			    "bad duration \"%s\" in %s: must be %" PRIu64 "ms..%" PRIu64
-			    "ms (in the units you like: ms, s, m, h)",
-			    quote(c, n), where(c), f->min, f->max);
-	store_uint((char *)obj + f->off, f->size, ms);
+		return fail(c, n, "bad %s \"%s\" in %s: %s", m->what, quote(c, n), where(c), why);
+	if (m->ranged && (v < f->min || v > f->max))
+		return fail(c, n, "bad %s \"%s\" in %s: must be %" PRIu64 "%s..%" PRIu64 "%s%s",
+			    m->what, quote(c, n), where(c), f->min, m->unit, f->max, m->unit,
+			    m->tail);
+	store_uint((char *)obj + f->off, f->size, v);
 	return 0;
+}
+
+/* A duration in milliseconds, f->min..f->max. */
+static int parse_duration(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	static const struct measure m = {"duration", to_ms, "ms",
+					 " (in the units you like: ms, s, m, h)", true};
+
+	return parse_measure(c, n, obj, f, &m);
 }
 
 /* A percentage, stored as parts per million (uint32_t). */
 static int parse_percent(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
 {
-	const char *s, *why;
-	size_t len;
-	uint64_t ppm;
-	int rc = scalar(c, n, "a percentage", &s, &len);
+	static const struct measure m = {"percentage", to_ppm, "", "", false};
 
-	if (rc < 0)
-		return rc;
-	why = to_ppm(s, len, &ppm);
-	if (why != NULL)
-		return fail(c, n, "bad percentage \"%s\" in %s: %s", quote(c, n), where(c), why);
-	store_uint((char *)obj + f->off, f->size, ppm);
-	return 0;
+	return parse_measure(c, n, obj, f, &m);
 }
 
 /* A duration in microseconds, f->min..f->max. */
 static int parse_duration_us(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
 {
-	const char *s, *why;
-	size_t len;
-	uint64_t us;
-	int rc = scalar(c, n, "a duration", &s, &len);
+	static const struct measure m = {"duration", to_us, "us",
+					 " (in the units you like: us, ms, s)", true};
 
-	if (rc < 0)
-		return rc;
-	why = to_us(s, len, &us);
-	if (why != NULL)
-		return fail(c, n, "bad duration \"%s\" in %s: %s", quote(c, n), where(c), why);
-	if (us < f->min || us > f->max)
-		return fail(c, n,
-			    "bad duration \"%s\" in %s: must be %" PRIu64 "us..%" PRIu64
-			    "us (in the units you like: us, ms, s)",
-			    quote(c, n), where(c), f->min, f->max);
-	store_uint((char *)obj + f->off, f->size, us);
-	return 0;
+	return parse_measure(c, n, obj, f, &m);
 }
 
 /* A size in bytes, f->min..f->max. */
 static int parse_size(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
 {
-	const char *s, *why;
-	size_t len;
-	uint64_t v;
-	int rc = scalar(c, n, "a size", &s, &len);
+	static const struct measure m = {"size", to_bytes, "", " bytes (4KiB..64MiB)", true};
 
-	if (rc < 0)
-		return rc;
-	why = to_bytes(s, len, &v);
-	if (why != NULL)
-		return fail(c, n, "bad size \"%s\" in %s: %s", quote(c, n), where(c), why);
-	if (v < f->min || v > f->max)
-		return fail(c, n,
-			    "bad size \"%s\" in %s: must be %" PRIu64 "..%" PRIu64
-			    " bytes (4KiB..64MiB)",
-			    quote(c, n), where(c), f->min, f->max);
-	store_uint((char *)obj + f->off, f->size, v);
-	return 0;
+	return parse_measure(c, n, obj, f, &m);
 }
 
 static int parse_cc(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)

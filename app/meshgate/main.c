@@ -40,6 +40,7 @@ static void on_signal(int sig)
  * that falls over in CI or production leaves a trace in its log.  Not under
  * AddressSanitizer, whose own handler reports more.
  */
+#ifndef __SANITIZE_ADDRESS__
 static void on_fatal(int sig)
 {
 	static const char msg[] = "meshgate: fatal signal, backtrace follows\n";
@@ -50,6 +51,7 @@ static void on_fatal(int sig)
 	rte_dump_stack();
 	raise(sig); /* SA_RESETHAND restored the default action: dump core and die */
 }
+#endif
 
 static void install_fatal_handlers(void)
 {

@@ -13,6 +13,20 @@
 
 #include "common/mg_common.h"
 #include "stats/stats.h"
+#include "tcp/tcp.h"
+
+/*
+ * Offsets of the TCP counters in struct mg_tcp_counters, in .def order (the
+ * order of MG_TCP_IDX_* and mg_tcp_counter_descs), for the same reason as
+ * cnt_fields below: the struct is cache-aligned, so read it field by field.
+ */
+static const size_t tcp_offs[] = {
+#define MG_TCP_STAT(n, h) offsetof(struct mg_tcp_counters, n),
+#define MG_TCP_DROP(n, h) offsetof(struct mg_tcp_counters, drop_##n),
+#include "tcp/tcp_counters.def"
+};
+_Static_assert(sizeof(tcp_offs) / sizeof(tcp_offs[0]) == MG_TCP_N_COUNTERS,
+               "tcp_offs out of step with tcp_counters.def");
 
 /*
  * The counters, expanded from the .def here rather than indexed as a
@@ -65,6 +79,26 @@ static inline uint64_t port_get(const struct rte_eth_stats *st, const struct por
 	return *(const uint64_t *)((const char *)st + f->off);
 }
 
+/* s->tcp_total and s->tcp_on from the workers with TCP. */
+static void sum_tcp(struct mg_stats_snapshot *s)
+{
+	unsigned i, k;
+
+	memset(&s->tcp_total, 0, sizeof(s->tcp_total));
+	s->tcp_on = false;
+	for (i = 0; i < s->n_workers; i++) {
+		const struct mg_stats_tcp *t = &s->w[i].tcp;
+
+		if (!s->w[i].tcp_on)
+			continue;
+		s->tcp_on = true;
+		for (k = 0; k < MG_TCP_N_COUNTERS; k++)
+			s->tcp_total.cnt[k] += t->cnt[k];
+		for (k = 0; k < MG_TCP_N_STATES; k++)
+			s->tcp_total.conns[k] += t->conns[k];
+	}
+}
+
 void mg_stats_sum(struct mg_stats_snapshot *s)
 {
 	unsigned i, k;
@@ -77,6 +111,7 @@ void mg_stats_sum(struct mg_stats_snapshot *s)
 			*t += cnt_get(&s->w[i].c, &cnt_fields[k]);
 		}
 	}
+	sum_tcp(s);
 }
 
 uint64_t mg_stats_drops(const struct mg_net_counters *c)
@@ -89,6 +124,22 @@ uint64_t mg_stats_drops(const struct mg_net_counters *c)
 			sum += cnt_get(c, &cnt_fields[k]);
 	}
 	return sum;
+}
+
+/* w's TCP counters and gauges into t (relaxed loads: w is running); false without TCP. */
+static bool collect_tcp(const struct mg_worker *w, struct mg_stats_tcp *t)
+{
+	unsigned k;
+
+	memset(t, 0, sizeof(*t));
+	if (w->tcp == NULL)
+		return false;
+	for (k = 0; k < MG_TCP_N_COUNTERS; k++)
+		t->cnt[k] =
+		    mg_cnt_read((const uint64_t *)((const char *)&w->tcp->cnt + tcp_offs[k]));
+	for (k = 0; k < MG_TCP_N_STATES; k++)
+		t->conns[k] = mg_tcp_count(w, (enum mg_tcp_state)k);
+	return true;
 }
 
 void mg_stats_collect_workers(const struct mg_dp *dp, struct mg_stats_snapshot *s)
@@ -110,6 +161,7 @@ void mg_stats_collect_workers(const struct mg_dp *dp, struct mg_stats_snapshot *
 
 			*(uint64_t *)((char *)&sw->c + cnt_fields[k].off) = mg_cnt_read(src);
 		}
+		sw->tcp_on = collect_tcp(w, &sw->tcp);
 		n++;
 	}
 	s->n_workers = n;
@@ -181,8 +233,8 @@ static void json_counters(struct mg_buf *out, const struct mg_net_counters *c)
 
 	for (k = 0; k < MG_ARRAY_SIZE(cnt_fields); k++)
 		mg_buf_printf(out, "%s\"%s%s\":%" PRIu64, k == 0 ? "{" : ",",
-			      cnt_fields[k].drop ? "drop_" : "", cnt_fields[k].name,
-			      cnt_get(c, &cnt_fields[k]));
+		              cnt_fields[k].drop ? "drop_" : "", cnt_fields[k].name,
+		              cnt_get(c, &cnt_fields[k]));
 	mg_buf_puts(out, "}");
 }
 
@@ -197,10 +249,25 @@ static void json_drops(struct mg_buf *out, const struct mg_net_counters *c)
 		if (!cnt_fields[k].drop)
 			continue;
 		mg_buf_printf(out, "%s\"%s\":%" PRIu64, sep, cnt_fields[k].name,
-			      cnt_get(c, &cnt_fields[k]));
+		              cnt_get(c, &cnt_fields[k]));
 		sep = ",";
 	}
 	mg_buf_puts(out, sep[0] == '{' ? "{}" : "}");
+}
+
+/* {"seg_in":N,...,"drop_runt":N,...,"connections":{"CLOSED":N,...}} */
+static void json_tcp(struct mg_buf *out, const struct mg_stats_tcp *t)
+{
+	unsigned k;
+
+	for (k = 0; k < MG_TCP_N_COUNTERS; k++)
+		mg_buf_printf(out, "%s\"%s\":%" PRIu64, k == 0 ? "{" : ",",
+		              mg_tcp_counter_descs[k].name, t->cnt[k]);
+	mg_buf_puts(out, ",\"connections\":");
+	for (k = 0; k < MG_TCP_N_STATES; k++)
+		mg_buf_printf(out, "%s\"%s\":%" PRIu64, k == 0 ? "{" : ",", mg_tcp_state_name(k),
+		              t->conns[k]);
+	mg_buf_puts(out, "}}");
 }
 
 /* "ports":[{"port":0,"name":"client","ipackets":N,...},...] */
@@ -220,7 +287,7 @@ static void json_ports(struct mg_buf *out, const struct mg_stats_snapshot *s)
 		} else {
 			for (k = 0; k < MG_ARRAY_SIZE(port_fields); k++)
 				mg_buf_printf(out, ",\"%s\":%" PRIu64, port_fields[k].json,
-					      port_get(&p->st, &port_fields[k]));
+				              port_get(&p->st, &port_fields[k]));
 		}
 		mg_buf_puts(out, "}");
 	}
@@ -234,8 +301,12 @@ int mg_stats_render_json(const struct mg_stats_snapshot *s, struct mg_buf *out)
 	mg_buf_printf(out, "{\"uptime_seconds\":%" PRIu64 ",\"workers\":[", s->uptime_s);
 	for (i = 0; i < s->n_workers; i++) {
 		mg_buf_printf(out, "%s{\"worker\":%u,\"lcore\":%u,\"counters\":", i == 0 ? "" : ",",
-			      s->w[i].idx, s->w[i].lcore);
+		              s->w[i].idx, s->w[i].lcore);
 		json_counters(out, &s->w[i].c);
+		if (s->tcp_on && s->w[i].tcp_on) {
+			mg_buf_puts(out, ",\"tcp\":");
+			json_tcp(out, &s->w[i].tcp);
+		}
 		mg_buf_puts(out, "}");
 	}
 	mg_buf_puts(out, "],\"total\":");
@@ -244,6 +315,10 @@ int mg_stats_render_json(const struct mg_stats_snapshot *s, struct mg_buf *out)
 	json_drops(out, &s->total);
 	mg_buf_puts(out, ",");
 	json_ports(out, s);
+	if (s->tcp_on) {
+		mg_buf_puts(out, ",\"tcp_total\":");
+		json_tcp(out, &s->tcp_total);
+	}
 	return mg_buf_puts(out, "}");
 }
 
@@ -290,19 +365,48 @@ static void prom_workers(const struct mg_stats_snapshot *s, struct mg_buf *out)
 		prom_family(out, name, cnt_fields[k].help, "counter");
 		for (i = 0; i < s->n_workers; i++)
 			mg_buf_printf(out, "%s{worker=\"%u\"} %" PRIu64 "\n", name, s->w[i].idx,
-				      cnt_get(&s->w[i].c, &cnt_fields[k]));
+			              cnt_get(&s->w[i].c, &cnt_fields[k]));
 	}
 	prom_family(out, "meshgate_drops_total", "frames dropped by the L2/L3 path, by reason",
-		    "counter");
+	            "counter");
 	for (i = 0; i < s->n_workers; i++) {
 		for (k = 0; k < MG_ARRAY_SIZE(cnt_fields); k++) {
 			if (cnt_fields[k].drop)
 				mg_buf_printf(out,
-					      "meshgate_drops_total{worker=\"%u\",reason=\"%s\"} "
-					      "%" PRIu64 "\n",
-					      s->w[i].idx, cnt_fields[k].name,
-					      cnt_get(&s->w[i].c, &cnt_fields[k]));
+				              "meshgate_drops_total{worker=\"%u\",reason=\"%s\"} "
+				              "%" PRIu64 "\n",
+				              s->w[i].idx, cnt_fields[k].name,
+				              cnt_get(&s->w[i].c, &cnt_fields[k]));
 		}
+	}
+}
+
+/* meshgate_tcp_<name>_total{worker} per counter, meshgate_tcp_connections{worker,state}. */
+static void prom_tcp(const struct mg_stats_snapshot *s, struct mg_buf *out)
+{
+	char name[128];
+	unsigned i, k;
+
+	if (!s->tcp_on)
+		return;
+	for (k = 0; k < MG_TCP_N_COUNTERS; k++) {
+		snprintf(name, sizeof(name), "meshgate_tcp_%s_total", mg_tcp_counter_descs[k].name);
+		prom_family(out, name, mg_tcp_counter_descs[k].help, "counter");
+		for (i = 0; i < s->n_workers; i++) {
+			if (s->w[i].tcp_on)
+				mg_buf_printf(out, "%s{worker=\"%u\"} %" PRIu64 "\n", name,
+				              s->w[i].idx, s->w[i].tcp.cnt[k]);
+		}
+	}
+	prom_family(out, "meshgate_tcp_connections", "TCP connections, by state", "gauge");
+	for (i = 0; i < s->n_workers; i++) {
+		if (!s->w[i].tcp_on)
+			continue;
+		for (k = 0; k < MG_TCP_N_STATES; k++)
+			mg_buf_printf(
+			    out,
+			    "meshgate_tcp_connections{worker=\"%u\",state=\"%s\"} %" PRIu64 "\n",
+			    s->w[i].idx, mg_tcp_state_name(k), s->w[i].tcp.conns[k]);
 	}
 }
 
@@ -320,7 +424,7 @@ static void prom_ports(const struct mg_stats_snapshot *s, struct mg_buf *out)
 			mg_buf_printf(out, "%s{port=\"", name);
 			mg_stats_prom_escape(out, s->ports[i].name, true);
 			mg_buf_printf(out, "\"} %" PRIu64 "\n",
-				      port_get(&s->ports[i].st, &port_fields[k]));
+			              port_get(&s->ports[i].st, &port_fields[k]));
 		}
 	}
 }
@@ -328,11 +432,12 @@ static void prom_ports(const struct mg_stats_snapshot *s, struct mg_buf *out)
 int mg_stats_render_prom(const struct mg_stats_snapshot *s, struct mg_buf *out)
 {
 	prom_workers(s, out);
+	prom_tcp(s, out);
 	prom_ports(s, out);
 	prom_family(out, "meshgate_uptime_seconds", "seconds since the gateway started", "gauge");
 	mg_buf_printf(out, "meshgate_uptime_seconds %" PRIu64 "\n", s->uptime_s);
 	prom_family(out, "meshgate_build_info", "build of the running gateway; the value is 1",
-		    "gauge");
+	            "gauge");
 	mg_buf_puts(out, "meshgate_build_info{version=\"");
 	mg_stats_prom_escape(out, MG_VERSION, true);
 	return mg_buf_puts(out, "\"} 1\n");

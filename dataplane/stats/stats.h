@@ -14,6 +14,12 @@
  * are meshgate_<stat>_total{worker}, one meshgate_drops_total{worker,reason}
  * family for all drop reasons, meshgate_port_*_total{port}, plus
  * meshgate_uptime_seconds and meshgate_build_info{version}.
+ *
+ * When TCP is on (s->tcp_on), the TCP counters of tcp/tcp_counters.def are
+ * added, named and described by mg_tcp_counter_descs (drops keep their
+ * "drop_" prefix): JSON gets a "tcp" object per worker and "tcp_total";
+ * Prometheus gets meshgate_tcp_<name>_total{worker} counters and the gauge
+ * meshgate_tcp_connections{worker,state}.  Nothing TCP appears when it is off.
  */
 #ifndef MG_STATS_H
 #define MG_STATS_H
@@ -35,7 +41,9 @@ void mg_stats_collect(const struct mg_dp *dp, struct mg_stats_snapshot *s);
 
 /**
  * Copy every worker's counters into s->w[] (relaxed loads) and set
- * s->n_workers and s->total.  Leaves ports and uptime alone.
+ * s->n_workers and s->total.  A worker with TCP set up also gets its TCP
+ * counters and per-state connection counts (tcp_on set); s->tcp_on and
+ * s->tcp_total follow.  Leaves ports and uptime alone.
  *
  * @param dp the data-plane runtime
  * @param s  out: the snapshot
@@ -53,8 +61,9 @@ void mg_stats_collect_workers(const struct mg_dp *dp, struct mg_stats_snapshot *
 void mg_stats_collect_ports(const struct mg_dp *dp, struct mg_stats_snapshot *s);
 
 /**
- * Recompute s->total as the sum of s->w[0..n_workers-1].  For snapshots
- * filled by hand; mg_stats_collect_workers() already does it.
+ * Recompute s->total as the sum of s->w[0..n_workers-1], and s->tcp_total
+ * as the sum of w[].tcp over the workers with tcp_on (s->tcp_on: any has it).
+ * For snapshots filled by hand; mg_stats_collect_workers() already does it.
  *
  * @param s the snapshot
  */
@@ -82,6 +91,9 @@ uint64_t mg_stats_uptime(void);
  *  "total":{...},"drops_total":N,"drops":{"<reason>":N,...},
  *  "ports":[{"port":P,"name":"...","ipackets":N,"opackets":N,"ibytes":N,
  *  "obytes":N,"imissed":N,"ierrors":N,"oerrors":N,"rx_nombuf":N}]}
+ * With TCP on, each worker with TCP also has
+ * "tcp":{"seg_in":N,...,"drop_runt":N,...,"connections":{"CLOSED":N,...}}
+ * (after "counters") and the top level ends with "tcp_total":{...same...}.
  * A port whose counters could not be read is {"port":P,"name":"...",
  * "error":"<strerror>"}.
  *

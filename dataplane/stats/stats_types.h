@@ -5,30 +5,44 @@
  * The control core fills a snapshot from the running workers (relaxed loads,
  * see mg_common.h) and from the ports, then renders it; rendering reads only
  * the snapshot, so tests build one by hand without DPDK.
+ *
+ * TCP counters and per-state connection counts are copied only from workers
+ * whose TCP layer is set up (w->tcp != NULL); tcp_on says so, per worker and
+ * for the snapshot, and the renderings show TCP only when it is on.
  */
 #ifndef MG_STATS_TYPES_H
 #define MG_STATS_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_ethdev.h>
 
 #include "core/worker_types.h"
 #include "net/net_types.h"
+#include "tcp/tcp.h"
+
+/** One worker's TCP counters, indexed by MG_TCP_IDX_*, and its connections by state. */
+struct mg_stats_tcp {
+	uint64_t cnt[MG_TCP_N_COUNTERS]; /**< in mg_tcp_counter_descs order */
+	uint64_t conns[MG_TCP_N_STATES]; /**< gauges, indexed by enum mg_tcp_state */
+};
 
 /** One port's device counters. */
 struct mg_stats_port {
-	char name[32];		 /**< interface name from the bootstrap, e.g. "client" */
-	uint16_t port_id;	 /**< DPDK port id */
+	char name[32];           /**< interface name from the bootstrap, e.g. "client" */
+	uint16_t port_id;        /**< DPDK port id */
 	struct rte_eth_stats st; /**< as rte_eth_stats_get() returned them */
-	int err;		 /**< 0, or the -errno rte_eth_stats_get() failed with */
+	int err;                 /**< 0, or the -errno rte_eth_stats_get() failed with */
 };
 
 /** One worker's counters. */
 struct mg_stats_worker {
-	uint16_t idx;		  /**< worker index (its queue id) */
-	unsigned lcore;		  /**< the lcore it runs on */
+	uint16_t idx;             /**< worker index (its queue id) */
+	unsigned lcore;           /**< the lcore it runs on */
 	struct mg_net_counters c; /**< its L2/L3 counters */
+	bool tcp_on;              /**< its TCP layer is set up; tcp is meaningful */
+	struct mg_stats_tcp tcp;  /**< its TCP counters (zero unless tcp_on) */
 };
 
 /** Everything /stats and /metrics show, read at one moment. */
@@ -36,6 +50,8 @@ struct mg_stats_snapshot {
 	unsigned n_workers;
 	struct mg_stats_worker w[MG_MAX_WORKERS];
 	struct mg_net_counters total; /**< the sum over w[] */
+	bool tcp_on;                  /**< some worker has TCP (then /stats and /metrics show it) */
+	struct mg_stats_tcp tcp_total; /**< the sum of w[].tcp over the workers with tcp_on */
 	unsigned n_ports;
 	struct mg_stats_port ports[MG_MAX_IFACES];
 	uint64_t uptime_s; /**< seconds since the process started */

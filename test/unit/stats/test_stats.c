@@ -21,6 +21,7 @@
 #include "common/mg_buf.h"
 #include "core/worker_types.h"
 #include "stats/stats.h"
+#include "tcp/tcp.h"
 #include "test_stats.h"
 
 /* The counters as the .def lists them: the oracle for names, help and order. */
@@ -35,6 +36,25 @@ static const struct {
 #include "net/net_counters.def"
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+/* The TCP counters and states as tcp_counters.def and tcp_types.h list them (the oracle). */
+static const struct {
+	const char *name;
+	const char *help;
+	size_t off;
+} tcp_fields[] = {
+#define MG_TCP_STAT(n, h) {#n, h, offsetof(struct mg_tcp_counters, n)},
+#define MG_TCP_DROP(n, h) {"drop_" #n, h, offsetof(struct mg_tcp_counters, drop_##n)},
+#include "tcp/tcp_counters.def"
+};
+#define N_TCP (sizeof(tcp_fields) / sizeof(tcp_fields[0]))
+
+static const char *const tcp_states[] = {
+#define X(st) #st,
+    MG_TCP_STATES(X)
+#undef X
+};
+#define N_TCP_STATES (sizeof(tcp_states) / sizeof(tcp_states[0]))
 
 static const struct {
 	const char *json, *prom;
@@ -73,6 +93,34 @@ static uint64_t port_get(const struct rte_eth_stats *st, unsigned k)
 static uint64_t value(unsigned w, unsigned k)
 {
 	return ((uint64_t)(w + 1) << 40) + (uint64_t)k * 1000003u + 17;
+}
+
+/* Distinct TCP values, different from value() so a mix-up with net counters shows. */
+static uint64_t tcp_value(unsigned w, unsigned k)
+{
+	return ((uint64_t)(w + 1) << 36) + (uint64_t)k * 7919u + 3;
+}
+
+static uint64_t tcp_conns_value(unsigned w, unsigned st)
+{
+	return (uint64_t)(w + 1) * 100 + st;
+}
+
+/* Give the workers whose bit is in mask TCP counters and gauges, then re-sum. */
+static void fill_tcp(struct mg_stats_snapshot *s, unsigned mask)
+{
+	unsigned w, k;
+
+	for (w = 0; w < s->n_workers; w++) {
+		if (!(mask & (1u << w)))
+			continue;
+		s->w[w].tcp_on = true;
+		for (k = 0; k < N_TCP; k++)
+			s->w[w].tcp.cnt[k] = tcp_value(w, k);
+		for (k = 0; k < N_TCP_STATES; k++)
+			s->w[w].tcp.conns[k] = tcp_conns_value(w, k);
+	}
+	mg_stats_sum(s);
 }
 
 /* n workers; ports: one readable with a name to escape, one that failed with -ENODEV. */
@@ -154,7 +202,7 @@ char *test_run_python(const char *input, const char *script, int *status)
 	ck_assert_int_eq(write(fd, script, len), (ssize_t)len);
 	close(fd);
 	ck_assert_int_ge(asprintf(&cmd, "%s %s", py != NULL && *py != '\0' ? py : "python3", path),
-			 0);
+	                 0);
 	out = test_run_cmd(cmd, input, status);
 	free(cmd);
 	unlink(path);
@@ -199,7 +247,18 @@ static void expect_counters(struct mg_buf *e, const char *prefix, const struct m
 
 	for (k = 0; k < N_FIELDS; k++)
 		mg_buf_printf(e, "%s/%s%s n:%" PRIu64 "\n", prefix, fields[k].drop ? "drop_" : "",
-			      fields[k].name, fld_get(c, k));
+		              fields[k].name, fld_get(c, k));
+}
+
+static void expect_tcp(struct mg_buf *e, const char *prefix, const struct mg_stats_tcp *t)
+{
+	unsigned k;
+
+	for (k = 0; k < N_TCP; k++)
+		mg_buf_printf(e, "%s/%s n:%" PRIu64 "\n", prefix, tcp_fields[k].name, t->cnt[k]);
+	for (k = 0; k < N_TCP_STATES; k++)
+		mg_buf_printf(e, "%s/connections/%s n:%" PRIu64 "\n", prefix, tcp_states[k],
+		              t->conns[k]);
 }
 
 /* The flattened document a correct renderer produces for s. */
@@ -216,9 +275,13 @@ static char *expected_json(const struct mg_stats_snapshot *s)
 		mg_buf_puts(&e, "/workers []\n");
 	for (w = 0; w < s->n_workers; w++) {
 		mg_buf_printf(&e, "/workers/%u/worker n:%u\n/workers/%u/lcore n:%u\n", w,
-			      s->w[w].idx, w, s->w[w].lcore);
+		              s->w[w].idx, w, s->w[w].lcore);
 		snprintf(prefix, sizeof(prefix), "/workers/%u/counters", w);
 		expect_counters(&e, prefix, &s->w[w].c);
+		if (s->tcp_on && s->w[w].tcp_on) {
+			snprintf(prefix, sizeof(prefix), "/workers/%u/tcp", w);
+			expect_tcp(&e, prefix, &s->w[w].tcp);
+		}
 	}
 	expect_counters(&e, "/total", &s->total);
 	for (k = 0; k < N_FIELDS; k++)
@@ -234,7 +297,7 @@ static char *expected_json(const struct mg_stats_snapshot *s)
 		mg_buf_puts(&e, "/ports []\n");
 	for (p = 0; p < s->n_ports; p++) {
 		mg_buf_printf(&e, "/ports/%u/port n:%u\n/ports/%u/name s:", p, s->ports[p].port_id,
-			      p);
+		              p);
 		hex(&e, s->ports[p].name);
 		mg_buf_puts(&e, "\n");
 		if (s->ports[p].err != 0) {
@@ -245,8 +308,10 @@ static char *expected_json(const struct mg_stats_snapshot *s)
 		}
 		for (k = 0; k < N_PORT_KEYS; k++)
 			mg_buf_printf(&e, "/ports/%u/%s n:%" PRIu64 "\n", p, port_keys[k].json,
-				      port_get(&s->ports[p].st, k));
+			              port_get(&s->ports[p].st, k));
 	}
+	if (s->tcp_on)
+		expect_tcp(&e, "/tcp_total", &s->tcp_total);
 	ck_assert_int_eq(e.err, 0);
 	return e.data;
 }
@@ -263,7 +328,7 @@ static void assert_same_lines(const char *got, const char *want)
 		want++;
 	}
 	ck_assert_msg(*got == '\0' && *want == '\0', "differs at line %u: got [%.80s] want [%.80s]",
-		      line, got, want);
+	              line, got, want);
 }
 
 static void check_json(const struct mg_stats_snapshot *s)
@@ -323,6 +388,57 @@ START_TEST(test_sum_and_drops)
 }
 END_TEST
 
+/* TCP on two of three workers: per-worker "tcp" only where it is on, "tcp_total" their sum. */
+START_TEST(test_json_tcp)
+{
+	static struct mg_stats_snapshot s;
+	unsigned k;
+
+	fill(&s, 3, true);
+	fill_tcp(&s, 0x5);
+	s.w[2].tcp.cnt[MG_TCP_IDX_bytes_in] = (UINT64_C(1) << 62) + 9;
+	mg_stats_sum(&s);
+	ck_assert(s.tcp_on);
+	for (k = 0; k < N_TCP; k++) {
+		uint64_t want =
+		    tcp_value(0, k) +
+		    (k == MG_TCP_IDX_bytes_in ? (UINT64_C(1) << 62) + 9 : tcp_value(2, k));
+
+		ck_assert_uint_eq(s.tcp_total.cnt[k], want);
+	}
+	for (k = 0; k < N_TCP_STATES; k++)
+		ck_assert_uint_eq(s.tcp_total.conns[k],
+		                  tcp_conns_value(0, k) + tcp_conns_value(2, k));
+	check_json(&s);
+}
+END_TEST
+
+/* A worker's tcp_on alone turns TCP on for the snapshot; clearing it turns it off again. */
+START_TEST(test_sum_tcp_flag)
+{
+	static struct mg_stats_snapshot s;
+	struct mg_buf out;
+
+	fill(&s, 2, false);
+	ck_assert(!s.tcp_on);
+	fill_tcp(&s, 0x2);
+	ck_assert(s.tcp_on);
+	ck_assert_uint_eq(s.tcp_total.cnt[MG_TCP_IDX_seg_in], tcp_value(1, MG_TCP_IDX_seg_in));
+	mg_buf_init(&out);
+	ck_assert_int_eq(mg_stats_render_json(&s, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "\"tcp_total\":{\"seg_in\":"));
+	s.w[1].tcp_on = false;
+	mg_stats_sum(&s);
+	ck_assert(!s.tcp_on);
+	ck_assert_uint_eq(s.tcp_total.cnt[MG_TCP_IDX_seg_in], 0);
+	mg_buf_reset(&out);
+	ck_assert_int_eq(mg_stats_render_json(&s, &out), 0);
+	ck_assert_ptr_null(strstr(out.data, "tcp"));
+	check_json(&s);
+	mg_buf_free(&out);
+}
+END_TEST
+
 /* Workers as the running data plane has them: counters come from dp->workers[i]->cnt. */
 START_TEST(test_collect_workers)
 {
@@ -356,6 +472,58 @@ START_TEST(test_collect_workers)
 	for (k = 0; k < N_FIELDS; k++)
 		ck_assert_uint_eq(fld_get(&s.total, k), value(0, k) + value(1, k) + value(2, k));
 	for (i = 0; i < 3; i++)
+		free(w[i]);
+}
+END_TEST
+
+/* TCP counters and gauges come from w->tcp; a worker without TCP shows none. */
+START_TEST(test_collect_workers_tcp)
+{
+	static struct mg_stats_snapshot s;
+	static struct mg_dp dp;
+	size_t size = (sizeof(struct mg_worker) + 63) / 64 * 64;
+	size_t tsize = (sizeof(struct mg_tcp_worker) + 63) / 64 * 64;
+	struct mg_worker *w[2];
+	struct mg_tcp_worker *t;
+	unsigned i, k;
+
+	memset(&dp, 0, sizeof(dp));
+	for (i = 0; i < 2; i++) {
+		w[i] = aligned_alloc(64, size);
+		ck_assert_ptr_nonnull(w[i]);
+		memset(w[i], 0, size);
+		w[i]->idx = (uint16_t)i;
+		dp.workers[i] = w[i];
+	}
+	dp.n_workers = 2;
+	t = aligned_alloc(64, tsize);
+	ck_assert_ptr_nonnull(t);
+	memset(t, 0, tsize);
+	for (k = 0; k < N_TCP; k++)
+		*(uint64_t *)((char *)&t->cnt + tcp_fields[k].off) = tcp_value(1, k);
+	for (k = 0; k < N_TCP_STATES; k++)
+		t->n_state[k] = (uint32_t)tcp_conns_value(1, k);
+	w[1]->tcp = t;
+	memset(&s, 0xa5, sizeof(s));
+	mg_stats_collect_workers(&dp, &s);
+	ck_assert(!s.w[0].tcp_on);
+	ck_assert(s.w[1].tcp_on);
+	ck_assert(s.tcp_on);
+	for (k = 0; k < N_TCP; k++) {
+		ck_assert_uint_eq(s.w[0].tcp.cnt[k], 0);
+		ck_assert_uint_eq(s.w[1].tcp.cnt[k], tcp_value(1, k));
+		ck_assert_uint_eq(s.tcp_total.cnt[k], tcp_value(1, k));
+	}
+	for (k = 0; k < N_TCP_STATES; k++) {
+		ck_assert_uint_eq(s.w[1].tcp.conns[k], tcp_conns_value(1, k));
+		ck_assert_uint_eq(s.tcp_total.conns[k], tcp_conns_value(1, k));
+	}
+	/* without any TCP worker the snapshot says TCP is off */
+	w[1]->tcp = NULL;
+	mg_stats_collect_workers(&dp, &s);
+	ck_assert(!s.tcp_on);
+	free(t);
+	for (i = 0; i < 2; i++)
 		free(w[i]);
 }
 END_TEST
@@ -398,7 +566,7 @@ START_TEST(test_uptime)
 	ck_assert_int_eq(rc, 0);
 	ck_assert_uint_ge(up, 2);
 	ck_assert_msg(llabs((long long)up - atoll(out)) <= 1, "uptime %" PRIu64 ", ps says %s", up,
-		      out);
+	              out);
 	free(out);
 }
 END_TEST
@@ -491,7 +659,7 @@ static const char *prom_comment(struct prom_doc *d, const char *line)
 		f = &d->fam[d->n_fam++];
 		snprintf(f->name, sizeof(f->name), "%s", name);
 		return unescape(p, f->help, sizeof(f->help), false) == NULL ? "bad HELP escape"
-									    : NULL;
+		                                                            : NULL;
 	}
 	if (f == NULL || strcmp(f->name, name) != 0)
 		return "TYPE without the HELP just before it";
@@ -582,7 +750,7 @@ static const char *prom_parse(char *text, struct prom_doc *d, char *msg, size_t 
 		*nl = '\0';
 		err = line[0] == '\0'  ? "empty line"
 		      : line[0] == '#' ? prom_comment(d, line)
-				       : prom_sample(d, line);
+		                       : prom_sample(d, line);
 		if (err != NULL) {
 			snprintf(msg, cap, "line %u: %s: [%s]", no, err, line);
 			*nl = '\n';
@@ -604,7 +772,7 @@ static const struct prom_family *prom_family_find(const struct prom_doc *d, cons
 }
 
 static void assert_sample(const struct prom_doc *d, const char *name, const char *labels,
-			  uint64_t want)
+                          uint64_t want)
 {
 	char w[32];
 	unsigned i;
@@ -613,7 +781,7 @@ static void assert_sample(const struct prom_doc *d, const char *name, const char
 	for (i = 0; i < d->n_smp; i++) {
 		if (strcmp(d->smp[i].name, name) == 0 && strcmp(d->smp[i].labels, labels) == 0) {
 			ck_assert_msg(strcmp(d->smp[i].value, w) == 0, "%s{%s} is %s, want %s",
-				      name, labels, d->smp[i].value, w);
+			              name, labels, d->smp[i].value, w);
 			return;
 		}
 	}
@@ -621,7 +789,7 @@ static void assert_sample(const struct prom_doc *d, const char *name, const char
 }
 
 static void assert_family(const struct prom_doc *d, const char *name, const char *type,
-			  const char *help)
+                          const char *help)
 {
 	const struct prom_family *f = prom_family_find(d, name);
 
@@ -632,10 +800,53 @@ static void assert_family(const struct prom_doc *d, const char *name, const char
 	ck_assert_msg(f->help[0] != '\0', "%s has no help text", name);
 }
 
+/*
+ * The TCP families when TCP is on (none otherwise): a counter per TCP counter
+ * and the connections gauge, with a sample per worker that has TCP.
+ * Returns the number of samples they should have.
+ */
+static unsigned check_prom_tcp(const struct mg_stats_snapshot *s, const struct prom_doc *d)
+{
+	unsigned w, k, n_on = 0;
+	char name[160], labels[192];
+
+	for (k = 0; k < N_TCP; k++) {
+		snprintf(name, sizeof(name), "meshgate_tcp_%s_total", tcp_fields[k].name);
+		if (!s->tcp_on) {
+			ck_assert_msg(prom_family_find(d, name) == NULL, "%s with TCP off", name);
+			continue;
+		}
+		assert_family(d, name, "counter", tcp_fields[k].help);
+		for (w = 0; w < s->n_workers; w++) {
+			if (!s->w[w].tcp_on)
+				continue;
+			snprintf(labels, sizeof(labels), "worker=%u", s->w[w].idx);
+			assert_sample(d, name, labels, s->w[w].tcp.cnt[k]);
+		}
+	}
+	if (!s->tcp_on) {
+		ck_assert_msg(prom_family_find(d, "meshgate_tcp_connections") == NULL,
+		              "meshgate_tcp_connections with TCP off");
+		return 0;
+	}
+	assert_family(d, "meshgate_tcp_connections", "gauge", NULL);
+	for (w = 0; w < s->n_workers; w++) {
+		if (!s->w[w].tcp_on)
+			continue;
+		n_on++;
+		for (k = 0; k < N_TCP_STATES; k++) {
+			snprintf(labels, sizeof(labels), "worker=%u,state=%s", s->w[w].idx,
+			         tcp_states[k]);
+			assert_sample(d, "meshgate_tcp_connections", labels, s->w[w].tcp.conns[k]);
+		}
+	}
+	return n_on * (unsigned)(N_TCP + N_TCP_STATES);
+}
+
 /* Every series the snapshot must produce, with its value, and nothing else. */
 static void check_prom_series(const struct mg_stats_snapshot *s, const struct prom_doc *d)
 {
-	unsigned w, k, p, n_stat = 0, n_ok = 0;
+	unsigned w, k, p, n_stat = 0, n_ok = 0, n_tcp_smp;
 	char name[160], labels[192];
 
 	for (k = 0; k < N_FIELDS; k++) {
@@ -655,7 +866,7 @@ static void check_prom_series(const struct mg_stats_snapshot *s, const struct pr
 			if (!fields[k].drop)
 				continue;
 			snprintf(labels, sizeof(labels), "worker=%u,reason=%s", s->w[w].idx,
-				 fields[k].name);
+			         fields[k].name);
 			assert_sample(d, "meshgate_drops_total", labels, fld_get(&s->w[w].c, k));
 		}
 	}
@@ -674,10 +885,11 @@ static void check_prom_series(const struct mg_stats_snapshot *s, const struct pr
 	assert_sample(d, "meshgate_uptime_seconds", "", s->uptime_s);
 	assert_family(d, "meshgate_build_info", "gauge", NULL);
 	assert_sample(d, "meshgate_build_info", "version=" MG_VERSION, 1);
+	n_tcp_smp = check_prom_tcp(s, d);
 	/* nothing beyond the above */
-	ck_assert_uint_eq(d->n_fam, n_stat + 1 + N_PORT_KEYS + 2);
-	ck_assert_uint_eq(d->n_smp,
-			  (n_stat + (N_FIELDS - n_stat)) * s->n_workers + N_PORT_KEYS * n_ok + 2);
+	ck_assert_uint_eq(d->n_fam, n_stat + 1 + N_PORT_KEYS + 2 + (s->tcp_on ? N_TCP + 1 : 0));
+	ck_assert_uint_eq(d->n_smp, (n_stat + (N_FIELDS - n_stat)) * s->n_workers +
+	                                N_PORT_KEYS * n_ok + 2 + n_tcp_smp);
 }
 
 /* promtool is the reference parser and linter; the suite requires it. */
@@ -716,6 +928,18 @@ START_TEST(test_prom_full)
 	static struct mg_stats_snapshot s;
 
 	fill(&s, 3, true);
+	check_prom(&s);
+}
+END_TEST
+
+/* TCP families on workers 0 and 2 of 3 (labels are worker indices); promtool accepts it. */
+START_TEST(test_prom_tcp)
+{
+	static struct mg_stats_snapshot s;
+
+	fill(&s, 3, true);
+	s.w[2].idx = 6;
+	fill_tcp(&s, 0x5);
 	check_prom(&s);
 }
 END_TEST
@@ -787,10 +1011,11 @@ static TCase *prom_tcase(void)
 
 	tcase_add_test(tc, test_prom_full);
 	tcase_add_test(tc, test_prom_empty);
+	tcase_add_test(tc, test_prom_tcp);
 	tcase_add_test(tc, test_prom_worker_idx);
 	tcase_add_test(tc, test_prom_escape);
 	tcase_add_loop_test(tc, test_prom_checker_rejects, 0,
-			    (int)(sizeof(bad_prom) / sizeof(bad_prom[0])));
+	                    (int)(sizeof(bad_prom) / sizeof(bad_prom[0])));
 	tcase_set_timeout(tc, 60);
 	return tc;
 }
@@ -805,6 +1030,9 @@ static Suite *stats_suite(void)
 	tcase_add_test(tc, test_sum_and_drops);
 	tcase_add_test(tc, test_collect_workers);
 	tcase_add_test(tc, test_collect_ports_error);
+	tcase_add_test(tc, test_json_tcp);
+	tcase_add_test(tc, test_sum_tcp_flag);
+	tcase_add_test(tc, test_collect_workers_tcp);
 	tcase_add_test(tc, test_uptime);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

@@ -49,14 +49,14 @@ struct conn {
 	int fd;
 	enum conn_state state;
 	bool close_after;    /* close once the response is written */
-	bool pending;	     /* work is buffered: run even without a poll event */
-	size_t in_len;	     /* bytes in in[] */
-	size_t scan;	     /* in[0..scan) holds no end of head */
+	bool pending;        /* work is buffered: run even without a poll event */
+	size_t in_len;       /* bytes in in[] */
+	size_t scan;         /* in[0..scan) holds no end of head */
 	uint64_t body_left;  /* request body bytes still to discard */
 	uint64_t idle_since; /* ms: when the connection was accepted or last answered */
 	uint64_t req_start;  /* ms: first byte of the current request, 0 before it */
 	uint64_t deadline;   /* ms: when it times out in its current state */
-	size_t out_off;	     /* bytes of out already sent */
+	size_t out_off;      /* bytes of out already sent */
 	struct mg_buf out;   /* the response being sent */
 	char in[MG_ADMIN_MAX_HEAD];
 };
@@ -75,7 +75,7 @@ struct mg_admin {
 	unsigned n_routes;
 	struct route routes[MG_ADMIN_MAX_ROUTES];
 	struct conn *conns[MG_ADMIN_MAX_CONNS]; /* NULL: free slot */
-	char scratch[16384];			/* discarded body and drain bytes */
+	char scratch[16384];                    /* discarded body and drain bytes */
 };
 
 /* A parsed request head; the strings point into the connection's buffer. */
@@ -321,7 +321,7 @@ static int parse_head(char *in, size_t n, struct http_req *r)
  * unless head_only.  Returns 0 or -ENOMEM (the caller drops the connection).
  */
 static int respond(struct conn *c, int status, const char *ctype, const char *body, size_t body_len,
-		   bool head_only, const char *allow)
+                   bool head_only, const char *allow)
 {
 	struct mg_buf *o = &c->out;
 
@@ -334,7 +334,7 @@ static int respond(struct conn *c, int status, const char *ctype, const char *bo
 	if (allow != NULL)
 		mg_buf_printf(o, "Allow: %s\r\n", allow);
 	mg_buf_printf(o, "Cache-Control: no-store\r\nConnection: %s\r\n\r\n",
-		      c->close_after ? "close" : "keep-alive");
+	              c->close_after ? "close" : "keep-alive");
 	if (!head_only && status != 204)
 		mg_buf_append(o, body, body_len);
 	return o->err;
@@ -353,7 +353,7 @@ static int respond_error(struct conn *c, int status)
 
 /* 404 with the list of endpoints, the way Envoy's admin answers an unknown path. */
 static int respond_not_found(struct mg_admin *a, struct conn *c, const struct http_req *r,
-			     bool head)
+                             bool head)
 {
 	struct mg_buf b;
 	unsigned i;
@@ -364,14 +364,14 @@ static int respond_not_found(struct mg_admin *a, struct conn *c, const struct ht
 	for (i = 0; i < a->n_routes; i++)
 		mg_buf_printf(&b, "  %s %s\n", a->routes[i].method, a->routes[i].path);
 	rc = b.err != 0 ? b.err
-			: respond(c, 404, "text/plain; charset=utf-8", b.data, b.len, head, NULL);
+	                : respond(c, 404, "text/plain; charset=utf-8", b.data, b.len, head, NULL);
 	mg_buf_free(&b);
 	return rc;
 }
 
 /* 405 with Allow listing the methods the path has (HEAD comes with GET). */
 static int respond_bad_method(struct mg_admin *a, struct conn *c, const struct http_req *r,
-			      bool head)
+                              bool head)
 {
 	bool get = false, has_head = false;
 	struct mg_buf allow, body;
@@ -390,17 +390,17 @@ static int respond_bad_method(struct mg_admin *a, struct conn *c, const struct h
 	if (get && !has_head)
 		mg_buf_puts(&allow, ", HEAD");
 	mg_buf_printf(&body, "method %s not allowed for %s; allowed: %s\n", r->method, r->path,
-		      allow.data);
+	              allow.data);
 	rc = allow.err != 0 || body.err != 0 ? -ENOMEM
-					     : respond(c, 405, "text/plain; charset=utf-8",
-						       body.data, body.len, head, allow.data);
+	                                     : respond(c, 405, "text/plain; charset=utf-8",
+	                                               body.data, body.len, head, allow.data);
 	mg_buf_free(&allow);
 	mg_buf_free(&body);
 	return rc;
 }
 
 static const struct route *route_find(const struct mg_admin *a, const char *method,
-				      const char *path)
+                                      const char *path)
 {
 	unsigned i;
 
@@ -448,8 +448,8 @@ static int dispatch(struct mg_admin *a, struct conn *c, const struct http_req *r
 		resp.content_type = "text/plain; charset=utf-8";
 	}
 	rc = resp.body.err != 0 ? resp.body.err
-				: respond(c, resp.status, resp.content_type, resp.body.data,
-					  resp.body.len, head, NULL);
+	                        : respond(c, resp.status, resp.content_type, resp.body.data,
+	                                  resp.body.len, head, NULL);
 	mg_buf_free(&resp.body);
 	return rc;
 }
@@ -633,7 +633,7 @@ static void conn_close(struct mg_admin *a, unsigned slot)
 static void conns_expire(struct mg_admin *a, uint64_t now)
 {
 	static const char timeout[] = "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
-				      "Connection: close\r\n\r\n";
+	                              "Connection: close\r\n\r\n";
 	unsigned i;
 
 	for (i = 0; i < MG_ADMIN_MAX_CONNS; i++) {
@@ -644,7 +644,7 @@ static void conns_expire(struct mg_admin *a, uint64_t now)
 		/* Best effort: if this does not fit in the socket buffer, nobody is reading. */
 		if ((c->state == CONN_READ && c->in_len > 0) || c->state == CONN_BODY)
 			(void)send(c->fd, timeout, sizeof(timeout) - 1,
-				   MSG_NOSIGNAL | MSG_DONTWAIT);
+			           MSG_NOSIGNAL | MSG_DONTWAIT);
 		conn_close(a, i);
 	}
 }
@@ -788,7 +788,7 @@ struct mg_admin *mg_admin_open(const char *addr, uint16_t port)
 	}
 	freeaddrinfo(res);
 	a->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						 : ((struct sockaddr_in *)&ss)->sin_port);
+	                                         : ((struct sockaddr_in *)&ss)->sin_port);
 	return a;
 }
 
@@ -803,7 +803,7 @@ void mg_admin_set_idle_timeout(struct mg_admin *a, unsigned idle_ms)
 }
 
 int mg_admin_register(struct mg_admin *a, const char *method, const char *path, mg_admin_handler fn,
-		      void *arg)
+                      void *arg)
 {
 	struct route *r;
 	const char *p;

@@ -46,15 +46,15 @@ struct mg_admin_req {
 	const char *method; /**< e.g. "GET" ("GET" also when answering a HEAD) */
 	const char *path;   /**< the path, without the query string */
 	const char *query;  /**< the raw query string after '?', or "" */
-	int http_minor;	    /**< 0 for HTTP/1.0, 1 for HTTP/1.1 */
-	int head;	    /**< non-zero if this is a HEAD (the body will not be sent) */
+	int http_minor;     /**< 0 for HTTP/1.0, 1 for HTTP/1.1 */
+	int head;           /**< non-zero if this is a HEAD (the body will not be sent) */
 };
 
 /** What a handler fills in. */
 struct mg_admin_resp {
-	int status;		  /**< HTTP status, 200 unless set */
+	int status;               /**< HTTP status, 200 unless set */
 	const char *content_type; /**< a static string; "text/plain; charset=utf-8" unless set */
-	struct mg_buf body;	  /**< initialised empty; the server frees it */
+	struct mg_buf body;       /**< initialised empty; the server frees it */
 };
 
 /**
@@ -67,7 +67,7 @@ struct mg_admin_resp {
  *         resp->body.err is set or the status is not 200..599)
  */
 typedef int (*mg_admin_handler)(void *arg, const struct mg_admin_req *req,
-				struct mg_admin_resp *resp);
+                                struct mg_admin_resp *resp);
 
 /**
  * Open the admin server: a non-blocking TCP listener with SO_REUSEADDR and
@@ -110,7 +110,7 @@ void mg_admin_set_idle_timeout(struct mg_admin *a, unsigned idle_ms);
  *         registered), -ENOSPC (MG_ADMIN_MAX_ROUTES reached)
  */
 int mg_admin_register(struct mg_admin *a, const char *method, const char *path, mg_admin_handler fn,
-		      void *arg);
+                      void *arg);
 
 /**
  * Wait up to timeout_ms for activity, then accept new connections, serve

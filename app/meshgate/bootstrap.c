@@ -51,14 +51,14 @@ typedef int (*field_fn)(struct ctx *c, yaml_node_t *n, void *obj, const struct f
 struct field {
 	const char *key;
 	field_fn fn;
-	size_t off;	   /* where in obj the value goes */
-	size_t size;	   /* its size, for integers */
+	size_t off;        /* where in obj the value goes */
+	size_t size;       /* its size, for integers */
 	uint64_t min, max; /* limits for integers and durations */
 	unsigned flags;
 };
 
 #define F_REQUIRED 1u /* the key must be present */
-#define F_POW2	   2u /* the integer must be a power of two */
+#define F_POW2     2u /* the integer must be a power of two */
 
 /* A route or neighbour before its interface is resolved. */
 struct route_item {
@@ -172,7 +172,7 @@ static const char *where(const struct ctx *c)
 static int type_error(struct ctx *c, yaml_node_t *n, const char *expected)
 {
 	return fail(c, n, "wrong type in %s: expected %s, got %s", where(c), expected,
-		    node_kind(n));
+	            node_kind(n));
 }
 
 /* Path bookkeeping: push returns the old length for pop. */
@@ -396,7 +396,7 @@ static const char *to_ipv4(const char *s, size_t len, uint32_t *addr)
 
 /* "a.b.c.d/n" with n min_plen..32 (min_plen is 0 or 1). */
 static const char *to_cidr(const char *s, size_t len, unsigned min_plen, uint32_t *addr,
-			   unsigned *plen)
+                           unsigned *plen)
 {
 	const char *slash = memchr(s, '/', len);
 	uint64_t n;
@@ -454,9 +454,9 @@ static int unknown_key(struct ctx *c, yaml_node_t *k, const struct field *fields
 	list[0] = '\0';
 	for (i = 0; i < nf && o < sizeof(list); i++)
 		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "",
-				      fields[i].key);
+		                      fields[i].key);
 	return fail(c, k, "unknown key \"%s\" in %s (expected one of: %s)", quote(c, k), where(c),
-		    list);
+	            list);
 }
 
 /*
@@ -465,7 +465,7 @@ static int unknown_key(struct ctx *c, yaml_node_t *k, const struct field *fields
  * not NULL it receives the value node of each row (NULL when absent).
  */
 static int walk_mapping(struct ctx *c, yaml_node_t *n, const struct field *fields, size_t nf,
-			void *obj, yaml_node_t **val)
+                        void *obj, yaml_node_t **val)
 {
 	yaml_node_t *keys[MAX_KEYS] = {NULL}, *local[MAX_KEYS];
 	yaml_node_pair_t *p;
@@ -484,7 +484,7 @@ static int walk_mapping(struct ctx *c, yaml_node_t *n, const struct field *field
 
 		if (k->type != YAML_SCALAR_NODE)
 			return fail(c, k, "keys must be plain words in %s, got %s", where(c),
-				    node_kind(k));
+			            node_kind(k));
 		for (i = 0; i < nf; i++)
 			if (strlen(fields[i].key) == k->data.scalar.length &&
 			    memcmp(fields[i].key, k->data.scalar.value, k->data.scalar.length) == 0)
@@ -493,7 +493,7 @@ static int walk_mapping(struct ctx *c, yaml_node_t *n, const struct field *field
 			return unknown_key(c, k, fields, nf);
 		if (keys[i] != NULL)
 			return fail(c, k, "duplicate key \"%s\" in %s (first at line %zu)",
-				    fields[i].key, where(c), keys[i]->start_mark.line + 1);
+			            fields[i].key, where(c), keys[i]->start_mark.line + 1);
 		keys[i] = k;
 		val[i] = v;
 		old = path_push_key(c, fields[i].key);
@@ -505,7 +505,7 @@ static int walk_mapping(struct ctx *c, yaml_node_t *n, const struct field *field
 	for (i = 0; i < nf; i++)
 		if ((fields[i].flags & F_REQUIRED) && keys[i] == NULL)
 			return fail(c, n, "missing required key \"%s\" in %s", fields[i].key,
-				    where(c));
+			            where(c));
 	return 0;
 }
 
@@ -513,7 +513,7 @@ typedef int (*item_fn)(struct ctx *c, yaml_node_t *item, size_t i);
 
 /* Check sequence n has min..max items and hand each to fn. */
 static int walk_sequence(struct ctx *c, yaml_node_t *n, size_t min, size_t max,
-			 const char *expected, item_fn fn)
+                         const char *expected, item_fn fn)
 {
 	yaml_node_item_t *it;
 	size_t i;
@@ -571,15 +571,15 @@ static int parse_uint(struct ctx *c, yaml_node_t *n, void *obj, const struct fie
 	why = to_u64(s, len, &v);
 	if (why != NULL)
 		return fail(c, n, "bad number \"%s\" in %s: %s (%" PRIu64 "..%" PRIu64 ")",
-			    quote(c, n), where(c), why, f->min, f->max);
+		            quote(c, n), where(c), why, f->min, f->max);
 	if (v < f->min || v > f->max)
 		return fail(c, n, "bad number \"%s\" in %s: must be %" PRIu64 "..%" PRIu64,
-			    quote(c, n), where(c), f->min, f->max);
+		            quote(c, n), where(c), f->min, f->max);
 	if ((f->flags & F_POW2) && (v & (v - 1)) != 0)
 		return fail(c, n,
-			    "bad number \"%s\" in %s: must be a power of two in %" PRIu64
-			    "..%" PRIu64,
-			    quote(c, n), where(c), f->min, f->max);
+		            "bad number \"%s\" in %s: must be a power of two in %" PRIu64
+		            "..%" PRIu64,
+		            quote(c, n), where(c), f->min, f->max);
 	store_uint((char *)obj + f->off, f->size, v);
 	return 0;
 }
@@ -594,11 +594,11 @@ struct measure {
 	const char *(*conv)(const char *s, size_t len, uint64_t *out);
 	const char *unit; /* after each bound of the range, e.g. "ms" */
 	const char *tail; /* after the range, e.g. the units accepted */
-	bool ranged;	  /* check f->min..f->max */
+	bool ranged;      /* check f->min..f->max */
 };
 
 static int parse_measure(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f,
-			 const struct measure *m)
+                         const struct measure *m)
 {
 	const char *s, *why;
 	char expect[32];
@@ -615,8 +615,8 @@ static int parse_measure(struct ctx *c, yaml_node_t *n, void *obj, const struct 
 		return fail(c, n, "bad %s \"%s\" in %s: %s", m->what, quote(c, n), where(c), why);
 	if (m->ranged && (v < f->min || v > f->max))
 		return fail(c, n, "bad %s \"%s\" in %s: must be %" PRIu64 "%s..%" PRIu64 "%s%s",
-			    m->what, quote(c, n), where(c), f->min, m->unit, f->max, m->unit,
-			    m->tail);
+		            m->what, quote(c, n), where(c), f->min, m->unit, f->max, m->unit,
+		            m->tail);
 	store_uint((char *)obj + f->off, f->size, v);
 	return 0;
 }
@@ -625,7 +625,7 @@ static int parse_measure(struct ctx *c, yaml_node_t *n, void *obj, const struct 
 static int parse_duration(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
 {
 	static const struct measure m = {"duration", to_ms, "ms",
-					 " (in the units you like: ms, s, m, h)", true};
+	                                 " (in the units you like: ms, s, m, h)", true};
 
 	return parse_measure(c, n, obj, f, &m);
 }
@@ -642,7 +642,7 @@ static int parse_percent(struct ctx *c, yaml_node_t *n, void *obj, const struct 
 static int parse_duration_us(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
 {
 	static const struct measure m = {"duration", to_us, "us",
-					 " (in the units you like: us, ms, s)", true};
+	                                 " (in the units you like: us, ms, s)", true};
 
 	return parse_measure(c, n, obj, f, &m);
 }
@@ -670,7 +670,7 @@ static int parse_cc(struct ctx *c, yaml_node_t *n, void *obj, const struct field
 			return 0;
 		}
 	return fail(c, n, "bad value \"%s\" in %s: expected cubic or newreno", quote(c, n),
-		    where(c));
+	            where(c));
 }
 
 static int parse_idle(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
@@ -691,7 +691,7 @@ static int parse_idle(struct ctx *c, yaml_node_t *n, void *obj, const struct fie
 			return 0;
 		}
 	return fail(c, n, "bad value \"%s\" in %s: expected busy or adaptive", quote(c, n),
-		    where(c));
+	            where(c));
 }
 
 /* A unicast IPv4 address, stored in network byte order. */
@@ -709,9 +709,9 @@ static int parse_host(struct ctx *c, yaml_node_t *n, void *obj, const struct fie
 		return fail(c, n, "bad IPv4 address \"%s\" in %s: %s", quote(c, n), where(c), why);
 	if (!is_unicast(a))
 		return fail(c, n,
-			    "bad IPv4 address \"%s\" in %s: must be a unicast address (not 0/8, "
-			    "127/8 or 224.0.0.0 and above)",
-			    quote(c, n), where(c));
+		            "bad IPv4 address \"%s\" in %s: must be a unicast address (not 0/8, "
+		            "127/8 or 224.0.0.0 and above)",
+		            quote(c, n), where(c));
 	*(rte_be32_t *)((char *)obj + f->off) = htonl(a);
 	return 0;
 }
@@ -745,14 +745,14 @@ static int parse_ifname(struct ctx *c, yaml_node_t *n, void *obj, const struct f
 		return rc;
 	if (len == 0 || len > 31)
 		return fail(c, n, "bad interface name \"%s\" in %s: must be 1..31 characters",
-			    quote(c, n), where(c));
+		            quote(c, n), where(c));
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
 			return fail(c, n,
-				    "bad interface name \"%s\" in %s: only letters, digits, '_' "
-				    "and '-' are allowed",
-				    quote(c, n), where(c));
+			            "bad interface name \"%s\" in %s: only letters, digits, '_' "
+			            "and '-' are allowed",
+			            quote(c, n), where(c));
 	memcpy((char *)obj + f->off, s, len);
 	((char *)obj + f->off)[len] = '\0';
 	return 0;
@@ -769,13 +769,13 @@ static int parse_device(struct ctx *c, yaml_node_t *n, void *obj, const struct f
 		return rc;
 	if (len == 0 || len >= f->size)
 		return fail(c, n, "bad device \"%s\" in %s: must be 1..%zu characters", quote(c, n),
-			    where(c), f->size - 1);
+		            where(c), f->size - 1);
 	for (i = 0; i < len; i++)
 		if (s[i] <= ' ' || s[i] > '~')
 			return fail(c, n,
-				    "bad device \"%s\" in %s: expected DPDK devargs or a PCI "
-				    "address without blanks or control characters",
-				    quote(c, n), where(c));
+			            "bad device \"%s\" in %s: expected DPDK devargs or a PCI "
+			            "address without blanks or control characters",
+			            quote(c, n), where(c));
 	memcpy((char *)obj + f->off, s, len);
 	((char *)obj + f->off)[len] = '\0';
 	return 0;
@@ -794,31 +794,31 @@ static int parse_mac(struct ctx *c, yaml_node_t *n, void *obj, const struct fiel
 		return rc;
 	if (len != 17 || memchr(s, '\0', len) != NULL ||
 	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &used) != 6 ||
+	           &used) != 6 ||
 	    used != 17)
 		goto bad;
 	/* sscanf's %x would take "+1" or " 1"; insist on two hex digits each. */
 	for (i = 0; i < 17; i++)
 		if (i % 3 == 2 ? s[i] != ':'
-			       : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
-				   (s[i] >= 'A' && s[i] <= 'F')))
+		               : !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+		                   (s[i] >= 'A' && s[i] <= 'F')))
 			goto bad;
 	for (i = 0; i < RTE_ETHER_ADDR_LEN; i++)
 		mac->addr_bytes[i] = (uint8_t)b[i];
 	if (b[0] & 1)
 		return fail(c, n,
-			    "bad MAC address \"%s\" in %s: must be unicast (multicast bit set in "
-			    "the first octet)",
-			    quote(c, n), where(c));
+		            "bad MAC address \"%s\" in %s: must be unicast (multicast bit set in "
+		            "the first octet)",
+		            quote(c, n), where(c));
 	if (!(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]))
 		return fail(c, n, "bad MAC address \"%s\" in %s: must not be all zero", quote(c, n),
-			    where(c));
+		            where(c));
 	return 0;
 bad:
 	return fail(c, n,
-		    "bad MAC address \"%s\" in %s: expected six hex pairs separated by ':' "
-		    "such as \"02:00:00:00:00:09\"",
-		    quote(c, n), where(c));
+	            "bad MAC address \"%s\" in %s: expected six hex pairs separated by ':' "
+	            "such as \"02:00:00:00:00:09\"",
+	            quote(c, n), where(c));
 }
 
 /* An interface's address/prefix; its own address must be a usable host. */
@@ -868,9 +868,9 @@ static int parse_route_prefix(struct ctx *c, yaml_node_t *n, void *obj, const st
 		return fail(c, n, "bad IPv4 prefix \"%s\" in %s: %s", quote(c, n), where(c), why);
 	if ((a & ~mask_of(plen)) != 0)
 		return fail(c, n,
-			    "bad IPv4 prefix \"%s\" in %s: host bits must be zero (did you mean "
-			    "%s/%u?)",
-			    quote(c, n), where(c), ntoa(c, a & mask_of(plen)), plen);
+		            "bad IPv4 prefix \"%s\" in %s: host bits must be zero (did you mean "
+		            "%s/%u?)",
+		            quote(c, n), where(c), ntoa(c, a & mask_of(plen)), plen);
 	r->prefix = htonl(a);
 	r->len = (uint8_t)plen;
 	return 0;
@@ -954,10 +954,10 @@ static const struct field impair_dir_fields[] = {
     FIELD("duplicate", parse_percent, struct mg_cfg_impair_dir, dup_ppm, 0),
     FIELD("reorder", parse_percent, struct mg_cfg_impair_dir, reorder_ppm, 0),
     FIELD("corrupt", parse_percent, struct mg_cfg_impair_dir, corrupt_ppm, 0),
-    {"delay", parse_duration_us, offsetof(struct mg_cfg_impair_dir, delay_us), sizeof(uint32_t),
+    {"delay", parse_duration_us, offsetof(struct mg_cfg_impair_dir, delay_us), sizeof(uint32_t), 0,
+     IMPAIR_US_MAX, 0},
+    {"jitter", parse_duration_us, offsetof(struct mg_cfg_impair_dir, jitter_us), sizeof(uint32_t),
      0, IMPAIR_US_MAX, 0},
-    {"jitter", parse_duration_us, offsetof(struct mg_cfg_impair_dir, jitter_us),
-     sizeof(uint32_t), 0, IMPAIR_US_MAX, 0},
 };
 
 /* Per-connection buffers: 4 KiB..64 MiB. */
@@ -967,8 +967,8 @@ static const struct field tcp_fields[] = {
     {"services", parse_services, 0, 0, 0, 0, 0},
     UINT_FIELD("max_connections", struct mg_cfg_tcp, max_conns, 1, 1048576, 0),
     UINT_FIELD("syn_backlog", struct mg_cfg_tcp, syn_backlog, 1, 65535, 0),
-    {"send_buffer", parse_size, offsetof(struct mg_cfg_tcp, sndbuf), sizeof(uint32_t),
-     TCP_BUF_MIN, TCP_BUF_MAX, 0},
+    {"send_buffer", parse_size, offsetof(struct mg_cfg_tcp, sndbuf), sizeof(uint32_t), TCP_BUF_MIN,
+     TCP_BUF_MAX, 0},
     {"receive_buffer", parse_size, offsetof(struct mg_cfg_tcp, rcvbuf), sizeof(uint32_t),
      TCP_BUF_MIN, TCP_BUF_MAX, 0},
     FIELD("congestion_control", parse_cc, struct mg_cfg_tcp, cc, 0),
@@ -1019,11 +1019,11 @@ static int eal_arg_item(struct ctx *c, yaml_node_t *item, size_t i)
 		return rc;
 	if (len == 0 || memchr(s, '\0', len) != NULL)
 		return fail(c, item, "bad EAL argument \"%s\" in %s: must be a non-empty string",
-			    quote(c, item), where(c));
+		            quote(c, item), where(c));
 	c->out->eal_argv[c->out->eal_argc] = strndup(s, len);
 	if (c->out->eal_argv[c->out->eal_argc] == NULL)
 		return fail_at(c, -ENOMEM, item->start_mark.line, item->start_mark.column,
-			       "out of memory");
+		               "out of memory");
 	c->out->eal_argc++;
 	return 0;
 }
@@ -1075,10 +1075,9 @@ static int parse_services(struct ctx *c, yaml_node_t *n, void *obj, const struct
 	for (size_t i = 0; i < ARRAY_SIZE(service_fields); i++)
 		for (size_t j = 0; j < i; j++)
 			if (val[i] != NULL && val[j] != NULL && got[i] == got[j])
-				return fail(c, val[i],
-					    "port %u of %s.%s is already used by %s.%s", got[i],
-					    where(c), service_fields[i].key, where(c),
-					    service_fields[j].key);
+				return fail(c, val[i], "port %u of %s.%s is already used by %s.%s",
+				            got[i], where(c), service_fields[i].key, where(c),
+				            service_fields[j].key);
 	return 0;
 }
 
@@ -1096,7 +1095,7 @@ static int parse_impair(struct ctx *c, yaml_node_t *n, void *obj, const struct f
 static int parse_impair_dir(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
 {
 	return walk_mapping(c, n, impair_dir_fields, ARRAY_SIZE(impair_dir_fields),
-			    (char *)obj + f->off, NULL);
+	                    (char *)obj + f->off, NULL);
 }
 
 static bool in_subnet(const struct mg_cfg_iface *ifc, uint32_t host)
@@ -1125,14 +1124,14 @@ static int iface_item(struct ctx *c, yaml_node_t *item, size_t i)
 
 		if (strcmp(o->name, ifc->name) == 0)
 			return fail(c, val[IF_NAME],
-				    "duplicate interface name \"%s\" in %s.name (first in "
-				    "interfaces[%zu])",
-				    ifc->name, where(c), j);
+			            "duplicate interface name \"%s\" in %s.name (first in "
+			            "interfaces[%zu])",
+			            ifc->name, where(c), j);
 		if (((ntohl(o->addr) ^ ntohl(ifc->addr)) & mask_of(plen)) == 0)
 			return fail(c, val[IF_ADDRESS],
-				    "subnet of %s.address overlaps interface \"%s\" (%s/%u): "
-				    "interfaces need disjoint subnets",
-				    where(c), o->name, ntoa(c, ntohl(o->addr)), o->prefix_len);
+			            "subnet of %s.address overlaps interface \"%s\" (%s/%u): "
+			            "interfaces need disjoint subnets",
+			            where(c), o->name, ntoa(c, ntohl(o->addr)), o->prefix_len);
 	}
 	b->n_ifaces = (unsigned)i + 1;
 	return 0;
@@ -1190,8 +1189,8 @@ static int parse_routes(struct ctx *c, yaml_node_t *n, void *obj, const struct f
  * whose subnet holds host.  what/path describe host_node for messages.
  */
 static int resolve_iface(struct ctx *c, const char *path, const char *what, rte_be32_t host_be,
-			 yaml_node_t *host_node, const char *ifname, yaml_node_t *ifname_node,
-			 uint8_t *idx)
+                         yaml_node_t *host_node, const char *ifname, yaml_node_t *ifname_node,
+                         uint8_t *idx)
 {
 	const struct mg_bootstrap *b = c->out;
 	uint32_t host = ntohl(host_be);
@@ -1200,30 +1199,30 @@ static int resolve_iface(struct ctx *c, const char *path, const char *what, rte_
 
 	for (i = 0; i < b->n_ifaces; i++) {
 		if (ifname_node == NULL ? in_subnet(&b->ifaces[i], host)
-					: strcmp(b->ifaces[i].name, ifname) == 0)
+		                        : strcmp(b->ifaces[i].name, ifname) == 0)
 			break;
 	}
 	if (i == b->n_ifaces && ifname_node != NULL) {
 		for (i = 0; i < b->n_ifaces; i++)
 			o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "",
-					      b->ifaces[i].name);
+			                      b->ifaces[i].name);
 		return fail(c, ifname_node,
-			    "unknown interface \"%s\" in %s.interface (expected one of: %s)",
-			    ifname, path, names);
+		            "unknown interface \"%s\" in %s.interface (expected one of: %s)",
+		            ifname, path, names);
 	}
 	if (i == b->n_ifaces)
 		return fail(c, host_node,
-			    "%s %s in %s is not on any interface's subnet (add an interface "
-			    "whose address/prefix covers it)",
-			    what, ntoa(c, host), path);
+		            "%s %s in %s is not on any interface's subnet (add an interface "
+		            "whose address/prefix covers it)",
+		            what, ntoa(c, host), path);
 	if (!in_subnet(&b->ifaces[i], host))
 		return fail(c, host_node,
-			    "%s %s in %s is not on the subnet of interface \"%s\" (%s/%u)", what,
-			    ntoa(c, host), path, b->ifaces[i].name,
-			    ntoa(c, ntohl(b->ifaces[i].addr)), b->ifaces[i].prefix_len);
+		            "%s %s in %s is not on the subnet of interface \"%s\" (%s/%u)", what,
+		            ntoa(c, host), path, b->ifaces[i].name,
+		            ntoa(c, ntohl(b->ifaces[i].addr)), b->ifaces[i].prefix_len);
 	if (host == ntohl(b->ifaces[i].addr))
 		return fail(c, host_node, "%s %s in %s is the gateway's own address on \"%s\"",
-			    what, ntoa(c, host), path, b->ifaces[i].name);
+		            what, ntoa(c, host), path, b->ifaces[i].name);
 	*idx = (uint8_t)i;
 	return 0;
 }
@@ -1240,15 +1239,15 @@ static int resolve_refs(struct ctx *c)
 
 		snprintf(path, sizeof(path), "neighbors[%zu]", i);
 		rc = resolve_iface(c, path, "neighbour address", it->n.addr, it->val[NB_ADDRESS],
-				   it->ifname, it->val[NB_IFACE], &it->n.iface);
+		                   it->ifname, it->val[NB_IFACE], &it->n.iface);
 		if (rc < 0)
 			return rc;
 		for (j = 0; j < i; j++)
 			if (c->neigh[j].n.addr == it->n.addr)
 				return fail(c, it->val[NB_ADDRESS],
-					    "duplicate neighbour %s in %s.address (first in "
-					    "neighbors[%zu])",
-					    ntoa(c, ntohl(it->n.addr)), path, j);
+				            "duplicate neighbour %s in %s.address (first in "
+				            "neighbors[%zu])",
+				            ntoa(c, ntohl(it->n.addr)), path, j);
 		b->neigh[i] = it->n;
 	}
 	for (i = 0; i < b->n_routes; i++) {
@@ -1256,16 +1255,16 @@ static int resolve_refs(struct ctx *c)
 
 		snprintf(path, sizeof(path), "routes[%zu]", i);
 		rc = resolve_iface(c, path, "next hop", it->r.via, it->val[RT_VIA], it->ifname,
-				   it->val[RT_IFACE], &it->r.iface);
+		                   it->val[RT_IFACE], &it->r.iface);
 		if (rc < 0)
 			return rc;
 		for (j = 0; j < i; j++)
 			if (c->routes[j].r.prefix == it->r.prefix &&
 			    c->routes[j].r.len == it->r.len)
 				return fail(c, it->val[RT_PREFIX],
-					    "duplicate route %s/%u in %s.prefix (first in "
-					    "routes[%zu])",
-					    ntoa(c, ntohl(it->r.prefix)), it->r.len, path, j);
+				            "duplicate route %s/%u in %s.prefix (first in "
+				            "routes[%zu])",
+				            ntoa(c, ntohl(it->r.prefix)), it->r.len, path, j);
 		b->routes[i] = it->r;
 	}
 	return 0;
@@ -1324,9 +1323,9 @@ static int syntax_error(struct ctx *c, const yaml_parser_t *p)
 		hint = " (tabs are not allowed for indentation; use spaces)";
 	if (p->context != NULL)
 		snprintf(ctxt, sizeof(ctxt), " %s at line %zu", p->context,
-			 p->context_mark.line + 1);
+		         p->context_mark.line + 1);
 	return fail_at(c, -EINVAL, line, col, "YAML syntax error: %s%s%s",
-		       p->problem ? p->problem : "unknown error", ctxt, hint);
+	               p->problem ? p->problem : "unknown error", ctxt, hint);
 }
 
 /* Compose the only document; a second one would be silently ignored otherwise. */
@@ -1346,7 +1345,7 @@ static int load_doc(struct ctx *c, yaml_parser_t *p, yaml_document_t *doc)
 
 		yaml_document_delete(doc);
 		return fail_at(c, -EINVAL, line, col,
-			       "empty document: expected a mapping with at least \"interfaces\"");
+		               "empty document: expected a mapping with at least \"interfaces\"");
 	}
 	if (!yaml_parser_load(p, &extra)) {
 		rc = syntax_error(c, p);
@@ -1354,7 +1353,7 @@ static int load_doc(struct ctx *c, yaml_parser_t *p, yaml_document_t *doc)
 		root = yaml_document_get_root_node(&extra);
 		if (root != NULL)
 			rc = fail(c, root,
-				  "a second YAML document: the bootstrap must be one document");
+			          "a second YAML document: the bootstrap must be one document");
 		yaml_document_delete(&extra);
 	}
 	if (rc < 0)
@@ -1363,7 +1362,7 @@ static int load_doc(struct ctx *c, yaml_parser_t *p, yaml_document_t *doc)
 }
 
 int mg_bootstrap_parse(const char *name, const char *text, size_t len, struct mg_bootstrap *out,
-		       char *err, size_t errlen)
+                       char *err, size_t errlen)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
@@ -1379,12 +1378,12 @@ int mg_bootstrap_parse(const char *name, const char *text, size_t len, struct mg
 	if (c == NULL)
 		return -ENOMEM;
 	*c = (struct ctx){.name = name,
-			  .text = text,
-			  .len = len,
-			  .err = err,
-			  .errlen = errlen,
-			  .doc = &doc,
-			  .out = out};
+	                  .text = text,
+	                  .len = len,
+	                  .err = err,
+	                  .errlen = errlen,
+	                  .doc = &doc,
+	                  .out = out};
 	if (strlen(name) >= sizeof(out->path)) {
 		rc = fail_at(c, -ENAMETOOLONG, 0, 0, "file name too long");
 		goto done;
@@ -1401,7 +1400,7 @@ int mg_bootstrap_parse(const char *name, const char *text, size_t len, struct mg
 	if (rc < 0)
 		goto done;
 	rc = walk_mapping(c, yaml_document_get_root_node(&doc), top_fields, ARRAY_SIZE(top_fields),
-			  out, NULL);
+	                  out, NULL);
 	if (rc == 0)
 		rc = resolve_refs(c);
 	yaml_document_delete(&doc);

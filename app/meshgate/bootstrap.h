@@ -30,7 +30,7 @@ int mg_bootstrap_load(const char *path, struct mg_bootstrap *out, char *err, siz
  * returns as mg_bootstrap_load().
  */
 int mg_bootstrap_parse(const char *name, const char *text, size_t len, struct mg_bootstrap *out,
-		       char *err, size_t errlen);
+                       char *err, size_t errlen);
 
 /** Free what a successful load allocated. */
 void mg_bootstrap_free(struct mg_bootstrap *b);

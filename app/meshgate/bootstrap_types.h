@@ -19,23 +19,23 @@
 
 /** TCP settings (top-level tcp: block). */
 struct mg_cfg_tcp {
-	uint16_t echo_port;     /**< built-in echo service port, 0 = off (default off) */
-	uint16_t discard_port;  /**< discard service, 0 = off */
-	uint16_t source_port;   /**< source service, 0 = off */
-	uint32_t max_conns;     /**< per worker, default 65536 */
-	uint32_t syn_backlog;   /**< per listener, default 1024 */
-	uint32_t sndbuf;        /**< bytes per connection, default 262144 */
-	uint32_t rcvbuf;        /**< bytes per connection, default 262144 */
-	char cc[16];            /**< "newreno" or "cubic", default "cubic" */
+	uint16_t echo_port;    /**< built-in echo service port, 0 = off (default off) */
+	uint16_t discard_port; /**< discard service, 0 = off */
+	uint16_t source_port;  /**< source service, 0 = off */
+	uint32_t max_conns;    /**< per worker, default 65536 */
+	uint32_t syn_backlog;  /**< per listener, default 1024 */
+	uint32_t sndbuf;       /**< bytes per connection, default 262144 */
+	uint32_t rcvbuf;       /**< bytes per connection, default 262144 */
+	char cc[16];           /**< "newreno" or "cubic", default "cubic" */
 };
 
 /** One interface as written in the bootstrap. */
 struct mg_cfg_iface {
-	char name[32];          /**< unique; routes and neighbours refer to it */
-	char device[256];       /**< DPDK devargs ("net_af_packet0,iface=veth0") or PCI address */
+	char name[32];    /**< unique; routes and neighbours refer to it */
+	char device[256]; /**< DPDK devargs ("net_af_packet0,iface=veth0") or PCI address */
 	rte_be32_t addr;
 	uint8_t prefix_len;
-	uint16_t mtu;           /**< default 1500 */
+	uint16_t mtu; /**< default 1500 */
 	struct mg_cfg_impair impair;
 };
 
@@ -43,13 +43,13 @@ struct mg_cfg_route {
 	rte_be32_t prefix;
 	uint8_t len;
 	rte_be32_t via;
-	uint8_t iface;          /**< index into ifaces, or 0xff: the one whose subnet holds via */
+	uint8_t iface; /**< index into ifaces, or 0xff: the one whose subnet holds via */
 };
 
 struct mg_cfg_neigh {
 	rte_be32_t addr;
 	struct rte_ether_addr mac;
-	uint8_t iface;          /**< index into ifaces, or 0xff: the one whose subnet holds addr */
+	uint8_t iface; /**< index into ifaces, or 0xff: the one whose subnet holds addr */
 };
 
 /** The whole bootstrap. */
@@ -70,9 +70,9 @@ struct mg_bootstrap {
 	struct mg_cfg_route routes[MG_MAX_ROUTES];
 	unsigned n_neigh;
 	struct mg_cfg_neigh neigh[MG_MAX_STATIC_NEIGH];
-	uint32_t arp_reachable_ms;       /**< default 60000 */
-	uint32_t arp_retrans_ms;         /**< default 1000 */
-	uint32_t arp_max_probes;         /**< default 3 */
+	uint32_t arp_reachable_ms; /**< default 60000 */
+	uint32_t arp_retrans_ms;   /**< default 1000 */
+	uint32_t arp_max_probes;   /**< default 3 */
 	struct mg_cfg_tcp tcp;
 };
 

@@ -68,20 +68,20 @@ static void install_fatal_handlers(void)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: meshgate --config FILE [--check]\n"
-		"       meshgate --help | --version\n"
-		"\n"
-		"meshgate is a service-mesh gateway on DPDK: poll-mode workers run a userspace\n"
-		"network stack on the ports named in the bootstrap; the main lcore serves the\n"
-		"admin API (/ready, /stats, /metrics, /neighbors).\n"
-		"\n"
-		"Options:\n"
-		"  -c, --config FILE  bootstrap YAML (see docs/CONFIG.md)\n"
-		"  -n, --check        validate the bootstrap and exit (no EAL, no ports)\n"
-		"  -h, --help         show this help and exit\n"
-		"  -V, --version      show the version and exit\n"
-		"\n"
-		"SIGINT or SIGTERM stops the gateway cleanly (exit status 0).\n");
+	        "Usage: meshgate --config FILE [--check]\n"
+	        "       meshgate --help | --version\n"
+	        "\n"
+	        "meshgate is a service-mesh gateway on DPDK: poll-mode workers run a userspace\n"
+	        "network stack on the ports named in the bootstrap; the main lcore serves the\n"
+	        "admin API (/ready, /stats, /metrics, /neighbors).\n"
+	        "\n"
+	        "Options:\n"
+	        "  -c, --config FILE  bootstrap YAML (see docs/CONFIG.md)\n"
+	        "  -n, --check        validate the bootstrap and exit (no EAL, no ports)\n"
+	        "  -h, --help         show this help and exit\n"
+	        "  -V, --version      show the version and exit\n"
+	        "\n"
+	        "SIGINT or SIGTERM stops the gateway cleanly (exit status 0).\n");
 }
 
 /* The gateway's runtime, torn down in reverse order by gw_teardown(). */
@@ -143,15 +143,15 @@ static int gw_eal_init(struct gw *gw)
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0) {
 		fprintf(stderr, "meshgate: EAL initialisation failed: %s\n",
-			rte_strerror(rte_errno));
+		        rte_strerror(rte_errno));
 		return -1;
 	}
 	gw->eal_up = true;
 	if (rte_lcore_count() < gw->cfg.n_workers + 1) {
 		fprintf(stderr,
-			"meshgate: %u worker(s) need %u lcores (one control core), EAL has %u: "
-			"widen -l/--lcores in eal.args\n",
-			gw->cfg.n_workers, gw->cfg.n_workers + 1, rte_lcore_count());
+		        "meshgate: %u worker(s) need %u lcores (one control core), EAL has %u: "
+		        "widen -l/--lcores in eal.args\n",
+		        gw->cfg.n_workers, gw->cfg.n_workers + 1, rte_lcore_count());
 		return -1;
 	}
 	return 0;
@@ -176,12 +176,13 @@ static int gw_workers_init(struct gw *gw)
 	{
 		if (idx == dp->n_workers)
 			break;
-		dp->workers[idx] = mg_worker_create(dp, (uint16_t)idx, lcore,
-						    gw->cfg.mbufs_per_worker);
+		dp->workers[idx] =
+		    mg_worker_create(dp, (uint16_t)idx, lcore, gw->cfg.mbufs_per_worker);
 		if (dp->workers[idx] == NULL) {
-			fprintf(stderr, "meshgate: worker %u: cannot allocate (%s); "
-				"give EAL more memory (-m) or lower mbufs_per_worker\n",
-				idx, strerror(errno));
+			fprintf(stderr,
+			        "meshgate: worker %u: cannot allocate (%s); "
+			        "give EAL more memory (-m) or lower mbufs_per_worker\n",
+			        idx, strerror(errno));
 			return -1;
 		}
 		rte_rcu_qsbr_thread_register(dp->qs, idx);
@@ -197,16 +198,17 @@ static void impair_dir_str(const struct mg_cfg_impair_dir *d, char *buf, size_t 
 		const char *name;
 		uint32_t ppm;
 	} rates[] = {{"loss", d->loss_ppm},
-		     {"duplicate", d->dup_ppm},
-		     {"reorder", d->reorder_ppm},
-		     {"corrupt", d->corrupt_ppm}};
+	             {"duplicate", d->dup_ppm},
+	             {"reorder", d->reorder_ppm},
+	             {"corrupt", d->corrupt_ppm}};
 	size_t len = 0;
 
 	buf[0] = '\0';
 	for (unsigned i = 0; i < MG_ARRAY_SIZE(rates) && len < size; i++)
 		if (rates[i].ppm != 0)
-			len += (size_t)snprintf(buf + len, size - len, " %s %u.%04u%%", rates[i].name,
-						rates[i].ppm / 10000, rates[i].ppm % 10000);
+			len +=
+			    (size_t)snprintf(buf + len, size - len, " %s %u.%04u%%", rates[i].name,
+			                     rates[i].ppm / 10000, rates[i].ppm % 10000);
 	if (d->delay_us != 0 && len < size)
 		len += (size_t)snprintf(buf + len, size - len, " delay %uus", d->delay_us);
 	if (d->jitter_us != 0 && len < size)
@@ -236,8 +238,9 @@ static int gw_impair_init(struct gw *gw)
 	for (unsigned w = 0; w < gw->dp.n_workers; w++) {
 		rc = mg_impair_attach(gw->dp.workers[w], cfgs, gw->cfg.n_ifaces);
 		if (rc < 0) {
-			fprintf(stderr, "meshgate: worker %u: cannot set up the impairment stage: %s\n",
-				w, strerror(-rc));
+			fprintf(stderr,
+			        "meshgate: worker %u: cannot set up the impairment stage: %s\n", w,
+			        strerror(-rc));
 			return -1;
 		}
 	}
@@ -252,13 +255,14 @@ static int gw_ports_init(struct gw *gw)
 	dp_net_from_cfg(&gw->dp.net, &gw->cfg);
 	rc = mg_net_conf_finish(&gw->dp.net);
 	if (rc < 0) {
-		fprintf(stderr, "meshgate: %s: routes or neighbours do not fit the interfaces: %s\n",
-			gw->cfg.path, strerror(-rc));
+		fprintf(stderr,
+		        "meshgate: %s: routes or neighbours do not fit the interfaces: %s\n",
+		        gw->cfg.path, strerror(-rc));
 		return -1;
 	}
 	for (unsigned i = 0; i < gw->cfg.n_ifaces; i++) {
 		rc = mg_port_setup(&gw->dp, &gw->cfg.ifaces[i], &gw->dp.net.ifaces[i],
-				   gw->cfg.rx_desc, gw->cfg.tx_desc, err, sizeof(err));
+		                   gw->cfg.rx_desc, gw->cfg.tx_desc, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "meshgate: %s\n", err);
 			return -1;
@@ -276,10 +280,10 @@ static int gw_tcp_init(struct gw *gw)
 {
 	const struct mg_cfg_tcp *t = &gw->cfg.tcp;
 	struct mg_tcp_conf conf = {
-		.max_conns = t->max_conns,
-		.syn_backlog = t->syn_backlog,
-		.sndbuf = t->sndbuf,
-		.rcvbuf = t->rcvbuf,
+	    .max_conns = t->max_conns,
+	    .syn_backlog = t->syn_backlog,
+	    .sndbuf = t->sndbuf,
+	    .rcvbuf = t->rcvbuf,
 	};
 	int rc = mg_tcp_register();
 
@@ -289,11 +293,14 @@ static int gw_tcp_init(struct gw *gw)
 
 		rc = mg_tcp_worker_init(w, &conf);
 		if (rc == 0)
-			rc = mg_tcp_services_start(w, t->echo_port, t->discard_port, t->source_port);
+			rc =
+			    mg_tcp_services_start(w, t->echo_port, t->discard_port, t->source_port);
 	}
 	if (rc == -ENOTSUP) {
-		fprintf(stderr, "meshgate: %s: tcp.congestion_control %s is not implemented yet; "
-			"use newreno\n", gw->cfg.path, t->cc);
+		fprintf(stderr,
+		        "meshgate: %s: tcp.congestion_control %s is not implemented yet; "
+		        "use newreno\n",
+		        gw->cfg.path, t->cc);
 		return -1;
 	}
 	if (rc < 0) {
@@ -301,8 +308,8 @@ static int gw_tcp_init(struct gw *gw)
 		return -1;
 	}
 	if (t->echo_port || t->discard_port || t->source_port)
-		MG_LOG(INFO, "TCP services: echo %u, discard %u, source %u (0 = off)",
-		       t->echo_port, t->discard_port, t->source_port);
+		MG_LOG(INFO, "TCP services: echo %u, discard %u, source %u (0 = off)", t->echo_port,
+		       t->discard_port, t->source_port);
 	return 0;
 }
 
@@ -336,7 +343,7 @@ static int gw_run(struct gw *gw)
 	rc = mg_ctl_init(&gw->ctl, &gw->dp, gw->cfg.admin_addr, gw->cfg.admin_port);
 	if (rc < 0) {
 		fprintf(stderr, "meshgate: admin API on %s:%u: %s\n", gw->cfg.admin_addr,
-			gw->cfg.admin_port, strerror(-rc));
+		        gw->cfg.admin_port, strerror(-rc));
 		return -1;
 	}
 	sigemptyset(&sa.sa_mask);
@@ -344,7 +351,8 @@ static int gw_run(struct gw *gw)
 	sigaction(SIGTERM, &sa, NULL);
 	install_fatal_handlers();
 	for (unsigned i = 0; i < gw->dp.n_workers; i++)
-		rte_eal_remote_launch(mg_worker_main, gw->dp.workers[i], gw->dp.workers[i]->lcore_id);
+		rte_eal_remote_launch(mg_worker_main, gw->dp.workers[i],
+		                      gw->dp.workers[i]->lcore_id);
 	MG_LOG(INFO, "ready: %u worker(s), %u interface(s), admin %s:%u", gw->dp.n_workers,
 	       gw->dp.net.n_ifaces, gw->cfg.admin_addr, gw->cfg.admin_port);
 	return mg_ctl_run(&gw->ctl, &mg_stop);
@@ -353,9 +361,11 @@ static int gw_run(struct gw *gw)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config = NULL;
 	bool check_only = false;
@@ -365,11 +375,21 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "c:nhV", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': config = optarg; break;
-		case 'n': check_only = true; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("meshgate %s\n", MG_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			config = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("meshgate %s\n", MG_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (config == NULL || optind != argc) {

@@ -25,7 +25,7 @@
  *         queues than workers)
  */
 int mg_port_setup(struct mg_dp *dp, const struct mg_cfg_iface *cfg, struct mg_iface *ifc,
-		  uint16_t rx_desc, uint16_t tx_desc, char *err, size_t errlen);
+                  uint16_t rx_desc, uint16_t tx_desc, char *err, size_t errlen);
 
 /** Stop and close every port in dp->net.ifaces[0..n). */
 void mg_port_teardown(struct mg_dp *dp, unsigned n);

@@ -10,7 +10,7 @@
 #include "core/publish.h"
 
 int mg_publish_init(struct mg_publisher *p, const char *name, struct rte_rcu_qsbr *qs,
-		    void (*free_fn)(void *obj, void *arg), void *free_arg)
+                    void (*free_fn)(void *obj, void *arg), void *free_arg)
 {
 	if (p == NULL || qs == NULL || free_fn == NULL)
 		return -EINVAL;
@@ -40,7 +40,7 @@ unsigned mg_publish_reclaim(struct mg_publisher *p)
 	}
 	if (freed > 0) {
 		memmove(&p->retired[0], &p->retired[freed],
-			(p->n_retired - freed) * sizeof(p->retired[0]));
+		        (p->n_retired - freed) * sizeof(p->retired[0]));
 		p->n_retired -= freed;
 		p->n_freed += freed;
 	}

@@ -29,7 +29,7 @@
  * @return 0, or -EINVAL if p, qs or free_fn is NULL
  */
 int mg_publish_init(struct mg_publisher *p, const char *name, struct rte_rcu_qsbr *qs,
-		    void (*free_fn)(void *obj, void *arg), void *free_arg);
+                    void (*free_fn)(void *obj, void *arg), void *free_arg);
 
 /**
  * Make obj the current version; retire the previous one.  Control core only.

@@ -22,7 +22,7 @@
 /** How often the L2/L3 timers run. */
 #define MG_WORKER_TIMER_MS 10
 /** Empty polls before an adaptive worker starts pausing, then sleeping. */
-#define MG_IDLE_SPIN_POLLS 64
+#define MG_IDLE_SPIN_POLLS  64
 #define MG_IDLE_PAUSE_POLLS 1024
 /** Adaptive sleep grows from MIN to MAX microseconds while idle. */
 #define MG_IDLE_SLEEP_MIN_US 10
@@ -39,12 +39,12 @@ static uint16_t ethdev_tx(struct mg_worker *w, uint8_t iface, struct rte_mbuf **
 }
 
 const struct mg_port_ops mg_port_ops_ethdev = {
-	.rx_burst = ethdev_rx,
-	.tx_burst = ethdev_tx,
+    .rx_burst = ethdev_rx,
+    .tx_burst = ethdev_tx,
 };
 
 struct mg_worker *mg_worker_create(struct mg_dp *dp, uint16_t idx, unsigned lcore_id,
-				   unsigned n_mbufs)
+                                   unsigned n_mbufs)
 {
 	char name[RTE_MEMZONE_NAMESIZE];
 	int socket = (int)rte_lcore_to_socket_id(lcore_id);
@@ -66,10 +66,10 @@ struct mg_worker *mg_worker_create(struct mg_dp *dp, uint16_t idx, unsigned lcor
 	w->pool = rte_pktmbuf_pool_create(name, n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	snprintf(name, sizeof(name), "mg_ctl2w_%u", idx);
 	w->to_worker = rte_ring_create_elem(name, sizeof(struct mg_msg), MG_WORKER_RING_SIZE,
-					    socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	                                    socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "mg_w2ctl_%u", idx);
 	w->to_ctl = rte_ring_create_elem(name, sizeof(struct mg_msg), MG_WORKER_RING_SIZE, socket,
-					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (w->pool == NULL || w->to_worker == NULL || w->to_ctl == NULL) {
 		int err = rte_errno ? rte_errno : ENOMEM;
 
@@ -146,8 +146,8 @@ int mg_ctl_recv(struct mg_worker *w, struct mg_msg *msg)
 static unsigned worker_drain_ring(struct mg_worker *w)
 {
 	struct mg_msg msgs[MG_BURST];
-	unsigned n = rte_ring_dequeue_burst_elem(w->to_worker, msgs, sizeof(msgs[0]), MG_BURST,
-						 NULL);
+	unsigned n =
+	    rte_ring_dequeue_burst_elem(w->to_worker, msgs, sizeof(msgs[0]), MG_BURST, NULL);
 
 	for (unsigned i = 0; i < n; i++) {
 		struct mg_msg *m = &msgs[i];

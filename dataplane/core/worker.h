@@ -25,7 +25,7 @@ extern const struct mg_port_ops mg_port_ops_ethdev;
  * @return the worker, or NULL with errno set (ENOMEM, EEXIST)
  */
 struct mg_worker *mg_worker_create(struct mg_dp *dp, uint16_t idx, unsigned lcore_id,
-				   unsigned n_mbufs);
+                                   unsigned n_mbufs);
 
 /**
  * Free a worker created by mg_worker_create(); its lcore must have returned.

@@ -39,10 +39,10 @@ struct mg_impair;     /* dataplane/net/impair: the link impairment stage */
 struct mg_port_ops {
 	/** Receive up to n frames from interface iface; returns how many. */
 	uint16_t (*rx_burst)(struct mg_worker *w, uint8_t iface, struct rte_mbuf **pkts,
-			     uint16_t n);
+	                     uint16_t n);
 	/** Send up to n frames on interface iface; returns how many were taken. */
 	uint16_t (*tx_burst)(struct mg_worker *w, uint8_t iface, struct rte_mbuf **pkts,
-			     uint16_t n);
+	                     uint16_t n);
 };
 
 /** Frames staged for one interface, sent at the end of the poll iteration. */
@@ -53,21 +53,21 @@ struct mg_tx_stage {
 
 /** One worker lcore's private state. */
 struct mg_worker {
-	uint16_t idx;                   /**< 0..n_workers-1; also its queue id on every port */
+	uint16_t idx; /**< 0..n_workers-1; also its queue id on every port */
 	unsigned lcore_id;
-	struct mg_dp *dp;               /**< the runtime this worker belongs to */
-	const struct mg_net_conf *net;  /**< interfaces and routes (immutable) */
+	struct mg_dp *dp;              /**< the runtime this worker belongs to */
+	const struct mg_net_conf *net; /**< interfaces and routes (immutable) */
 	const struct mg_port_ops *port_ops;
-	struct rte_mempool *pool;       /**< this worker's mbufs (RX queues and replies) */
-	struct rte_ring *to_worker;     /**< control core → this worker (struct mg_msg) */
-	struct rte_ring *to_ctl;        /**< this worker → control core */
-	uint64_t now;                   /**< TSC at the start of this poll iteration */
-	uint64_t next_timer;            /**< TSC when mg_net_timer() next runs */
-	uint32_t idle_polls;            /**< consecutive empty iterations */
-	uint32_t sleep_us;              /**< current adaptive sleep step */
+	struct rte_mempool *pool;   /**< this worker's mbufs (RX queues and replies) */
+	struct rte_ring *to_worker; /**< control core → this worker (struct mg_msg) */
+	struct rte_ring *to_ctl;    /**< this worker → control core */
+	uint64_t now;               /**< TSC at the start of this poll iteration */
+	uint64_t next_timer;        /**< TSC when mg_net_timer() next runs */
+	uint32_t idle_polls;        /**< consecutive empty iterations */
+	uint32_t sleep_us;          /**< current adaptive sleep step */
 	struct mg_tx_stage tx[MG_MAX_IFACES];
-	struct mg_tcp_worker *tcp;      /**< TCP state, NULL until TCP is set up */
-	struct mg_impair *impair;       /**< impairment stage, NULL when off */
+	struct mg_tcp_worker *tcp; /**< TCP state, NULL until TCP is set up */
+	struct mg_impair *impair;  /**< impairment stage, NULL when off */
 	struct mg_net_counters cnt;
 	struct mg_neigh_table neigh;
 } __rte_cache_aligned;
@@ -77,10 +77,10 @@ struct mg_dp {
 	struct mg_net_conf net;
 	unsigned n_workers;
 	struct mg_worker *workers[MG_MAX_WORKERS];
-	struct rte_rcu_qsbr *qs;        /**< workers report quiescent states here */
+	struct rte_rcu_qsbr *qs; /**< workers report quiescent states here */
 	enum mg_idle_mode idle;
 	uint64_t tsc_hz;
-	bool stop;                      /**< set by the control core; read atomically */
+	bool stop; /**< set by the control core; read atomically */
 };
 
 #endif /* MG_WORKER_TYPES_H */

@@ -72,12 +72,12 @@ void mg_arp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m)
 	}
 	ah = rte_pktmbuf_mtod(m, const struct rte_arp_hdr *);
 	if (unlikely(ah->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
-		     ah->arp_hlen != RTE_ETHER_ADDR_LEN)) {
+	             ah->arp_hlen != RTE_ETHER_ADDR_LEN)) {
 		mg_net_drop(m, &w->cnt.drop_arp_bad_hw);
 		return;
 	}
 	if (unlikely(ah->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
-		     ah->arp_plen != sizeof(rte_be32_t))) {
+	             ah->arp_plen != sizeof(rte_be32_t))) {
 		mg_net_drop(m, &w->cnt.drop_arp_bad_proto);
 		return;
 	}
@@ -91,7 +91,7 @@ void mg_arp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m)
 	/* An RFC 5227 probe asks "is anyone using tip?" from sender IP 0. */
 	probe = op == RTE_ARP_OP_REQUEST && sip == 0;
 	if (unlikely(!arp_sha_ok(ifc, &ah->arp_data.arp_sha) ||
-		     (!probe && !arp_sip_ok(w->net, sip)))) {
+	             (!probe && !arp_sip_ok(w->net, sip)))) {
 		mg_net_drop(m, &w->cnt.drop_arp_bad_sender);
 		return;
 	}

@@ -30,12 +30,12 @@ static void eth_input_one(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m
 	}
 	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	if (unlikely(!rte_is_same_ether_addr(&eh->dst_addr, our) &&
-		     !rte_is_broadcast_ether_addr(&eh->dst_addr))) {
+	             !rte_is_broadcast_ether_addr(&eh->dst_addr))) {
 		mg_net_drop(m, &w->cnt.drop_eth_dst_other);
 		return;
 	}
 	if (unlikely(rte_is_multicast_ether_addr(&eh->src_addr) ||
-		     rte_is_same_ether_addr(&eh->src_addr, our))) {
+	             rte_is_same_ether_addr(&eh->src_addr, our))) {
 		mg_net_drop(m, &w->cnt.drop_eth_src_invalid);
 		return;
 	}

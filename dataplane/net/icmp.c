@@ -60,7 +60,7 @@ static void icmp_echo_reply(struct rte_mbuf *m, uint32_t hlen, uint16_t icmp_len
 }
 
 void mg_icmp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m,
-		   const struct rte_ipv4_hdr *ip)
+                   const struct rte_ipv4_hdr *ip)
 {
 	uint32_t hlen = rte_ipv4_hdr_len(ip);
 	uint16_t len = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - hlen);

@@ -53,7 +53,7 @@ static void ipv4_trim(struct rte_mbuf *m, uint32_t len)
 }
 
 static bool ipv4_cksum_ok(const struct mg_iface *ifc, const struct rte_mbuf *m,
-			  const struct rte_ipv4_hdr *ip)
+                          const struct rte_ipv4_hdr *ip)
 {
 	if (ifc->rx_ip_cksum) {
 		uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
@@ -122,7 +122,7 @@ void mg_ipv4_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m)
 	else if (unlikely(!ipv4_src_ok(w->net, ifc, ip->src_addr)))
 		drop = &w->cnt.drop_ipv4_bad_src;
 	else if (unlikely((ip->fragment_offset &
-			   RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0))
+	                   RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0))
 		drop = &w->cnt.drop_ipv4_fragment;
 	/* Any of our addresses, whichever port it came in on (weak host model). */
 	else if (unlikely(mg_net_local_iface(w->net, ip->dst_addr) < 0))

@@ -143,7 +143,7 @@ static void neigh_drop_pending(struct mg_worker *w, struct mg_neigh *e)
 }
 
 void mg_neigh_learn(struct mg_worker *w, uint8_t iface, rte_be32_t addr,
-		    const struct rte_ether_addr *mac, bool announce)
+                    const struct rte_ether_addr *mac, bool announce)
 {
 	struct mg_neigh *e = mg_neigh_get(&w->neigh, addr);
 	struct mg_msg msg;

@@ -39,7 +39,7 @@ extern const struct mg_net_counter_desc mg_net_counter_descs[];
  * The handler owns m.
  */
 typedef void (*mg_ipv4_proto_fn)(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m,
-				 const struct rte_ipv4_hdr *ip);
+                                 const struct rte_ipv4_hdr *ip);
 
 /**
  * Register the handler for IPv4 protocol proto (ICMP is built in).  Call
@@ -67,7 +67,7 @@ int mg_net_conf_finish(struct mg_net_conf *nc);
  * @return the route, or NULL if none matches
  */
 const struct mg_route *mg_route_lookup(const struct mg_net_conf *nc, rte_be32_t dst,
-				       rte_be32_t *nh);
+                                       rte_be32_t *nh);
 
 /**
  * Process a burst of frames received on interface iface.  Takes ownership

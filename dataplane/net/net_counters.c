@@ -15,10 +15,10 @@ const struct mg_net_counter_desc mg_net_counter_descs[] = {
 };
 
 _Static_assert(MG_ARRAY_SIZE(mg_net_counter_descs) == MG_NET_N_COUNTERS,
-	       "one description per counter");
+               "one description per counter");
 /* Exporters walk the struct as an array of uint64_t indexed by MG_NET_IDX_*. */
 #define MG_NET_STAT(n, h)                                                                        \
 	_Static_assert(offsetof(struct mg_net_counters, n) == MG_NET_IDX_##n * sizeof(uint64_t), \
-		       #n " is at its index");
+	               #n " is at its index");
 #define MG_NET_DROP(n, h) MG_NET_STAT(drop_##n, h)
 #include "net/net_counters.def"

@@ -68,7 +68,7 @@ void mg_arp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m);
 void mg_ipv4_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m);
 /* The built-in handler for IPPROTO_ICMP (an mg_ipv4_proto_fn). */
 void mg_icmp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m,
-		   const struct rte_ipv4_hdr *ip);
+                   const struct rte_ipv4_hdr *ip);
 
 /**
  * Broadcast an ARP request for tip on iface (counts arp_request_tx).
@@ -89,7 +89,7 @@ int mg_arp_send_gratuitous(struct mg_worker *w, uint8_t iface);
  * and, if announce, the control core is told so the other workers learn it.
  */
 void mg_neigh_learn(struct mg_worker *w, uint8_t iface, rte_be32_t addr,
-		    const struct rte_ether_addr *mac, bool announce);
+                    const struct rte_ether_addr *mac, bool announce);
 
 /**
  * Start resolving addr on iface: create an INCOMPLETE entry and send the

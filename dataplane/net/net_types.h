@@ -20,8 +20,8 @@
 
 #include "common/mg_common.h"
 
-#define MG_MAX_IFACES 8
-#define MG_MAX_ROUTES 64
+#define MG_MAX_IFACES       8
+#define MG_MAX_ROUTES       64
 #define MG_MAX_STATIC_NEIGH 64
 /** Slots in a neighbour table; a power of two (open addressing). */
 #define MG_NEIGH_SLOTS 256
@@ -46,15 +46,15 @@ struct mg_net_counter_desc {
 
 /** One port the gateway owns, as configured and as the device reported it. */
 struct mg_iface {
-	char name[32];                /**< bootstrap name, e.g. "client" */
-	uint16_t port_id;             /**< DPDK port id */
-	uint16_t mtu;                 /**< IP MTU */
-	struct rte_ether_addr mac;    /**< the port's MAC address */
-	rte_be32_t addr;              /**< our IPv4 address on this link */
-	rte_be32_t mask;              /**< netmask of the connected subnet */
-	uint8_t prefix_len;           /**< length of mask */
-	bool tx_ip_cksum;             /**< the port computes IPv4 header checksums */
-	bool rx_ip_cksum;             /**< the port validates IPv4 header checksums */
+	char name[32];             /**< bootstrap name, e.g. "client" */
+	uint16_t port_id;          /**< DPDK port id */
+	uint16_t mtu;              /**< IP MTU */
+	struct rte_ether_addr mac; /**< the port's MAC address */
+	rte_be32_t addr;           /**< our IPv4 address on this link */
+	rte_be32_t mask;           /**< netmask of the connected subnet */
+	uint8_t prefix_len;        /**< length of mask */
+	bool tx_ip_cksum;          /**< the port computes IPv4 header checksums */
+	bool rx_ip_cksum;          /**< the port validates IPv4 header checksums */
 };
 
 /** A route: destinations within prefix/mask leave through iface, via a next hop. */
@@ -62,8 +62,8 @@ struct mg_route {
 	rte_be32_t prefix;
 	rte_be32_t mask;
 	uint8_t len;
-	uint8_t iface;     /**< index into mg_net_conf.ifaces */
-	rte_be32_t via;    /**< next hop, or 0 for a connected route (destination is on-link) */
+	uint8_t iface;  /**< index into mg_net_conf.ifaces */
+	rte_be32_t via; /**< next hop, or 0 for a connected route (destination is on-link) */
 };
 
 /** A neighbour configured by hand; never expires. */
@@ -82,15 +82,15 @@ struct mg_net_conf {
 	struct mg_route routes[MG_MAX_ROUTES + MG_MAX_IFACES];
 	unsigned n_static;
 	struct mg_static_neigh statics[MG_MAX_STATIC_NEIGH];
-	uint32_t arp_reachable_ms;  /**< how long a learned entry stays valid */
-	uint32_t arp_retrans_ms;    /**< interval between ARP requests for one address */
-	uint32_t arp_max_probes;    /**< requests sent before resolution fails */
+	uint32_t arp_reachable_ms; /**< how long a learned entry stays valid */
+	uint32_t arp_retrans_ms;   /**< interval between ARP requests for one address */
+	uint32_t arp_max_probes;   /**< requests sent before resolution fails */
 };
 
-#define MG_NEIGH_STATES(X)                                                                         \
-	X(FREE)       /* slot unused */                                                            \
-	X(INCOMPLETE) /* ARP request sent, no answer yet; packets queue */                         \
-	X(REACHABLE)  /* MAC known and fresh */                                                    \
+#define MG_NEIGH_STATES(X)                                                 \
+	X(FREE)       /* slot unused */                                    \
+	X(INCOMPLETE) /* ARP request sent, no answer yet; packets queue */ \
+	X(REACHABLE)  /* MAC known and fresh */                            \
 	X(STATIC)     /* configured; never expires */
 
 enum mg_neigh_state {
@@ -102,12 +102,12 @@ enum mg_neigh_state {
 /** One neighbour cache entry. */
 struct mg_neigh {
 	rte_be32_t addr;
-	uint8_t state;                 /**< enum mg_neigh_state */
+	uint8_t state; /**< enum mg_neigh_state */
 	uint8_t iface;
-	uint8_t probes;                /**< ARP requests sent while INCOMPLETE */
+	uint8_t probes; /**< ARP requests sent while INCOMPLETE */
 	uint8_t n_pending;
 	struct rte_ether_addr mac;
-	uint64_t deadline_tsc;         /**< REACHABLE: expiry; INCOMPLETE: next probe */
+	uint64_t deadline_tsc; /**< REACHABLE: expiry; INCOMPLETE: next probe */
 	struct rte_mbuf *pending[MG_NEIGH_PENDING_MAX];
 };
 

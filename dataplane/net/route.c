@@ -124,7 +124,7 @@ static int conf_route(const struct mg_net_conf *nc, struct mg_route *r)
 		MG_LOG(ERR, "route %s/%u: next hop %s is not on %s", ip_str(r->prefix, ip), r->len,
 		       ip_str(r->via, via),
 		       r->iface == MG_IFACE_UNSET ? "any interface's subnet"
-						  : "its interface's subnet");
+		                                  : "its interface's subnet");
 		return -EINVAL;
 	}
 	return 0;
@@ -147,7 +147,7 @@ static int conf_statics(struct mg_net_conf *nc)
 		if (neighbour_iface(nc, s->addr, &s->iface) < 0) {
 			MG_LOG(ERR, "static neighbour %s: not on %s", ip_str(s->addr, ip),
 			       s->iface == MG_IFACE_UNSET ? "any interface's subnet"
-							  : "its interface's subnet");
+			                                  : "its interface's subnet");
 			return -EINVAL;
 		}
 		for (unsigned k = 0; k < i; k++) {

@@ -55,7 +55,7 @@ static int h_echo(void *arg, const struct mg_admin_req *req, struct mg_admin_res
 {
 	(void)arg;
 	return mg_buf_printf(&resp->body, "method=%s path=%s query=%s head=%d minor=%d\n",
-			     req->method, req->path, req->query, req->head, req->http_minor);
+	                     req->method, req->path, req->query, req->head, req->http_minor);
 }
 
 static int h_fail(void *arg, const struct mg_admin_req *req, struct mg_admin_resp *resp)
@@ -144,8 +144,8 @@ static void srv_start(unsigned idle_ms)
 	mg_admin_set_idle_timeout(srv, idle_ms);
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		ck_assert_int_eq(mg_admin_register(srv, routes[i].method, routes[i].path,
-						   routes[i].fn, &fake_dp),
-				 0);
+		                                   routes[i].fn, &fake_dp),
+		                 0);
 	srv_stop = 0;
 	ck_assert_int_eq(pthread_create(&srv_thread, NULL, srv_main, NULL), 0);
 }
@@ -185,7 +185,7 @@ struct response {
 	int status;
 	char head[4096];
 	long content_length; /* -1 if absent */
-	char *body;	     /* into the client's buffer copy; NUL-terminated */
+	char *body;          /* into the client's buffer copy; NUL-terminated */
 	size_t body_len;
 };
 
@@ -363,18 +363,18 @@ START_TEST(test_curl_get)
 
 	/* two URLs: curl reuses the connection, both answered */
 	snprintf(cmd, sizeof(cmd),
-		 "curl -sS --max-time 5 -w '%%{http_code} %%{num_connects}\\n' "
-		 "http://127.0.0.1:%u/hello http://127.0.0.1:%u/echo?x=1",
-		 srv_port, srv_port);
+	         "curl -sS --max-time 5 -w '%%{http_code} %%{num_connects}\\n' "
+	         "http://127.0.0.1:%u/hello http://127.0.0.1:%u/echo?x=1",
+	         srv_port, srv_port);
 	out = run_cmd(cmd, &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_str_eq(out,
-			 "hello\n200 1\nmethod=GET path=/echo query=x=1 head=0 minor=1\n200 0\n");
+	                 "hello\n200 1\nmethod=GET path=/echo query=x=1 head=0 minor=1\n200 0\n");
 	free(out);
 
 	/* HTTP/1.0 closes by default */
 	snprintf(cmd, sizeof(cmd), "curl -sS -i --http1.0 --max-time 5 http://127.0.0.1:%u/hello",
-		 srv_port);
+	         srv_port);
 	out = run_cmd(cmd, &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_ptr_nonnull(strstr(out, "\r\nConnection: close\r\n"));
@@ -382,7 +382,7 @@ START_TEST(test_curl_get)
 
 	/* 404 through curl (-f makes it exit 22) */
 	snprintf(cmd, sizeof(cmd), "curl -sSf -o /dev/null --max-time 5 http://127.0.0.1:%u/x 2>&1",
-		 srv_port);
+	         srv_port);
 	out = run_cmd(cmd, &rc);
 	ck_assert_int_eq(rc, 22);
 	free(out);
@@ -517,12 +517,12 @@ START_TEST(test_pipelining)
 	char v[64];
 
 	cl_puts(c, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"
-		   "GET /echo?1 HTTP/1.1\r\nHost: t\r\n\r\n"
-		   "\r\n" /* a stray empty line between requests is ignored (RFC 9112 2.2) */
-		   "HEAD /echo?2 HTTP/1.1\r\nHost: t\r\n\r\n"
-		   "POST /post?3 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"
-		   "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n"
-		   "GET /echo?4 HTTP/1.1\nHost: t\nConnection: close\n\n");
+	           "GET /echo?1 HTTP/1.1\r\nHost: t\r\n\r\n"
+	           "\r\n" /* a stray empty line between requests is ignored (RFC 9112 2.2) */
+	           "HEAD /echo?2 HTTP/1.1\r\nHost: t\r\n\r\n"
+	           "POST /post?3 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"
+	           "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n"
+	           "GET /echo?4 HTTP/1.1\nHost: t\nConnection: close\n\n");
 	cl_response(c, &r, false);
 	ck_assert_str_eq(r.body, "hello\n");
 	resp_free(&r);
@@ -531,7 +531,7 @@ START_TEST(test_pipelining)
 	resp_free(&r);
 	cl_response(c, &r, true);
 	ck_assert_int_eq(r.content_length,
-			 (long)strlen("method=GET path=/echo query=2 head=1 minor=1\n"));
+	                 (long)strlen("method=GET path=/echo query=2 head=1 minor=1\n"));
 	resp_free(&r);
 	cl_response(c, &r, false);
 	ck_assert_str_eq(r.body, "method=POST path=/post query=3 head=0 minor=1\n");
@@ -578,7 +578,7 @@ START_TEST(test_post_body)
 
 	memset(body, 'b', sizeof(body));
 	snprintf(head, sizeof(head),
-		 "POST /post HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", sizeof(body));
+	         "POST /post HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", sizeof(body));
 	cl_puts(c, head);
 	cl_send(c, body, 1000);
 	usleep(50000);
@@ -634,7 +634,7 @@ START_TEST(test_bad_request)
 	cl_puts(c, bad_requests[_i].req);
 	cl_response(c, &r, false);
 	ck_assert_msg(r.status == bad_requests[_i].status, "case %d: status %d, want %d", _i,
-		      r.status, bad_requests[_i].status);
+	              r.status, bad_requests[_i].status);
 	ck_assert_str_eq(hdr(&r, "Connection", v, sizeof(v)), "close");
 	resp_free(&r);
 	cl_expect_eof(c);
@@ -935,7 +935,7 @@ static Suite *admin_suite(void)
 	tcase_add_test(tc, test_http10);
 	tcase_add_test(tc, test_post_body);
 	tcase_add_loop_test(tc, test_bad_request, 0,
-			    (int)(sizeof(bad_requests) / sizeof(bad_requests[0])));
+	                    (int)(sizeof(bad_requests) / sizeof(bad_requests[0])));
 	tcase_add_test(tc, test_bad_request_nul);
 	tcase_add_test(tc, test_head_limit);
 	tcase_add_test(tc, test_slow_clients);

@@ -192,18 +192,18 @@ END_TEST
 /* A whole impair block and a whole tcp block, every field read. */
 START_TEST(test_impair_tcp_full)
 {
-	static const char yaml[] = IF0 "    impair:\n"
-				       "      seed: 42\n"
-				       "      rx: {loss: 5%, duplicate: 1%, reorder: 25%, corrupt: 0.1%,"
-				       " delay: 20ms, jitter: 500us}\n"
-				       "      tx: {loss: 0.5%, delay: 1s}\n" IF1
-				   "tcp:\n"
-				   "  services: {echo: 7, discard: 9, source: 19}\n"
-				   "  max_connections: 1000\n"
-				   "  syn_backlog: 128\n"
-				   "  send_buffer: 4MiB\n"
-				   "  receive_buffer: 131072\n"
-				   "  congestion_control: newreno\n";
+	static const char yaml[] =
+	    IF0 "    impair:\n"
+	        "      seed: 42\n"
+	        "      rx: {loss: 5%, duplicate: 1%, reorder: 25%, corrupt: 0.1%,"
+	        " delay: 20ms, jitter: 500us}\n"
+	        "      tx: {loss: 0.5%, delay: 1s}\n" IF1 "tcp:\n"
+	        "  services: {echo: 7, discard: 9, source: 19}\n"
+	        "  max_connections: 1000\n"
+	        "  syn_backlog: 128\n"
+	        "  send_buffer: 4MiB\n"
+	        "  receive_buffer: 131072\n"
+	        "  congestion_control: newreno\n";
 	const struct mg_cfg_impair *im;
 	struct mg_bootstrap b;
 	char err[512];
@@ -237,7 +237,7 @@ END_TEST
 /* Valid odd corners: each must parse, and one field shows it was read. */
 static const struct ok_case {
 	const char *yaml;
-	size_t off;	/* offsetof the uint32_t/uint16_t/uint8_t checked */
+	size_t off;     /* offsetof the uint32_t/uint16_t/uint8_t checked */
 	unsigned width; /* its size */
 	uint64_t want;
 } ok_cases[] = {
@@ -370,7 +370,7 @@ START_TEST(test_ok)
 	else
 		got = *(const uint32_t *)((const char *)&b + t->off);
 	ck_assert_msg(got == t->want, "case %d: got %llu want %llu", _i, (unsigned long long)got,
-		      (unsigned long long)t->want);
+	              (unsigned long long)t->want);
 	mg_bootstrap_free(&b);
 }
 END_TEST
@@ -385,26 +385,26 @@ static const struct err_case {
      NAME ":5:25: bad percentage \"101%\" in interfaces[0].impair.rx.loss: must be 0% to 100%"},
     {IF0 "    impair: {rx: {loss: 100.0001%}}\n",
      NAME ":5:25: bad percentage \"100.0001%\" in interfaces[0].impair.rx.loss: must be 0% "
-	  "to 100%"},
+          "to 100%"},
     {IF0 "    impair: {rx: {loss: 1000%}}\n", NAME ":5:25: bad percentage \"1000%\""},
     {IF0 "    impair: {rx: {loss: 1}}\n",
      NAME ":5:25: bad percentage \"1\" in interfaces[0].impair.rx.loss: missing % sign"},
     {IF0 "    impair: {rx: {loss: 0.01}}\n", NAME ":5:25: bad percentage \"0.01\""},
     {IF0 "    impair: {rx: {loss: -1%}}\n",
      NAME ":5:25: bad percentage \"-1%\" in interfaces[0].impair.rx.loss: expected a "
-	  "percentage such as 1%, 0.5% or 25%"},
+          "percentage such as 1%, 0.5% or 25%"},
     {IF0 "    impair: {rx: {loss: 1.%}}\n",
      NAME ":5:25: bad percentage \"1.%\" in interfaces[0].impair.rx.loss: expected digits "
-	  "after the decimal point"},
+          "after the decimal point"},
     {IF0 "    impair: {rx: {loss: 0.00001%}}\n",
      NAME ":5:25: bad percentage \"0.00001%\" in interfaces[0].impair.rx.loss: at most 4 "
-	  "decimal places"},
+          "decimal places"},
     {IF0 "    impair: {rx: {loss: 1%%}}\n", NAME ":5:25: bad percentage \"1%%\""},
     {IF0 "    impair: {rx: {loss: 1 %}}\n", NAME ":5:25: bad percentage \"1 %\""},
     {IF0 "    impair: {rx: {loss: lots}}\n", NAME ":5:25: bad percentage \"lots\""},
     {IF0 "    impair: {rx: {loss: [1%]}}\n",
      NAME ":5:25: wrong type in interfaces[0].impair.rx.loss: expected a percentage, got a "
-	  "sequence"},
+          "sequence"},
     {IF0 "    impair: {tx: {duplicate: 200%}}\n",
      NAME ":5:30: bad percentage \"200%\" in interfaces[0].impair.tx.duplicate"},
     {IF0 "    impair: {tx: {reorder: x}}\n",
@@ -413,47 +413,47 @@ static const struct err_case {
      NAME ":5:28: bad percentage \"0.1\" in interfaces[0].impair.tx.corrupt: missing % sign"},
     {IF0 "    impair: {rx: {delay: 11s}}\n",
      NAME ":5:26: bad duration \"11s\" in interfaces[0].impair.rx.delay: must be "
-	  "0us..10000000us"},
+          "0us..10000000us"},
     {IF0 "    impair: {rx: {delay: 20}}\n",
      NAME ":5:26: bad duration \"20\" in interfaces[0].impair.rx.delay: missing unit (us, ms "
-	  "or s)"},
+          "or s)"},
     {IF0 "    impair: {rx: {delay: 20m}}\n",
      NAME ":5:26: bad duration \"20m\" in interfaces[0].impair.rx.delay: unknown unit "
-	  "(expected us, ms or s)"},
+          "(expected us, ms or s)"},
     {IF0 "    impair: {rx: {delay: 0.5us}}\n",
      NAME ":5:26: bad duration \"0.5us\" in interfaces[0].impair.rx.delay: must be a whole "
-	  "number of microseconds"},
+          "number of microseconds"},
     {IF0 "    impair: {rx: {delay: -1ms}}\n",
      NAME ":5:26: bad duration \"-1ms\" in interfaces[0].impair.rx.delay: expected a "
-	  "duration such as 500us, 20ms or 1s"},
+          "duration such as 500us, 20ms or 1s"},
     {IF0 "    impair: {tx: {jitter: 10.000001s}}\n",
      NAME ":5:27: bad duration \"10.000001s\" in interfaces[0].impair.tx.jitter: must be "
-	  "0us..10000000us"},
+          "0us..10000000us"},
     {IF0 "    impair: {tx: {jitter: 99999999999ms}}\n",
      NAME ":5:27: bad duration \"99999999999ms\" in interfaces[0].impair.tx.jitter: number "
-	  "too large"},
+          "too large"},
     {IF0 "    impair: {seed: -1}\n",
      NAME ":5:20: bad number \"-1\" in interfaces[0].impair.seed: expected a whole number "
-	  "without a sign"},
+          "without a sign"},
     {IF0 "    impair: {seed: 18446744073709551616}\n",
      NAME ":5:20: bad number \"18446744073709551616\" in interfaces[0].impair.seed: number "
-	  "too large"},
+          "too large"},
     {IF0 "    impair: {seed: abc}\n",
      NAME ":5:20: bad number \"abc\" in interfaces[0].impair.seed"},
     {IF0 "    impair: {rx: {los: 1%}}\n",
      NAME ":5:19: unknown key \"los\" in interfaces[0].impair.rx (expected one of: loss, "
-	  "duplicate, reorder, corrupt, delay, jitter)"},
+          "duplicate, reorder, corrupt, delay, jitter)"},
     {IF0 "    impair: {both: {loss: 1%}}\n",
      NAME ":5:14: unknown key \"both\" in interfaces[0].impair (expected one of: seed, rx, "
-	  "tx)"},
+          "tx)"},
     {IF0 "    impair: {rx: {loss: 1%, loss: 2%}}\n",
      NAME ":5:29: duplicate key \"loss\" in interfaces[0].impair.rx (first at line 5)"},
     {IF0 "    impair: true\n",
      NAME ":5:13: wrong type in interfaces[0].impair: expected a mapping (key: value), got a "
-	  "scalar"},
+          "scalar"},
     {IF0 "    impair: {rx: 1%}\n",
      NAME ":5:18: wrong type in interfaces[0].impair.rx: expected a mapping (key: value), got "
-	  "a scalar"},
+          "a scalar"},
     {IF0 "    impair:\n      seed: 1\n      seed: 2\n",
      NAME ":7:7: duplicate key \"seed\" in interfaces[0].impair (first at line 6)"},
     /* tcp */
@@ -469,7 +469,7 @@ static const struct err_case {
      NAME ":5:47: port 9 of tcp.services.source is already used by tcp.services.discard"},
     {IF0 "tcp: {services: {chargen: 19}}\n",
      NAME ":5:18: unknown key \"chargen\" in tcp.services (expected one of: echo, discard, "
-	  "source)"},
+          "source)"},
     {IF0 "tcp: {services: [7, 9]}\n",
      NAME ":5:17: wrong type in tcp.services: expected a mapping (key: value), got a sequence"},
     {IF0 "tcp: {max_connections: 0}\n",
@@ -487,11 +487,11 @@ static const struct err_case {
     {IF0 "tcp: {send_buffer: 1GiB}\n", NAME ":5:20: bad size \"1GiB\" in tcp.send_buffer: must be"},
     {IF0 "tcp: {receive_buffer: 256K}\n",
      NAME ":5:23: bad size \"256K\" in tcp.receive_buffer: unknown unit (expected a plain "
-	  "number of bytes, KiB, MiB or GiB)"},
+          "number of bytes, KiB, MiB or GiB)"},
     {IF0 "tcp: {receive_buffer: 256 KiB}\n", NAME ":5:23: bad size \"256 KiB\""},
     {IF0 "tcp: {receive_buffer: KiB}\n",
      NAME ":5:23: bad size \"KiB\" in tcp.receive_buffer: expected a size such as 262144, "
-	  "256KiB or 4MiB"},
+          "256KiB or 4MiB"},
     {IF0 "tcp: {receive_buffer: 0256KiB}\n",
      NAME ":5:23: bad size \"0256KiB\" in tcp.receive_buffer: leading zeros are not allowed"},
     {IF0 "tcp: {receive_buffer: 99999999999KiB}\n",
@@ -502,31 +502,30 @@ static const struct err_case {
      NAME ":5:27: bad value \"CUBIC\" in tcp.congestion_control: expected cubic or newreno"},
     {IF0 "tcp: {congestion_control: {}}\n",
      NAME ":5:27: wrong type in tcp.congestion_control: expected cubic or newreno, got a "
-	  "mapping"},
+          "mapping"},
     {IF0 "tcp: {mss: 1460}\n",
      NAME ":5:7: unknown key \"mss\" in tcp (expected one of: services, max_connections, "
-	  "syn_backlog, send_buffer, receive_buffer, congestion_control)"},
-    {IF0 "tcp: 1\n",
-     NAME ":5:6: wrong type in tcp: expected a mapping (key: value), got a scalar"},
+          "syn_backlog, send_buffer, receive_buffer, congestion_control)"},
+    {IF0 "tcp: 1\n", NAME ":5:6: wrong type in tcp: expected a mapping (key: value), got a scalar"},
     /* unknown keys */
     {"workerz: 2\n" IF0,
      NAME ":1:1: unknown key \"workerz\" in the top level (expected one of: eal, workers, "
-	  "idle, mbufs_per_worker, rx_desc, tx_desc, admin, interfaces, neighbors, routes, "
-	  "arp, tcp)"},
+          "idle, mbufs_per_worker, rx_desc, tx_desc, admin, interfaces, neighbors, routes, "
+          "arp, tcp)"},
     {IF0 "    adress: 198.18.0.2/24\n",
      NAME ":5:5: unknown key \"adress\" in interfaces[0] (expected one of: name, device, "
-	  "address, mtu, impair)"},
+          "address, mtu, impair)"},
     {IF0 "eal: {argv: []}\n", NAME ":5:7: unknown key \"argv\" in eal (expected one of: args)"},
     {IF0 "admin:\n  adress: 127.0.0.1\n",
      NAME ":6:3: unknown key \"adress\" in admin (expected one of: address, port)"},
     {IF0 "arp:\n  reachable: 1s\n",
      NAME ":6:3: unknown key \"reachable\" in arp (expected one of: reachable_time, "
-	  "retrans_time, max_probes)"},
+          "retrans_time, max_probes)"},
     {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.0.2\n    dev: client\n",
      NAME ":8:5: unknown key \"dev\" in routes[0] (expected one of: prefix, via, interface)"},
     {IF0 "neighbors:\n  - {address: 198.18.0.2, mac: '02:00:00:00:00:02', iface: x}\n",
      NAME ":6:53: unknown key \"iface\" in neighbors[0] (expected one of: address, mac, "
-	  "interface)"},
+          "interface)"},
     {IF0 "Workers: 2\n", NAME ":5:1: unknown key \"Workers\" in the top level"},
     /* duplicate keys: the second one is named */
     {"workers: 1\n" IF0 "workers: 2\n",
@@ -568,7 +567,7 @@ static const struct err_case {
     {IF0 "eal: [-l, 0]\n",
      NAME ":5:6: wrong type in eal: expected a mapping (key: value), got a sequence"},
     {IF0 "eal:\n", NAME ":5:5: wrong type in eal: expected a mapping (key: value), got an empty "
-			"value"},
+                        "value"},
     {IF0 "admin: 127.0.0.1:15000\n",
      NAME ":5:8: wrong type in admin: expected a mapping (key: value), got a scalar"},
     {IF0 "routes: {prefix: 198.18.2.0/24}\n",
@@ -580,7 +579,7 @@ static const struct err_case {
     {"? [a, b]\n: 1\n" IF0, NAME ":1:3: keys must be plain words in the top level, got a sequence"},
     /* numbers */
     {"workers:\n" IF0, NAME ":1:9: bad number \"\" in workers: expected a number, got an "
-			    "empty value (1..16)"},
+                            "empty value (1..16)"},
     {"workers: 17\n" IF0, NAME ":1:10: bad number \"17\" in workers: must be 1..16"},
     {"workers: 0\n" IF0, NAME ":1:10: bad number \"0\" in workers: must be 1..16"},
     {"workers: -1\n" IF0,
@@ -635,7 +634,7 @@ static const struct err_case {
      NAME ":6:19: bad duration \"999ms\" in arp.reachable_time: must be 1000ms..3600000ms"},
     {IF0 "arp:\n  reachable_time: 1.0005s\n",
      NAME ":6:19: bad duration \"1.0005s\" in arp.reachable_time: must be a whole number of "
-	  "milliseconds"},
+          "milliseconds"},
     {IF0 "arp:\n  reachable_time: 5 s\n",
      NAME ":6:19: bad duration \"5 s\" in arp.reachable_time: unknown unit"},
     {IF0 "arp:\n  reachable_time: 5sec\n",
@@ -646,7 +645,7 @@ static const struct err_case {
      NAME ":6:19: bad duration \".5s\" in arp.reachable_time: expected a duration"},
     {IF0 "arp:\n  reachable_time: 5.s\n",
      NAME ":6:19: bad duration \"5.s\" in arp.reachable_time: expected digits after the "
-	  "decimal point"},
+          "decimal point"},
     {IF0 "arp:\n  reachable_time: 99999999999s\n",
      NAME ":6:19: bad duration \"99999999999s\" in arp.reachable_time: number too large"},
     {IF0 "arp:\n  retrans_time: 99ms\n",
@@ -656,80 +655,80 @@ static const struct err_case {
     /* interface addresses */
     {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.1/33\n",
      NAME ":4:14: bad IPv4 prefix \"198.18.0.1/33\" in interfaces[0].address: prefix length "
-	  "must be 1..32"},
+          "must be 1..32"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.1/0\n",
      NAME ":4:14: bad IPv4 prefix \"198.18.0.1/0\" in interfaces[0].address: prefix length "
-	  "must be 1..32"},
+          "must be 1..32"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.1/024\n",
      NAME ":4:14: bad IPv4 prefix \"198.18.0.1/024\" in interfaces[0].address: prefix "
-	  "length must be 1..32"},
+          "length must be 1..32"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.1\n",
      NAME ":4:14: bad IPv4 prefix \"198.18.0.1\" in interfaces[0].address: expected "
-	  "address/prefix-length such as 198.18.0.1/24"},
+          "address/prefix-length such as 198.18.0.1/24"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.256/24\n",
      NAME ":4:14: bad IPv4 prefix \"198.18.0.256/24\" in interfaces[0].address: expected "
-	  "address/prefix-length"},
+          "address/prefix-length"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.01/24\n",
      NAME ":4:14: bad IPv4 prefix \"198.18.0.01/24\" in interfaces[0].address: expected "
-	  "address/prefix-length"},
+          "address/prefix-length"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0/24\n",
      NAME ":4:14: bad IPv4 prefix \"198.18.0/24\" in interfaces[0].address: expected "
-	  "address/prefix-length"},
+          "address/prefix-length"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.0/24\n",
      NAME ":4:14: bad IPv4 prefix \"198.18.0.0/24\" in interfaces[0].address: that is the "
-	  "subnet's network address, not a host address"},
+          "subnet's network address, not a host address"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.255/24\n",
      NAME ":4:14: bad IPv4 prefix \"198.18.0.255/24\" in interfaces[0].address: that is the "
-	  "subnet's broadcast address, not a host address"},
+          "subnet's broadcast address, not a host address"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 198.18.0.3/30\n",
      NAME ":4:14: bad IPv4 prefix \"198.18.0.3/30\" in interfaces[0].address: that is the "
-	  "subnet's broadcast address"},
+          "subnet's broadcast address"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 224.0.0.1/24\n",
      NAME ":4:14: bad IPv4 prefix \"224.0.0.1/24\" in interfaces[0].address: must be a "
-	  "unicast address"},
+          "unicast address"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 127.0.0.1/8\n",
      NAME ":4:14: bad IPv4 prefix \"127.0.0.1/8\" in interfaces[0].address: must be a "
-	  "unicast address"},
+          "unicast address"},
     {"interfaces:\n  - name: client\n    device: d\n    address: 0.0.0.1/8\n",
      NAME ":4:14: bad IPv4 prefix \"0.0.0.1/8\" in interfaces[0].address: must be a "
-	  "unicast address"},
+          "unicast address"},
     {IF0 "  - name: b\n    device: d\n    address: 198.18.0.2/16\n",
      NAME ":7:14: subnet of interfaces[1].address overlaps interface \"client\" "
-	  "(198.18.0.1/24): interfaces need disjoint subnets"},
+          "(198.18.0.1/24): interfaces need disjoint subnets"},
     /* interface names and devices */
     {IF0 "  - name: client\n    device: d\n    address: 198.18.1.1/24\n",
      NAME ":5:11: duplicate interface name \"client\" in interfaces[1].name (first in "
-	  "interfaces[0])"},
+          "interfaces[0])"},
     {"interfaces:\n  - name: cli ent\n    device: d\n    address: 198.18.0.1/24\n",
      NAME ":2:11: bad interface name \"cli ent\" in interfaces[0].name: only letters, digits, "
-	  "'_' and '-' are allowed"},
+          "'_' and '-' are allowed"},
     {"interfaces:\n  - name: \"\"\n    device: d\n    address: 198.18.0.1/24\n",
      NAME ":2:11: bad interface name \"\" in interfaces[0].name: must be 1..31 characters"},
     {"interfaces:\n  - name: abcdefghijklmnopqrstuvwxyz01234X\n    device: d\n"
      "    address: 198.18.0.1/24\n",
      NAME ":2:11: bad interface name \"abcdefghijklmnopqrstuvwxyz01234X\" in "
-	  "interfaces[0].name: must be 1..31 characters"},
+          "interfaces[0].name: must be 1..31 characters"},
     {"interfaces:\n  - name: cliënt\n    device: d\n    address: 198.18.0.1/24\n",
      NAME ":2:11: bad interface name \"cli\xc3\xabnt\" in interfaces[0].name: only letters"},
     {"interfaces:\n  - name: c\n    device: net_null0, iface=x\n"
      "    address: 198.18.0.1/24\n",
      NAME ":3:13: bad device \"net_null0, iface=x\" in interfaces[0].device: expected DPDK "
-	  "devargs or a PCI address without blanks or control characters"},
+          "devargs or a PCI address without blanks or control characters"},
     {"interfaces:\n  - name: c\n    device:\n    address: 198.18.0.1/24\n",
      NAME ":3:12: bad device \"\" in interfaces[0].device: must be 1..255 characters"},
     {IF0 IF1 "  - {name: c2, device: d, address: 198.18.2.1/24}\n"
-	     "  - {name: c3, device: d, address: 198.18.3.1/24}\n"
-	     "  - {name: c4, device: d, address: 198.18.4.1/24}\n"
-	     "  - {name: c5, device: d, address: 198.18.5.1/24}\n"
-	     "  - {name: c6, device: d, address: 198.18.6.1/24}\n"
-	     "  - {name: c7, device: d, address: 198.18.7.1/24}\n"
-	     "  - {name: c8, device: d, address: 198.18.8.1/24}\n",
+             "  - {name: c3, device: d, address: 198.18.3.1/24}\n"
+             "  - {name: c4, device: d, address: 198.18.4.1/24}\n"
+             "  - {name: c5, device: d, address: 198.18.5.1/24}\n"
+             "  - {name: c6, device: d, address: 198.18.6.1/24}\n"
+             "  - {name: c7, device: d, address: 198.18.7.1/24}\n"
+             "  - {name: c8, device: d, address: 198.18.8.1/24}\n",
      NAME ":14:5: too many entries in interfaces: at most 8"},
     {"interfaces: []\n", NAME ":1:13: too few entries in interfaces: expected at least 1"},
     /* neighbours */
     {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02:00:00:00:00\"\n",
      NAME ":7:10: bad MAC address \"02:00:00:00:00\" in neighbors[0].mac: expected six hex "
-	  "pairs separated by ':'"},
+          "pairs separated by ':'"},
     {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"2:0:0:0:0:9\"\n",
      NAME ":7:10: bad MAC address \"2:0:0:0:0:9\" in neighbors[0].mac: expected six hex"},
     {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02-00-00-00-00-09\"\n",
@@ -740,67 +739,67 @@ static const struct err_case {
      NAME ":7:10: bad MAC address \"02:00:00:00:+1:09\" in neighbors[0].mac: expected six hex"},
     {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02:00:00:00:00:09:\"\n",
      NAME ":7:10: bad MAC address \"02:00:00:00:00:09:\" in neighbors[0].mac: expected six "
-	  "hex"},
+          "hex"},
     {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"01:00:5e:00:00:01\"\n",
      NAME ":7:10: bad MAC address \"01:00:5e:00:00:01\" in neighbors[0].mac: must be unicast"},
     {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"ff:ff:ff:ff:ff:ff\"\n",
      NAME ":7:10: bad MAC address \"ff:ff:ff:ff:ff:ff\" in neighbors[0].mac: must be unicast"},
     {IF0 "neighbors:\n  - address: 198.18.0.2\n    mac: \"00:00:00:00:00:00\"\n",
      NAME ":7:10: bad MAC address \"00:00:00:00:00:00\" in neighbors[0].mac: must not be all "
-	  "zero"},
+          "zero"},
     {IF0 "neighbors:\n  - address: 198.18.0.2/32\n    mac: \"02:00:00:00:00:09\"\n",
      NAME ":6:14: bad IPv4 address \"198.18.0.2/32\" in neighbors[0].address: expected an "
-	  "IPv4 address such as 198.18.0.1"},
+          "IPv4 address such as 198.18.0.1"},
     {IF0 "neighbors:\n  - address: 255.255.255.255\n    mac: \"02:00:00:00:00:09\"\n",
      NAME ":6:14: bad IPv4 address \"255.255.255.255\" in neighbors[0].address: must be a "
-	  "unicast address"},
+          "unicast address"},
     {IF0 "neighbors:\n  - address: 198.18.5.2\n    mac: \"02:00:00:00:00:09\"\n",
      NAME ":6:14: neighbour address 198.18.5.2 in neighbors[0] is not on any interface's "
-	  "subnet"},
+          "subnet"},
     {IF0 IF1 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02:00:00:00:00:09\"\n"
-	     "    interface: upstrem\n",
+             "    interface: upstrem\n",
      NAME ":11:16: unknown interface \"upstrem\" in neighbors[0].interface (expected one of: "
-	  "client, upstream)"},
+          "client, upstream)"},
     {IF0 IF1 "neighbors:\n  - address: 198.18.0.2\n    mac: \"02:00:00:00:00:09\"\n"
-	     "    interface: upstream\n",
+             "    interface: upstream\n",
      NAME ":9:14: neighbour address 198.18.0.2 in neighbors[0] is not on the subnet of "
-	  "interface \"upstream\" (198.18.1.1/24)"},
+          "interface \"upstream\" (198.18.1.1/24)"},
     {IF0 "neighbors:\n  - address: 198.18.0.1\n    mac: \"02:00:00:00:00:09\"\n",
      NAME ":6:14: neighbour address 198.18.0.1 in neighbors[0] is the gateway's own address "
-	  "on \"client\""},
+          "on \"client\""},
     {IF0 "neighbors:\n  - {address: 198.18.0.2, mac: \"02:00:00:00:00:09\"}\n"
-	 "  - {address: 198.18.0.2, mac: \"02:00:00:00:00:0a\"}\n",
+         "  - {address: 198.18.0.2, mac: \"02:00:00:00:00:0a\"}\n",
      NAME ":7:15: duplicate neighbour 198.18.0.2 in neighbors[1].address (first in "
-	  "neighbors[0])"},
+          "neighbors[0])"},
     /* routes */
     {IF0 "routes:\n  - prefix: 198.18.2.1/24\n    via: 198.18.0.2\n",
      NAME ":6:13: bad IPv4 prefix \"198.18.2.1/24\" in routes[0].prefix: host bits must be "
-	  "zero (did you mean 198.18.2.0/24?)"},
+          "zero (did you mean 198.18.2.0/24?)"},
     {IF0 "routes:\n  - prefix: 198.18.2.0/33\n    via: 198.18.0.2\n",
      NAME ":6:13: bad IPv4 prefix \"198.18.2.0/33\" in routes[0].prefix: prefix length must "
-	  "be 0..32"},
+          "be 0..32"},
     {IF0 "routes:\n  - prefix: 198.18.2.0\n    via: 198.18.0.2\n",
      NAME ":6:13: bad IPv4 prefix \"198.18.2.0\" in routes[0].prefix: expected "
-	  "address/prefix-length"},
+          "address/prefix-length"},
     {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.9.2\n",
      NAME ":7:10: next hop 198.18.9.2 in routes[0] is not on any interface's subnet"},
     {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.0.1\n",
      NAME ":7:10: next hop 198.18.0.1 in routes[0] is the gateway's own address on "
-	  "\"client\""},
+          "\"client\""},
     {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.0\n",
      NAME ":7:10: bad IPv4 address \"198.18.0\" in routes[0].via: expected an IPv4 address"},
     {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.0.2\n    interface: eth0\n",
      NAME ":8:16: unknown interface \"eth0\" in routes[0].interface (expected one of: "
-	  "client)"},
+          "client)"},
     {IF0 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.0.2\n    interface: [client]\n",
      NAME ":8:16: wrong type in routes[0].interface: expected an interface name, got a "
-	  "sequence"},
+          "sequence"},
     {IF0 IF1 "routes:\n  - prefix: 198.18.2.0/24\n    via: 198.18.1.2\n"
-	     "    interface: client\n",
+             "    interface: client\n",
      NAME ":10:10: next hop 198.18.1.2 in routes[0] is not on the subnet of interface "
-	  "\"client\" (198.18.0.1/24)"},
+          "\"client\" (198.18.0.1/24)"},
     {IF0 "routes:\n  - {prefix: 198.18.2.0/24, via: 198.18.0.2}\n"
-	 "  - {prefix: 198.18.2.0/24, via: 198.18.0.3}\n",
+         "  - {prefix: 198.18.2.0/24, via: 198.18.0.3}\n",
      NAME ":7:14: duplicate route 198.18.2.0/24 in routes[1].prefix (first in routes[0])"},
     /* the admin section */
     {IF0 "admin:\n  address: localhost\n",
@@ -812,50 +811,50 @@ static const struct err_case {
     /* YAML syntax: libyaml's message at its position */
     {"workers: [1\n" IF0,
      NAME ":2:11: YAML syntax error: did not find expected ',' or ']' while parsing a flow "
-	  "sequence at line 1"},
+          "sequence at line 1"},
     {"workers: 1: 2\n" IF0,
      NAME ":1:11: YAML syntax error: mapping values are not allowed in this context"},
     {"workers: \"1\n" IF0,
      NAME ":6:1: YAML syntax error: found unexpected end of stream while scanning a quoted "
-	  "scalar at line 1"},
+          "scalar at line 1"},
     {"workers: *w\n" IF0, NAME ":1:10: YAML syntax error: found undefined alias"},
     {"interfaces:\n\t- name: client\n",
      NAME ":2:1: YAML syntax error: found character that cannot start any token while "
-	  "scanning for the next token at line 2 (tabs are not allowed for indentation; use "
-	  "spaces)"},
+          "scanning for the next token at line 2 (tabs are not allowed for indentation; use "
+          "spaces)"},
     {"interfaces:\n  - name: client\n\tdevice: d\n",
      NAME ":3:1: YAML syntax error: found a tab character that violates indentation while "
-	  "scanning a plain scalar at line 2 (tabs are not allowed for indentation; use "
-	  "spaces)"},
+          "scanning a plain scalar at line 2 (tabs are not allowed for indentation; use "
+          "spaces)"},
     {"interfaces:\n  - name: client\n   device: d\n",
      NAME ":3:4: YAML syntax error: did not find expected '-' indicator while parsing a block "
-	  "collection at line 2"},
+          "collection at line 2"},
     {"interfaces:\n  - name: client\n     device: d\n",
      NAME ":3:12: YAML syntax error: mapping values are not allowed in this context"},
     {"interfaces:\n  - name: client\n    device: d\n  address: 198.18.0.1/24\n",
      NAME ":4:3: YAML syntax error: did not find expected '-' indicator while parsing a block "
-	  "collection at line 2"},
+          "collection at line 2"},
     {"workers: 2\n  idle: busy\n" IF0,
      NAME ":2:7: YAML syntax error: mapping values are not allowed in this context"},
     {IF0 "workers: \xff\n", NAME ":5:10: YAML syntax error: invalid leading UTF-8 octet"},
     {IF0 "workers: 1\x01\n", NAME ":5:11: YAML syntax error: control characters are not "
-				  "allowed"},
+                                  "allowed"},
     /* whole-document shapes */
     {"", NAME ":1:1: empty document: expected a mapping with at least \"interfaces\""},
     {"# only a comment\n\n", NAME ":1:1: empty document"},
     {"  \n\n\n", NAME ":1:1: empty document"},
     {"---\n...\n", NAME ":2:1: empty document"},
     {"--- ~\n", NAME ":1:5: wrong type in the top level: expected a mapping (key: value), got "
-		     "a scalar"},
+                     "a scalar"},
     {"- interfaces\n- workers\n",
      NAME ":1:1: wrong type in the top level: expected a mapping (key: value), got a "
-	  "sequence"},
+          "sequence"},
     {"hello\n",
      NAME ":1:1: wrong type in the top level: expected a mapping (key: value), got a scalar"},
     {IF0 "---\nworkers: 2\n",
      NAME ":6:1: a second YAML document: the bootstrap must be one document"},
     {IF0 "---\nworkers: [\n", NAME ":7:1: YAML syntax error: did not find expected node "
-				   "content while parsing a flow node at line 7"},
+                                   "content while parsing a flow node at line 7"},
 };
 
 START_TEST(test_errors)
@@ -871,7 +870,7 @@ START_TEST(test_errors)
 	rc = parse(t->yaml, &b, err, sizeof(err));
 	ck_assert_msg(rc == -EINVAL, "case %d: rc %d, err \"%s\"", _i, rc, err);
 	ck_assert_msg(strncmp(err, t->want, strlen(t->want)) == 0,
-		      "case %d:\n got  \"%s\"\n want \"%s\"", _i, err, t->want);
+	              "case %d:\n got  \"%s\"\n want \"%s\"", _i, err, t->want);
 	ck_assert_msg(memcmp(&b, &zero, sizeof(b)) == 0, "case %d: out not zeroed", _i);
 }
 END_TEST
@@ -889,7 +888,7 @@ START_TEST(test_small_err_buffer)
 	ck_assert_int_eq(mg_bootstrap_parse(NAME, "workers: 0\n", 11, &b, NULL, 0), -EINVAL);
 	ck_assert_int_eq(mg_bootstrap_parse(NAME, NULL, 0, &b, err, sizeof(err)), -EINVAL);
 	ck_assert_int_eq(mg_bootstrap_parse(NAME, IF0, strlen(IF0), NULL, err, sizeof(err)),
-			 -EINVAL);
+	                 -EINVAL);
 }
 END_TEST
 
@@ -919,7 +918,7 @@ START_TEST(test_long_strings)
 	ck_assert_msg(strstr(err, "kkk...\" in the top level") != NULL, "%s", err);
 
 	snprintf(yaml, n + 256, "interfaces: [{name: c, address: 198.18.0.1/24, device: %s}]\n",
-		 big);
+	         big);
 	ck_assert_int_eq(parse(yaml, &b, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, NAME ":1:56: bad device \"kkk") == err, "%s", err);
 	ck_assert_msg(strstr(err, "must be 1..255 characters") != NULL, "%s", err);
@@ -928,16 +927,16 @@ START_TEST(test_long_strings)
 	memset(big, 'd', 255);
 	big[255] = '\0';
 	snprintf(yaml, n + 256, "interfaces: [{name: c, address: 198.18.0.1/24, device: %s}]\n",
-		 big);
+	         big);
 	ck_assert_msg(parse(yaml, &b, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(strlen(b.ifaces[0].device), 255);
 	mg_bootstrap_free(&b);
 
 	/* and so does a 31-character name */
 	ck_assert_msg(parse("interfaces: [{name: abcdefghijklmnopqrstuvwxyz01234, device: d, "
-			    "address: 198.18.0.1/24}]\n",
-			    &b, err, sizeof(err)) == 0,
-		      "%s", err);
+	                    "address: 198.18.0.1/24}]\n",
+	                    &b, err, sizeof(err)) == 0,
+	              "%s", err);
 	ck_assert_str_eq(b.ifaces[0].name, "abcdefghijklmnopqrstuvwxyz01234");
 	mg_bootstrap_free(&b);
 
@@ -947,7 +946,7 @@ START_TEST(test_long_strings)
 	ck_assert_int_eq(parse(yaml, &b, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, NAME ":5:7: bad value \"vvv") == err, "%s", err);
 	ck_assert_msg(strstr(err, "vvv...\" in idle: expected busy or adaptive") != NULL, "%s",
-		      err);
+	              err);
 	free(big);
 	free(yaml);
 }
@@ -982,12 +981,12 @@ START_TEST(test_limits)
 	y = many(IF0 "eal:\n  args:\n", "    - \"-a%u-%u\"\n", MG_MAX_EAL_ARGS + 1);
 	ck_assert_int_eq(parse(y, &b, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, NAME ":71:7: too many entries in eal.args: at most 64") == err,
-		      "%s", err);
+	              "%s", err);
 	ck_assert_int_eq(b.eal_argc, 0);
 	free(y);
 
 	y = many("interfaces: [{name: a, device: d, address: 198.18.0.1/16}]\nroutes:\n",
-		 "  - {prefix: 10.%u.0.0/16, via: 198.18.1.%u}\n", MG_MAX_ROUTES);
+	         "  - {prefix: 10.%u.0.0/16, via: 198.18.1.%u}\n", MG_MAX_ROUTES);
 	ck_assert_msg(parse(y, &b, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(b.n_routes, MG_MAX_ROUTES);
 	ck_assert_uint_eq(b.routes[63].prefix, ip("10.63.0.0"));
@@ -995,14 +994,14 @@ START_TEST(test_limits)
 	mg_bootstrap_free(&b);
 	free(y);
 	y = many("interfaces: [{name: a, device: d, address: 198.18.0.1/16}]\nroutes:\n",
-		 "  - {prefix: 10.%u.0.0/16, via: 198.18.1.%u}\n", MG_MAX_ROUTES + 1);
+	         "  - {prefix: 10.%u.0.0/16, via: 198.18.1.%u}\n", MG_MAX_ROUTES + 1);
 	ck_assert_int_eq(parse(y, &b, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, NAME ":67:5: too many entries in routes: at most 64") == err,
-		      "%s", err);
+	              "%s", err);
 	free(y);
 
 	y = many("interfaces: [{name: a, device: d, address: 198.18.0.1/16}]\nneighbors:\n",
-		 "  - {address: 198.18.2.%u, mac: '02:00:00:00:00:%02u'}\n", MG_MAX_STATIC_NEIGH);
+	         "  - {address: 198.18.2.%u, mac: '02:00:00:00:00:%02u'}\n", MG_MAX_STATIC_NEIGH);
 	ck_assert_msg(parse(y, &b, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(b.n_neigh, MG_MAX_STATIC_NEIGH);
 	ck_assert_uint_eq(b.neigh[63].addr, ip("198.18.2.63"));
@@ -1010,11 +1009,11 @@ START_TEST(test_limits)
 	mg_bootstrap_free(&b);
 	free(y);
 	y = many("interfaces: [{name: a, device: d, address: 198.18.0.1/16}]\nneighbors:\n",
-		 "  - {address: 198.18.2.%u, mac: '02:00:00:00:00:%02u'}\n",
-		 MG_MAX_STATIC_NEIGH + 1);
+	         "  - {address: 198.18.2.%u, mac: '02:00:00:00:00:%02u'}\n",
+	         MG_MAX_STATIC_NEIGH + 1);
 	ck_assert_int_eq(parse(y, &b, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, NAME ":67:5: too many entries in neighbors: at most 64") == err,
-		      "%s", err);
+	              "%s", err);
 	free(y);
 }
 END_TEST
@@ -1052,8 +1051,8 @@ START_TEST(test_load)
 	ck_assert_int_eq(mg_bootstrap_load(path, &b, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strncmp(err, path, strlen(path)) == 0, "%s", err);
 	ck_assert_msg(strcmp(err + strlen(path), ":5:10: bad number \"30\" in workers: must be "
-						 "1..16") == 0,
-		      "%s", err);
+	                                         "1..16") == 0,
+	              "%s", err);
 	unlink(path);
 	free(path);
 
@@ -1157,7 +1156,7 @@ START_TEST(test_config_md)
 		last = strrchr(key, '.') ? strrchr(key, '.') + 1 : key;
 		snprintf(needle, sizeof(needle), "%.*s:", (int)strcspn(last, "["), last);
 		ck_assert_msg(strstr(ex, needle) != NULL, "table key %s is not in the example",
-			      key);
+		              key);
 		rows++;
 	}
 	ck_assert_uint_ge(rows, 20);
@@ -1173,7 +1172,7 @@ START_TEST(test_config_md)
 			continue;
 		snprintf(needle, sizeof(needle), "%.*s` |", (int)k, line);
 		ck_assert_msg(strstr(md, needle) != NULL, "example key %.*s has no table row",
-			      (int)k, line);
+		              (int)k, line);
 	}
 	free(md);
 	free(ex);

@@ -37,7 +37,7 @@ START_TEST(test_arp_request_reply_bytes)
 	ck_assert_uint_eq(cap.n, 1);
 	expect_frame(0, 0, want, want_len);
 	cnt_expect(&before, MG_NET_IDX_arp_request_rx, 1, MG_NET_IDX_arp_reply_tx, 1,
-		   MG_NET_IDX_arp_learned, 1, -1);
+	           MG_NET_IDX_arp_learned, 1, -1);
 	ck_assert_uint_eq(tw->cnt.tx_packets - before.tx_packets, 1);
 	ck_assert_uint_eq(tw->cnt.tx_bytes - before.tx_bytes, 42);
 	/* The requester was learned (RFC 826: we are the target). */
@@ -97,7 +97,7 @@ struct arp_case {
 	rte_be32_t sip, tip;
 	uint16_t hw, proto; /* 0: correct */
 	uint8_t hlen, plen; /* 0: correct */
-	uint32_t len;	    /* 0: full */
+	uint32_t len;       /* 0: full */
 	unsigned drop;
 };
 
@@ -231,7 +231,7 @@ START_TEST(test_arp_merge_known_sender)
 	rx_frame(0, f, len);
 	ck_assert(rte_is_same_ether_addr(&e->mac, &new_mac));
 	cnt_expect(&before, MG_NET_IDX_drop_arp_target_other, 2, MG_NET_IDX_arp_learned, 3,
-		   MG_NET_IDX_arp_reply_rx, 1, -1);
+	           MG_NET_IDX_arp_reply_rx, 1, -1);
 	ck_assert_uint_eq(tw->neigh.n_used, 1);
 	ck_assert_uint_eq(cap.n, 0);
 }
@@ -259,7 +259,7 @@ START_TEST(test_arp_static_never_overwritten)
 	/* The request is still answered (to the MAC that asked). */
 	ck_assert_uint_eq(cap.n, 1);
 	cnt_expect(&before, MG_NET_IDX_arp_reply_rx, 1, MG_NET_IDX_arp_request_rx, 1,
-		   MG_NET_IDX_arp_reply_tx, 1, -1);
+	           MG_NET_IDX_arp_reply_tx, 1, -1);
 	ck_assert_uint_eq(ctl_msgs(&msg, 1), 0);
 }
 END_TEST
@@ -280,7 +280,7 @@ START_TEST(test_arp_learn_with_full_ctl_ring)
 	rx_frame(0, f, len);
 	ck_assert_uint_eq(cap.n, 1);
 	cnt_expect(&before, MG_NET_IDX_arp_request_rx, 1, MG_NET_IDX_arp_reply_tx, 1,
-		   MG_NET_IDX_arp_learned, 1, -1);
+	           MG_NET_IDX_arp_learned, 1, -1);
 	ck_assert_uint_eq(mg_neigh_lookup(&tw->neigh, PEER_IP)->state, MG_NEIGH_REACHABLE);
 	/* Only the pings are in the ring. */
 	ck_assert_uint_eq(ctl_msgs(out, 64), n);

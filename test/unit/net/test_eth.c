@@ -13,10 +13,10 @@ static const struct rte_ether_addr mcast6_mac = {{0x33, 0x33, 0, 0, 0, 1}};
 /* Start from a valid ARP request for us and break one thing. */
 struct eth_case {
 	const char *name;
-	int len;			  /* -1: keep the built length */
+	int len;                          /* -1: keep the built length */
 	const struct rte_ether_addr *dst; /* NULL: keep broadcast */
 	const struct rte_ether_addr *src; /* NULL: keep the peer's */
-	uint16_t type;			  /* 0: keep ARP */
+	uint16_t type;                    /* 0: keep ARP */
 	unsigned drop;
 };
 
@@ -41,7 +41,7 @@ START_TEST(test_eth_drops)
 	struct mg_net_counters before = tw->cnt;
 	uint8_t f[128];
 	uint32_t len = build_arp(f, RTE_ARP_OP_REQUEST, &peer_mac, PEER_IP,
-				 &(struct rte_ether_addr){{0}}, OUR_IP0);
+	                         &(struct rte_ether_addr){{0}}, OUR_IP0);
 
 	if (c->dst != NULL)
 		frame_eth(f)->dst_addr = *c->dst;
@@ -65,14 +65,14 @@ START_TEST(test_eth_accepts_unicast_and_broadcast)
 	struct mg_net_counters before = tw->cnt;
 	uint8_t f[64];
 	uint32_t len = build_arp(f, RTE_ARP_OP_REQUEST, &peer_mac, PEER_IP,
-				 &(struct rte_ether_addr){{0}}, OUR_IP0);
+	                         &(struct rte_ether_addr){{0}}, OUR_IP0);
 
 	rx_frame(0, f, len); /* broadcast */
 	frame_eth(f)->dst_addr = our_mac0;
 	rx_frame(0, f, len); /* unicast to us */
 	ck_assert_uint_eq(cap.n, 2);
 	cnt_expect(&before, MG_NET_IDX_arp_request_rx, 2, MG_NET_IDX_arp_reply_tx, 2,
-		   MG_NET_IDX_arp_learned, 2, -1);
+	           MG_NET_IDX_arp_learned, 2, -1);
 	ck_assert_uint_eq(tw->cnt.rx_packets - before.rx_packets, 2);
 	ck_assert_uint_eq(tw->cnt.tx_packets - before.tx_packets, 2);
 }
@@ -88,7 +88,7 @@ START_TEST(test_eth_burst)
 	struct rte_mbuf *pkts[40];
 	uint8_t f[64];
 	uint32_t len = build_arp(f, RTE_ARP_OP_REQUEST, &peer_mac, PEER_IP,
-				 &(struct rte_ether_addr){{0}}, OUR_IP0);
+	                         &(struct rte_ether_addr){{0}}, OUR_IP0);
 	struct mg_msg msgs[64];
 	unsigned n_reply = 0;
 
@@ -108,8 +108,8 @@ START_TEST(test_eth_burst)
 	cap_flush();
 	ck_assert_uint_eq(cap.n, n_reply);
 	cnt_expect(&before, MG_NET_IDX_arp_request_rx, (int)n_reply, MG_NET_IDX_arp_reply_tx,
-		   (int)n_reply, MG_NET_IDX_arp_learned, (int)n_reply, MG_NET_IDX_drop_eth_runt,
-		   40 - (int)n_reply, -1);
+	           (int)n_reply, MG_NET_IDX_arp_learned, (int)n_reply, MG_NET_IDX_drop_eth_runt,
+	           40 - (int)n_reply, -1);
 	ck_assert_uint_eq(tw->cnt.rx_packets - before.rx_packets, 40);
 	ck_assert_uint_eq(ctl_msgs(msgs, 64), n_reply);
 }
@@ -135,7 +135,7 @@ START_TEST(test_counter_descs)
 	tw->cnt.drop_ipv4_bad_cksum = 12345;
 	ck_assert_uint_eq(cnt_get(&tw->cnt, MG_NET_IDX_drop_ipv4_bad_cksum), 12345);
 	ck_assert_str_eq(mg_net_counter_descs[MG_NET_IDX_drop_ipv4_bad_cksum].name,
-			 "ipv4_bad_cksum");
+	                 "ipv4_bad_cksum");
 }
 END_TEST
 

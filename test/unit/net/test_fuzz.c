@@ -89,7 +89,7 @@ START_TEST(test_fuzz_random_frames)
 	done = handled(&tw->cnt) - handled(&before) + (proto253_calls - calls0);
 	ck_assert_uint_eq(tw->cnt.rx_packets - before.rx_packets, N_FRAMES);
 	ck_assert_msg(drops + done == N_FRAMES, "drops %lu + handled %lu != %u",
-		      (unsigned long)drops, (unsigned long)done, N_FRAMES);
+	              (unsigned long)drops, (unsigned long)done, N_FRAMES);
 	/* The random frames did get past Ethernet into every layer. */
 	ck_assert_uint_gt(tw->cnt.drop_arp_bad_hw, 0);
 	ck_assert_uint_gt(tw->cnt.drop_ipv4_bad_version, 0);

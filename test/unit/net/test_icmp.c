@@ -72,8 +72,8 @@ static void expect_echo_reply(unsigned i, const struct echo_want *w)
 	ck_assert_uint_eq(icmp->icmp_cksum, (uint16_t)~rte_raw_cksum(copy, icmp_len));
 }
 
-static const struct echo_want peer_reply = {0,	     &our_mac0, &peer_mac, OUR_IP0,
-					    PEER_IP, 56,	NULL,	   false};
+static const struct echo_want peer_reply = {0,       &our_mac0, &peer_mac, OUR_IP0,
+                                            PEER_IP, 56,        NULL,      false};
 
 START_TEST(test_icmp_echo_reply)
 {
@@ -88,7 +88,7 @@ START_TEST(test_icmp_echo_reply)
 	ck_assert_uint_eq(cap.n, 1);
 	expect_echo_reply(0, &peer_reply);
 	cnt_expect(&before, MG_NET_IDX_ipv4_rx, 1, MG_NET_IDX_icmp_echo_rx, 1,
-		   MG_NET_IDX_icmp_echo_tx, 1, -1);
+	           MG_NET_IDX_icmp_echo_tx, 1, -1);
 	ck_assert_uint_eq(tw->cnt.tx_packets - before.tx_packets, 1);
 	ck_assert_uint_eq(tw->cnt.tx_bytes - before.tx_bytes, len);
 }
@@ -223,7 +223,7 @@ START_TEST(test_icmp_unresolved_then_resolved)
 	ck_assert_uint_eq(e->n_pending, 1);
 	ck_assert_uint_eq(e->probes, 1);
 	cnt_expect(&before, MG_NET_IDX_ipv4_rx, 1, MG_NET_IDX_icmp_echo_rx, 1,
-		   MG_NET_IDX_icmp_echo_tx, 1, MG_NET_IDX_arp_request_tx, 1, -1);
+	           MG_NET_IDX_icmp_echo_tx, 1, MG_NET_IDX_arp_request_tx, 1, -1);
 	cap_clear();
 	/* The answer releases the queued echo reply. */
 	wlen = build_arp(want, RTE_ARP_OP_REPLY, &peer_mac, PEER_IP, &our_mac0, OUR_IP0);
@@ -233,8 +233,8 @@ START_TEST(test_icmp_unresolved_then_resolved)
 	ck_assert_uint_eq(e->state, MG_NEIGH_REACHABLE);
 	ck_assert_uint_eq(e->n_pending, 0);
 	cnt_expect(&before, MG_NET_IDX_ipv4_rx, 1, MG_NET_IDX_icmp_echo_rx, 1,
-		   MG_NET_IDX_icmp_echo_tx, 1, MG_NET_IDX_arp_request_tx, 1,
-		   MG_NET_IDX_arp_reply_rx, 1, MG_NET_IDX_arp_learned, 1, -1);
+	           MG_NET_IDX_icmp_echo_tx, 1, MG_NET_IDX_arp_request_tx, 1,
+	           MG_NET_IDX_arp_reply_rx, 1, MG_NET_IDX_arp_learned, 1, -1);
 }
 END_TEST
 
@@ -251,8 +251,8 @@ START_TEST(test_icmp_pending_queue_bound)
 	cap_clear();
 	ck_assert_uint_eq(mg_neigh_lookup(&tw->neigh, PEER_IP)->n_pending, MG_NEIGH_PENDING_MAX);
 	cnt_expect(&before, MG_NET_IDX_ipv4_rx, (int)n, MG_NET_IDX_icmp_echo_rx, (int)n,
-		   MG_NET_IDX_icmp_echo_tx, MG_NEIGH_PENDING_MAX, MG_NET_IDX_arp_request_tx, 1,
-		   MG_NET_IDX_drop_arp_pending_full, (int)n - MG_NEIGH_PENDING_MAX, -1);
+	           MG_NET_IDX_icmp_echo_tx, MG_NEIGH_PENDING_MAX, MG_NET_IDX_arp_request_tx, 1,
+	           MG_NET_IDX_drop_arp_pending_full, (int)n - MG_NEIGH_PENDING_MAX, -1);
 	len = build_arp(arp, RTE_ARP_OP_REPLY, &peer_mac, PEER_IP, &our_mac0, OUR_IP0);
 	rx_frame(0, arp, len);
 	ck_assert_uint_eq(cap.n, MG_NEIGH_PENDING_MAX);
@@ -312,7 +312,7 @@ START_TEST(test_icmp_no_route_back)
 	rx_frame(0, f, len);
 	ck_assert_uint_eq(cap.n, 0);
 	cnt_expect(&before, MG_NET_IDX_ipv4_rx, 1, MG_NET_IDX_icmp_echo_rx, 1,
-		   MG_NET_IDX_drop_no_route, 1, -1);
+	           MG_NET_IDX_drop_no_route, 1, -1);
 }
 END_TEST
 

@@ -248,7 +248,7 @@ START_TEST(test_ipv4_base_frame_answered)
 	rx_frame(0, f, len);
 	ck_assert_uint_eq(cap.n, 1);
 	cnt_expect(&before, MG_NET_IDX_ipv4_rx, 1, MG_NET_IDX_icmp_echo_rx, 1,
-		   MG_NET_IDX_icmp_echo_tx, 1, -1);
+	           MG_NET_IDX_icmp_echo_tx, 1, -1);
 	/* DF alone is not a fragment. */
 	frame_ip(f)->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
 	fix_ip_cksum(f);
@@ -302,7 +302,7 @@ END_TEST
 
 unsigned proto253_calls;
 static void proto253(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m,
-		     const struct rte_ipv4_hdr *ip)
+                     const struct rte_ipv4_hdr *ip)
 {
 	ck_assert_ptr_eq(w, tw);
 	ck_assert_uint_lt(iface, w->net->n_ifaces);
@@ -359,13 +359,13 @@ START_TEST(test_ipv4_trim_multiseg)
 	mg_net_input(tw, 0, &m, 1);
 	cap_flush();
 	cnt_expect(&before, MG_NET_IDX_ipv4_rx, 1, MG_NET_IDX_icmp_echo_rx, 1,
-		   MG_NET_IDX_icmp_echo_tx, 1, -1);
+	           MG_NET_IDX_icmp_echo_tx, 1, -1);
 	ck_assert_uint_eq(cap.n, 1);
 	ck_assert_uint_eq(cap.m[0]->pkt_len, len);
 	ck_assert_uint_eq(cap.m[0]->nb_segs, 2);
 	d = rte_pktmbuf_read(cap.m[0], 0, len, out);
 	ck_assert_uint_eq(rte_raw_cksum(d + RTE_ETHER_HDR_LEN + 20, len - RTE_ETHER_HDR_LEN - 20),
-			  0xffff);
+	                  0xffff);
 	ck_assert_mem_eq(d + hdr, f + hdr, len - hdr);
 }
 END_TEST

@@ -175,7 +175,7 @@ START_TEST(test_neigh_full_table)
 	len = build_echo(f, PEER_IP, OUR_IP0, 8);
 	rx_frame(0, f, len);
 	cnt_expect(&before, MG_NET_IDX_ipv4_rx, 1, MG_NET_IDX_icmp_echo_rx, 1,
-		   MG_NET_IDX_drop_arp_unresolved, 1, -1);
+	           MG_NET_IDX_drop_arp_unresolved, 1, -1);
 	ck_assert_uint_eq(cap.n, 0);
 	memset(&tw->neigh, 0, sizeof(tw->neigh));
 }
@@ -200,7 +200,7 @@ static void expect_request(unsigned i, uint8_t iface, rte_be32_t tip)
 	const uint8_t *d = cap_data(i, &len);
 
 	wlen = build_arp(want, RTE_ARP_OP_REQUEST, iface ? &our_mac1 : &our_mac0,
-			 iface ? OUR_IP1 : OUR_IP0, &zero_mac, tip);
+	                 iface ? OUR_IP1 : OUR_IP0, &zero_mac, tip);
 	ck_assert_uint_eq(cap.iface[i], iface);
 	ck_assert_uint_eq(len, wlen);
 	ck_assert_mem_eq(d, want, wlen);
@@ -243,8 +243,8 @@ START_TEST(test_timer_retransmit_then_fail)
 	ck_assert_ptr_null(mg_neigh_lookup(&tw->neigh, PEER_IP));
 	ck_assert_uint_eq(tw->neigh.n_used, 0);
 	cnt_expect(&before, MG_NET_IDX_ipv4_rx, 3, MG_NET_IDX_icmp_echo_rx, 3,
-		   MG_NET_IDX_icmp_echo_tx, 3, MG_NET_IDX_arp_request_tx, MAX_PROBES,
-		   MG_NET_IDX_drop_arp_unresolved, 3, -1);
+	           MG_NET_IDX_icmp_echo_tx, 3, MG_NET_IDX_arp_request_tx, MAX_PROBES,
+	           MG_NET_IDX_drop_arp_unresolved, 3, -1);
 	cap_clear();
 	/* The next packet starts over. */
 	rx_frame(0, f, len);
@@ -352,7 +352,7 @@ START_TEST(test_worker_start)
 	/* Gratuitous ARP: a broadcast request for our own address, per port. */
 	for (unsigned i = 0; i < 2; i++) {
 		wlen = build_arp(want, RTE_ARP_OP_REQUEST, i ? &our_mac1 : &our_mac0,
-				 i ? OUR_IP1 : OUR_IP0, &zero_mac, i ? OUR_IP1 : OUR_IP0);
+		                 i ? OUR_IP1 : OUR_IP0, &zero_mac, i ? OUR_IP1 : OUR_IP0);
 		d = cap_data(i, &len);
 		ck_assert_uint_eq(cap.iface[i], i);
 		ck_assert_uint_eq(len, wlen);
@@ -458,10 +458,10 @@ START_TEST(test_msg_update_and_resolve)
 	ck_assert_uint_eq(cap.n, 1);
 	expect_request(0, 1, IP4(198, 19, 0, 50));
 	ck_assert_uint_eq(mg_neigh_lookup(&tw->neigh, IP4(198, 19, 0, 50))->state,
-			  MG_NEIGH_INCOMPLETE);
+	                  MG_NEIGH_INCOMPLETE);
 	cnt_expect(&before, MG_NET_IDX_ipv4_rx, 1, MG_NET_IDX_icmp_echo_rx, 1,
-		   MG_NET_IDX_icmp_echo_tx, 1, MG_NET_IDX_arp_request_tx, 2, MG_NET_IDX_arp_learned,
-		   1, -1);
+	           MG_NET_IDX_icmp_echo_tx, 1, MG_NET_IDX_arp_request_tx, 2, MG_NET_IDX_arp_learned,
+	           1, -1);
 }
 END_TEST
 

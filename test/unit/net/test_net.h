@@ -30,7 +30,7 @@
 #define OUR_IP0 IP4(198, 18, 0, 1)
 #define OUR_IP1 IP4(198, 19, 0, 1)
 #define PEER_IP IP4(198, 18, 0, 2)
-#define VIA_IP	IP4(198, 19, 0, 254)
+#define VIA_IP  IP4(198, 19, 0, 254)
 #define STAT_IP IP4(198, 18, 0, 200)
 #define FAR_NET IP4(198, 19, 128, 0)
 
@@ -78,7 +78,7 @@ void rx_frame(uint8_t iface, const void *bytes, uint32_t len);
 
 /* Frame builders into buf; each returns the frame length. */
 uint32_t build_arp(uint8_t *buf, uint16_t op, const struct rte_ether_addr *sha, rte_be32_t sip,
-		   const struct rte_ether_addr *tha, rte_be32_t tip);
+                   const struct rte_ether_addr *tha, rte_be32_t tip);
 /* Ethernet (peer → our_mac0) + IPv4 (ihl 5, ttl 64, cksum set) + ICMP echo
  * request (id 0x1234, seq 7, payload_len bytes 0, 1, 2, ...; cksum set). */
 uint32_t build_echo(uint8_t *buf, rte_be32_t src, rte_be32_t dst, uint16_t payload_len);

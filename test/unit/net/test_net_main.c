@@ -182,7 +182,7 @@ void rx_frame(uint8_t iface, const void *bytes, uint32_t len)
 }
 
 uint32_t build_arp(uint8_t *buf, uint16_t op, const struct rte_ether_addr *sha, rte_be32_t sip,
-		   const struct rte_ether_addr *tha, rte_be32_t tip)
+                   const struct rte_ether_addr *tha, rte_be32_t tip)
 {
 	struct rte_ether_hdr *eh = frame_eth(buf);
 	struct rte_arp_hdr *ah = frame_arp(buf);
@@ -278,8 +278,8 @@ void cnt_expect(const struct mg_net_counters *before, ...)
 		    i == MG_NET_IDX_tx_packets || i == MG_NET_IDX_tx_bytes)
 			continue;
 		ck_assert_msg(got == want[i], "counter %s%s changed by %lld, expected %lld",
-			      mg_net_counter_descs[i].kind == MG_NET_KIND_DROP ? "drop_" : "",
-			      mg_net_counter_descs[i].name, (long long)got, (long long)want[i]);
+		              mg_net_counter_descs[i].kind == MG_NET_KIND_DROP ? "drop_" : "",
+		              mg_net_counter_descs[i].name, (long long)got, (long long)want[i]);
 	}
 }
 
@@ -303,7 +303,7 @@ void learn_peer(void)
 {
 	uint8_t f[64];
 	uint32_t len = build_arp(f, RTE_ARP_OP_REQUEST, &peer_mac, PEER_IP,
-				 &(struct rte_ether_addr){{0}}, OUR_IP0);
+	                         &(struct rte_ether_addr){{0}}, OUR_IP0);
 	struct mg_msg msg;
 
 	rx_frame(0, f, len);
@@ -333,9 +333,9 @@ unsigned ctl_msgs(struct mg_msg *out, unsigned max)
 int main(void)
 {
 	char prefix[64];
-	char *argv[] = {"mgtest",	 "--no-huge",	  "-m",	  "128",
-			"--no-pci",	 "--file-prefix", prefix, "--log-level",
-			"lib.eal:error", "--no-telemetry"};
+	char *argv[] = {"mgtest",        "--no-huge",     "-m",   "128",
+	                "--no-pci",      "--file-prefix", prefix, "--log-level",
+	                "lib.eal:error", "--no-telemetry"};
 	Suite *s = suite_create("net");
 	SRunner *sr;
 	int failed;
@@ -346,11 +346,11 @@ int main(void)
 		return 1;
 	}
 	tpool = rte_pktmbuf_pool_create("mgtest_net", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					SOCKET_ID_ANY);
+	                                SOCKET_ID_ANY);
 	to_ctl = rte_ring_create_elem("mgtest_to_ctl", sizeof(struct mg_msg), 64, SOCKET_ID_ANY,
-				      RING_F_SP_ENQ | RING_F_SC_DEQ);
+	                              RING_F_SP_ENQ | RING_F_SC_DEQ);
 	to_worker = rte_ring_create_elem("mgtest_to_w", sizeof(struct mg_msg), 64, SOCKET_ID_ANY,
-					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (tpool == NULL || to_ctl == NULL || to_worker == NULL) {
 		fprintf(stderr, "cannot create the test pool or rings\n");
 		return 1;

@@ -131,13 +131,13 @@ static const struct {
     {"\x01\x1f x\x7f", "\"\\u0001\\u001f x\x7f\""},
     {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
     {"\xff", "\"\xef\xbf\xbd\""},
-    {"ab\xc3", "\"ab\xef\xbf\xbd\""},				  /* truncated at the end */
-    {"\xc3x", "\"\xef\xbf\xbdx\""},				  /* truncated mid-string */
-    {"\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""},		  /* overlong '/' */
+    {"ab\xc3", "\"ab\xef\xbf\xbd\""},                             /* truncated at the end */
+    {"\xc3x", "\"\xef\xbf\xbdx\""},                               /* truncated mid-string */
+    {"\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""},                 /* overlong '/' */
     {"\xe0\x80\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* overlong, 3 bytes */
     {"\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* surrogate U+D800 */
-    {"\xed\x9f\xbf", "\"\xed\x9f\xbf\""},			  /* U+D7FF is fine */
-    {"\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""},		  /* U+10FFFF is fine */
+    {"\xed\x9f\xbf", "\"\xed\x9f\xbf\""},                         /* U+D7FF is fine */
+    {"\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""},                 /* U+10FFFF is fine */
     {"\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
     {"\x80z", "\"\xef\xbf\xbdz\""}, /* lone continuation byte */
 };
@@ -149,8 +149,8 @@ START_TEST(test_buf_json_str)
 	mg_buf_init(&b);
 	ck_assert_int_eq(mg_buf_json_str(&b, json_cases[_i].in), 0);
 	ck_assert_msg(b.len == strlen(json_cases[_i].out) &&
-			  memcmp(b.data, json_cases[_i].out, b.len) == 0,
-		      "case %d: got [%s] want [%s]", _i, b.data, json_cases[_i].out);
+	                  memcmp(b.data, json_cases[_i].out, b.len) == 0,
+	              "case %d: got [%s] want [%s]", _i, b.data, json_cases[_i].out);
 	mg_buf_free(&b);
 }
 END_TEST
@@ -173,11 +173,11 @@ START_TEST(test_buf_json_str_python)
 	/* Expected: the ASCII bytes as they are, each byte 0x80..0xff (none valid alone) as U+FFFD.
 	 */
 	got = test_run_python(b.data,
-			      "import json,sys\n"
-			      "s=json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
-			      "ok=s==''.join(map(chr,range(1,128)))+'\\ufffd'*128\n"
-			      "print('ok' if ok else 'bad '+repr(s))\n",
-			      &rc);
+	                      "import json,sys\n"
+	                      "s=json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
+	                      "ok=s==''.join(map(chr,range(1,128)))+'\\ufffd'*128\n"
+	                      "print('ok' if ok else 'bad '+repr(s))\n",
+	                      &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_str_eq(got, "ok\n");
 	free(got);
@@ -193,7 +193,7 @@ TCase *test_buf_tcase(void)
 	tcase_add_test(tc, test_buf_printf_edges);
 	tcase_add_test(tc, test_buf_enomem);
 	tcase_add_loop_test(tc, test_buf_json_str, 0,
-			    (int)(sizeof(json_cases) / sizeof(json_cases[0])));
+	                    (int)(sizeof(json_cases) / sizeof(json_cases[0])));
 	tcase_add_test(tc, test_buf_json_str_python);
 	return tc;
 }

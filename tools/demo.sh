@@ -2,7 +2,8 @@
 # tools/demo.sh — see meshgate work, in about half a minute.
 #
 # Installs what is missing, builds, brings up the netns test bed, starts the
-# gateway on it, pings the gateway from the client namespace, shows that it
+# gateway on it (with its TCP echo and source services), pings the gateway
+# from the client namespace, moves 16 MiB each way through its TCP stack, shows that it
 # resolved its upstream next hop by ARP, prints its counters, and tears
 # everything down again (also on failure or Ctrl-C).  Needs root.
 set -euo pipefail
@@ -78,6 +79,8 @@ echo "    upstream $MG_NS_UP: $MG_IF_UP $MG_ADDR_UP/$MG_PREFIX_UP, service netwo
 
 step "Starting meshgate in $MG_NS_GW (config from tools/netns.sh config $RUN)"
 tools/netns.sh config "$RUN" >"$WORK/meshgate.yaml"
+# The userspace TCP stack's built-in services, for the TCP step below.
+printf 'tcp:\n  services: { echo: 7, source: 19 }\n' >>"$WORK/meshgate.yaml"
 sed 's/^/    | /' "$WORK/meshgate.yaml"
 ip netns exec "$MG_NS_GW" "$BIN" --config "$WORK/meshgate.yaml" >"$WORK/meshgate.log" 2>&1 &
 PID=$!
@@ -99,6 +102,12 @@ echo "    ready: pid $PID, admin API on 127.0.0.1:15000 inside $MG_NS_GW"
 
 step "Pinging the gateway ($MG_ADDR_GW_CLIENT) from the client namespace; a DPDK worker answers"
 ip netns exec "$MG_NS_CLIENT" ping -n -c 5 -i 0.2 -W 1 "$MG_ADDR_GW_CLIENT" | sed 's/^/    /'
+
+step "TCP: the Linux client talks to the gateway's userspace TCP stack (echo and source services)"
+ip netns exec "$MG_NS_CLIENT" "$PY" "$ROOT/test/integration/tcp_client.py" --deadline 60 \
+	echo "$MG_ADDR_GW_CLIENT" 7 $((16 << 20)) | sed 's/^/    echo 16 MiB: /'
+ip netns exec "$MG_NS_CLIENT" "$PY" "$ROOT/test/integration/tcp_client.py" --deadline 60 \
+	source "$MG_ADDR_GW_CLIENT" 19 $((16 << 20)) | sed 's/^/    source 16 MiB: /'
 
 step "The gateway resolved its upstream next hop $MG_ADDR_UP by ARP (GET /neighbors)"
 sleep 0.5

@@ -229,21 +229,43 @@ static const char *to_u64(const char *s, size_t len, uint64_t *v)
 	return NULL;
 }
 
-/* "<n>[.<frac>](ms|s|m|h)" to whole milliseconds. */
-static const char *to_ms(const char *s, size_t len, uint64_t *ms)
+/* A unit suffix and what one of it is worth in the base unit. */
+struct unit {
+	const char *sfx;
+	uint64_t mult;
+};
+
+/* A family of units for "<n>[.<frac>]<unit>" values and the words its errors use. */
+struct unit_set {
+	const struct unit *units;
+	size_t n;
+	const char *example; /* "expected a duration such as ..." */
+	const char *missing; /* "missing unit (...)" */
+	const char *unknown; /* "unknown unit (expected ...)" */
+	const char *whole;   /* "must be a whole number of <base units>" */
+};
+
+/* Index of the unit spelled s[0..len), or -1. */
+static int find_unit(const struct unit *units, size_t n, const char *s, size_t len)
 {
-	static const struct {
-		const char *sfx;
-		uint64_t ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
-	uint64_t ip = 0, frac = 0, scale = 1;
-	size_t i = 0, nd = 0, u;
+	for (size_t u = 0; u < n; u++)
+		if (len == strlen(units[u].sfx) && memcmp(s, units[u].sfx, len) == 0)
+			return (int)u;
+	return -1;
+}
+
+/* "<n>[.<frac>]<unit>" to a whole number of the set's base unit. */
+static const char *to_scaled(const char *s, size_t len, const struct unit_set *set, uint64_t *out)
+{
+	uint64_t ip = 0, frac = 0, scale = 1, mult;
+	size_t i = 0, nd = 0;
+	int u;
 
 	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++)
 		if (nd < 10)
 			ip = ip * 10 + (uint64_t)(s[i] - '0');
 	if (nd == 0)
-		return "expected a duration such as 500ms, 1s, 1.5s or 2m";
+		return set->example;
 	if (nd >= 10)
 		return "number too large";
 	if (i < len && s[i] == '.') {
@@ -257,16 +279,43 @@ static const char *to_ms(const char *s, size_t len, uint64_t *ms)
 			return "expected digits after the decimal point";
 	}
 	if (i == len)
-		return "missing unit (ms, s, m or h)";
-	for (u = 0; u < ARRAY_SIZE(units); u++)
-		if (len - i == strlen(units[u].sfx) && memcmp(s + i, units[u].sfx, len - i) == 0)
-			break;
-	if (u == ARRAY_SIZE(units))
-		return "unknown unit (expected ms, s, m or h)";
-	if (frac * units[u].ms % scale != 0)
-		return "must be a whole number of milliseconds";
-	*ms = ip * units[u].ms + frac * units[u].ms / scale;
+		return set->missing;
+	u = find_unit(set->units, set->n, s + i, len - i);
+	if (u < 0)
+		return set->unknown;
+	mult = set->units[u].mult;
+	if (frac * mult % scale != 0)
+		return set->whole;
+	*out = ip * mult + frac * mult / scale;
 	return NULL;
+}
+
+/* "<n>[.<frac>](ms|s|m|h)" to whole milliseconds. */
+static const char *to_ms(const char *s, size_t len, uint64_t *ms)
+{
+	static const struct unit units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	static const struct unit_set set = {units,
+	                                    ARRAY_SIZE(units),
+	                                    "expected a duration such as 500ms, 1s, 1.5s or 2m",
+	                                    "missing unit (ms, s, m or h)",
+	                                    "unknown unit (expected ms, s, m or h)",
+	                                    "must be a whole number of milliseconds"};
+
+	return to_scaled(s, len, &set, ms);
+}
+
+/* "<n>[.<frac>](us|ms|s)" to whole microseconds. */
+static const char *to_us(const char *s, size_t len, uint64_t *us)
+{
+	static const struct unit units[] = {{"us", 1}, {"ms", 1000}, {"s", 1000000}};
+	static const struct unit_set set = {units,
+	                                    ARRAY_SIZE(units),
+	                                    "expected a duration such as 500us, 20ms or 1s",
+	                                    "missing unit (us, ms or s)",
+	                                    "unknown unit (expected us, ms or s)",
+	                                    "must be a whole number of microseconds"};
+
+	return to_scaled(s, len, &set, us);
 }
 
 /* "<n>[.<frac>]%" (0..100, at most 4 decimals) to parts per million. */
@@ -301,53 +350,11 @@ static const char *to_ppm(const char *s, size_t len, uint64_t *ppm)
 	return NULL;
 }
 
-/* "<n>[.<frac>](us|ms|s)" to whole microseconds. */
-static const char *to_us(const char *s, size_t len, uint64_t *us)
-{
-	static const struct {
-		const char *sfx;
-		uint64_t us;
-	} units[] = {{"us", 1}, {"ms", 1000}, {"s", 1000000}};
-	uint64_t ip = 0, frac = 0, scale = 1;
-	size_t i = 0, nd = 0, u;
-
-	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++)
-		if (nd < 10)
-			ip = ip * 10 + (uint64_t)(s[i] - '0');
-	if (nd == 0)
-		return "expected a duration such as 500us, 20ms or 1s";
-	if (nd >= 10)
-		return "number too large";
-	if (i < len && s[i] == '.') {
-		for (i++, nd = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++) {
-			if (nd >= 6)
-				return "at most 6 decimal places";
-			frac = frac * 10 + (uint64_t)(s[i] - '0');
-			scale *= 10;
-		}
-		if (nd == 0)
-			return "expected digits after the decimal point";
-	}
-	if (i == len)
-		return "missing unit (us, ms or s)";
-	for (u = 0; u < ARRAY_SIZE(units); u++)
-		if (len - i == strlen(units[u].sfx) && memcmp(s + i, units[u].sfx, len - i) == 0)
-			break;
-	if (u == ARRAY_SIZE(units))
-		return "unknown unit (expected us, ms or s)";
-	if (frac * units[u].us % scale != 0)
-		return "must be a whole number of microseconds";
-	*us = ip * units[u].us + frac * units[u].us / scale;
-	return NULL;
-}
-
 /* "<n>", "<n>KiB", "<n>MiB" to bytes. */
 static const char *to_bytes(const char *s, size_t len, uint64_t *bytes)
 {
-	static const struct {
-		const char *sfx;
-		uint64_t mult;
-	} units[] = {{"KiB", 1u << 10}, {"MiB", 1u << 20}, {"GiB", 1u << 30}};
+	static const struct unit units[] = {
+	    {"KiB", 1u << 10}, {"MiB", 1u << 20}, {"GiB", 1u << 30}};
 	size_t i = 0;
 	const char *why;
 	uint64_t v;
@@ -362,13 +369,9 @@ static const char *to_bytes(const char *s, size_t len, uint64_t *bytes)
 	if (why != NULL)
 		return why;
 	if (i < len) {
-		size_t u;
+		int u = find_unit(units, ARRAY_SIZE(units), s + i, len - i);
 
-		for (u = 0; u < ARRAY_SIZE(units); u++)
-			if (len - i == strlen(units[u].sfx) &&
-			    memcmp(s + i, units[u].sfx, len - i) == 0)
-				break;
-		if (u == ARRAY_SIZE(units))
+		if (u < 0)
 			return "unknown unit (expected a plain number of bytes, KiB, MiB or GiB)";
 		v *= units[u].mult;
 	}

@@ -4,10 +4,10 @@
 # source 19; the `tcp:` block is appended to the generated bootstrap).  The
 # client is test/integration/tcp_client.py; every step has a deadline and
 # prints its rate.
-#   (a) echo: 64 MiB sent while reading back; sha256 of sent == received;
-#   (b) discard: 64 MiB; the gateway's tcp_total counters grew by at least
-#       the bytes and 64 MiB / MSS segments;
-#   (c) source: 64 MiB requested, exactly 64 MiB of the pattern received;
+#   (a) echo: 256 MiB (MG_TCP_MIB) sent while reading back; sha256 of sent == received;
+#   (b) discard: 256 MiB; the gateway's tcp_total counters grew by at least
+#       the bytes and the bytes / MSS segments;
+#   (c) source: 256 MiB requested, exactly that of the pattern received;
 #   (e) half-close: 256 KiB, shutdown(SHUT_WR), read only then: all of it
 #       comes back and the gateway closes (EOF);
 #   (f) RST mid-transfer: SO_LINGER 0 and close during an echo transfer; the
@@ -25,7 +25,7 @@
 source "$(dirname "$0")/lib.sh"
 
 MIB=$((1 << 20))
-BIG=$((${MG_TCP_MIB:-64} * MIB))
+BIG=$((${MG_TCP_MIB:-256} * MIB))
 CYCLES=2000
 IMPAIR_MIB=4
 IMPAIR_LIMIT=120

@@ -17,6 +17,10 @@
 
 #define MG_MAX_EAL_ARGS 64
 
+/* The decoded xDS message (envoy.config.bootstrap.v3.Bootstrap.StaticResources,
+ * proto/); only a pointer here, so users of this header need no proto headers. */
+struct Envoy__Config__Bootstrap__V3__Bootstrap__StaticResources;
+
 /** TCP settings (top-level tcp: block). */
 struct mg_cfg_tcp {
 	uint16_t echo_port;    /**< built-in echo service port, 0 = off (default off) */
@@ -74,6 +78,11 @@ struct mg_bootstrap {
 	uint32_t arp_retrans_ms;   /**< default 1000 */
 	uint32_t arp_max_probes;   /**< default 3 */
 	struct mg_cfg_tcp tcp;
+	/** static_resources: decoded and validated, not yet served (issue 4); owned,
+	 *  freed by mg_bootstrap_free(); NULL when the file has none */
+	struct Envoy__Config__Bootstrap__V3__Bootstrap__StaticResources *static_resources;
+	unsigned n_static_listeners; /**< static_resources->n_listeners, 0 if none */
+	unsigned n_static_clusters;  /**< static_resources->n_clusters, 0 if none */
 };
 
 #endif /* MG_BOOTSTRAP_TYPES_H */

@@ -402,7 +402,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
-		printf("%s: OK\n", config);
+		if (gw.cfg.static_resources != NULL)
+			printf("%s: OK; static_resources: %u listeners, %u clusters (decoded and "
+			       "validated, not served yet)\n",
+			       config, gw.cfg.n_static_listeners, gw.cfg.n_static_clusters);
+		else
+			printf("%s: OK\n", config);
 		mg_bootstrap_free(&gw.cfg);
 		return 0;
 	}

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,15 @@
 
 #include <check.h>
 
+#include "envoy/config/bootstrap/v3/bootstrap.pb-c.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb-c.h"
 #include "meshgate/bootstrap.h"
+#include "xds/xds.h"
+
+#define HCM_DESC \
+	envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__descriptor
+#define TCPP_DESC envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__descriptor
 
 #define NAME "gw.yaml"
 
@@ -511,7 +520,7 @@ static const struct err_case {
     {"workerz: 2\n" IF0,
      NAME ":1:1: unknown key \"workerz\" in the top level (expected one of: eal, workers, "
           "idle, mbufs_per_worker, rx_desc, tx_desc, admin, interfaces, neighbors, routes, "
-          "arp, tcp)"},
+          "arp, tcp, static_resources)"},
     {IF0 "    adress: 198.18.0.2/24\n",
      NAME ":5:5: unknown key \"adress\" in interfaces[0] (expected one of: name, device, "
           "address, mtu, impair)"},
@@ -1117,10 +1126,31 @@ START_TEST(test_example_file)
 }
 END_TEST
 
+/* Does any ```yaml block of md hold needle? */
+static bool in_yaml_block(const char *md, const char *needle)
+{
+	const char *p, *end;
+	bool found = false;
+
+	for (p = md; !found && (p = strstr(p, "\n```yaml\n")) != NULL; p = end + 4) {
+		char *block;
+
+		p += 9;
+		end = strstr(p, "\n```");
+		ck_assert_ptr_nonnull(end);
+		block = strndup(p, (size_t)(end - p) + 1);
+		ck_assert_ptr_nonnull(block);
+		found = strstr(block, needle) != NULL;
+		free(block);
+	}
+	return found;
+}
+
 /*
  * docs/CONFIG.md: every ```yaml block is a complete, valid bootstrap; every
- * key in its reference table appears in the example file; every key in the
- * example file has a row in the table.
+ * key in its reference table appears in the example file (static_resources,
+ * which the example leaves out, in one of those parsed blocks instead);
+ * every key in the example file has a row in the table.
  */
 START_TEST(test_config_md)
 {
@@ -1155,8 +1185,10 @@ START_TEST(test_config_md)
 		key[end - p] = '\0';
 		last = strrchr(key, '.') ? strrchr(key, '.') + 1 : key;
 		snprintf(needle, sizeof(needle), "%.*s:", (int)strcspn(last, "["), last);
-		ck_assert_msg(strstr(ex, needle) != NULL, "table key %s is not in the example",
-		              key);
+		ck_assert_msg(
+		    strstr(ex, needle) != NULL ||
+		        (strncmp(key, "static_resources", 16) == 0 && in_yaml_block(md, needle)),
+		    "table key %s is not in the example", key);
 		rows++;
 	}
 	ck_assert_uint_ge(rows, 20);
@@ -1179,6 +1211,324 @@ START_TEST(test_config_md)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* static_resources (xDS messages in the proto3 JSON mapping)          */
+
+/* An HTTP listener (inline routes: header match, 99/1 split, rewrite,
+ * timeout), a TCP proxy listener and two clusters with endpoints. */
+static const char sr_yaml[] =
+    IF0 "static_resources:\n"
+        "  listeners:\n"
+        "  - name: http_in\n"
+        "    address:\n"
+        "      socket_address: { address: 198.18.0.1, port_value: 8080 }\n"
+        "    filter_chains:\n"
+        "    - filters:\n"
+        "      - name: envoy.filters.network.http_connection_manager\n"
+        "        typed_config:\n"
+        "          \"@type\": type.googleapis.com/envoy.extensions.filters.network."
+        "http_connection_manager.v3.HttpConnectionManager\n"
+        "          stat_prefix: ingress_http\n"
+        "          route_config:\n"
+        "            name: local_route\n"
+        "            virtual_hosts:\n"
+        "            - name: svc\n"
+        "              domains: [\"svc.example\", \"*\"]\n"
+        "              routes:\n"
+        "              - match:\n"
+        "                  prefix: /\n"
+        "                  headers:\n"
+        "                  - name: x-canary\n"
+        "                    string_match: { exact: v2 }\n"
+        "                route: { cluster: svc_v2 }\n"
+        "              - match: { prefix: /api/ }\n"
+        "                route:\n"
+        "                  prefix_rewrite: /\n"
+        "                  timeout: 1.5s\n"
+        "                  weighted_clusters:\n"
+        "                    clusters:\n"
+        "                    - { name: svc_v1, weight: 99 }\n"
+        "                    - { name: svc_v2, weight: 1 }\n"
+        "  - name: tcp_in\n"
+        "    address: { socket_address: { address: 198.18.0.1, port_value: 9000 } }\n"
+        "    filter_chains:\n"
+        "    - filters:\n"
+        "      - name: envoy.filters.network.tcp_proxy\n"
+        "        typed_config:\n"
+        "          \"@type\": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3."
+        "TcpProxy\n"
+        "          statPrefix: tcp\n"
+        "          cluster: svc_v1\n"
+        "  clusters:\n"
+        "  - name: svc_v1\n"
+        "    type: STATIC\n"
+        "    connect_timeout: 0.25s\n"
+        "    load_assignment:\n"
+        "      cluster_name: svc_v1\n"
+        "      endpoints:\n"
+        "      - lb_endpoints:\n"
+        "        - endpoint: { address: { socket_address: { address: 198.18.1.10, port_value: 80 "
+        "} } }\n"
+        "        - endpoint: { address: { socket_address: { address: 198.18.1.11, port_value: 80 "
+        "} } }\n"
+        "  - name: svc_v2\n"
+        "    load_assignment:\n"
+        "      cluster_name: svc_v2\n"
+        "      endpoints:\n"
+        "      - lb_endpoints:\n"
+        "        - endpoint: { address: { socket_address: { address: 198.18.2.10, port_value: "
+        "8080 } } }\n";
+
+static const Envoy__Config__Core__V3__SocketAddress *
+lb_addr(const Envoy__Config__Cluster__V3__Cluster *cl, size_t i)
+{
+	const Envoy__Config__Endpoint__V3__LocalityLbEndpoints *le;
+
+	ck_assert_ptr_nonnull(cl->load_assignment);
+	ck_assert_uint_eq(cl->load_assignment->n_endpoints, 1);
+	le = cl->load_assignment->endpoints[0];
+	ck_assert_uint_gt(le->n_lb_endpoints, i);
+	ck_assert_ptr_nonnull(le->lb_endpoints[i]->endpoint);
+	ck_assert_ptr_nonnull(le->lb_endpoints[i]->endpoint->address);
+	return le->lb_endpoints[i]->endpoint->address->socket_address;
+}
+
+/* The HTTP listener's routes, as the decoder built them. */
+static void check_sr_routes(const Google__Protobuf__Any *any)
+{
+	Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager *h;
+	const Envoy__Config__Route__V3__VirtualHost *vh;
+	const Envoy__Config__Route__V3__RouteAction *a;
+	ProtobufCMessage *m = NULL;
+
+	ck_assert_int_eq(mg_xds_unpack_any(any, &HCM_DESC, &m), 0);
+	h = (void *)m;
+	ck_assert_str_eq(h->stat_prefix, "ingress_http");
+	ck_assert_ptr_nonnull(h->route_config);
+	ck_assert_str_eq(h->route_config->name, "local_route");
+	ck_assert_uint_eq(h->route_config->n_virtual_hosts, 1);
+	vh = h->route_config->virtual_hosts[0];
+	ck_assert_uint_eq(vh->n_domains, 2);
+	ck_assert_str_eq(vh->domains[1], "*");
+	ck_assert_uint_eq(vh->n_routes, 2);
+	ck_assert_str_eq(vh->routes[0]->match->prefix, "/");
+	ck_assert_uint_eq(vh->routes[0]->match->n_headers, 1);
+	ck_assert_str_eq(vh->routes[0]->match->headers[0]->name, "x-canary");
+	ck_assert_str_eq(vh->routes[0]->match->headers[0]->string_match->exact, "v2");
+	ck_assert_str_eq(vh->routes[0]->route->cluster, "svc_v2");
+	a = vh->routes[1]->route;
+	ck_assert_str_eq(a->prefix_rewrite, "/");
+	ck_assert_ptr_nonnull(a->timeout);
+	ck_assert_int_eq(a->timeout->seconds, 1);
+	ck_assert_int_eq(a->timeout->nanos, 500000000);
+	ck_assert_int_eq(
+	    a->cluster_specifier_case,
+	    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_WEIGHTED_CLUSTERS);
+	ck_assert_uint_eq(a->weighted_clusters->n_clusters, 2);
+	ck_assert_str_eq(a->weighted_clusters->clusters[0]->name, "svc_v1");
+	ck_assert_uint_eq(a->weighted_clusters->clusters[0]->weight->value, 99);
+	ck_assert_str_eq(a->weighted_clusters->clusters[1]->name, "svc_v2");
+	ck_assert_uint_eq(a->weighted_clusters->clusters[1]->weight->value, 1);
+	mg_xds_free(m);
+}
+
+START_TEST(test_static_resources)
+{
+	const Envoy__Config__Bootstrap__V3__Bootstrap__StaticResources *sr;
+	const Envoy__Config__Listener__V3__Listener *l;
+	const Envoy__Config__Cluster__V3__Cluster *cl;
+	Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy *tp;
+	ProtobufCMessage *m = NULL;
+	struct mg_bootstrap b;
+	char err[512];
+
+	ck_assert_msg(parse(sr_yaml, &b, err, sizeof(err)) == 0, "%s", err);
+	sr = b.static_resources;
+	ck_assert_ptr_nonnull(sr);
+	ck_assert_uint_eq(b.n_static_listeners, 2);
+	ck_assert_uint_eq(b.n_static_clusters, 2);
+	ck_assert_uint_eq(sr->n_listeners, 2);
+	l = sr->listeners[0];
+	ck_assert_str_eq(l->name, "http_in");
+	ck_assert_str_eq(l->address->socket_address->address, "198.18.0.1");
+	ck_assert_uint_eq(l->address->socket_address->port_value, 8080);
+	ck_assert_uint_eq(l->n_filter_chains, 1);
+	ck_assert_uint_eq(l->filter_chains[0]->n_filters, 1);
+	check_sr_routes(l->filter_chains[0]->filters[0]->typed_config);
+
+	l = sr->listeners[1];
+	ck_assert_uint_eq(l->address->socket_address->port_value, 9000);
+	ck_assert_int_eq(
+	    mg_xds_unpack_any(l->filter_chains[0]->filters[0]->typed_config, &TCPP_DESC, &m), 0);
+	tp = (void *)m;
+	ck_assert_str_eq(tp->stat_prefix, "tcp");
+	ck_assert_str_eq(tp->cluster, "svc_v1");
+	mg_xds_free(m);
+
+	ck_assert_uint_eq(sr->n_clusters, 2);
+	cl = sr->clusters[0];
+	ck_assert_str_eq(cl->name, "svc_v1");
+	ck_assert_int_eq(cl->type, ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__STATIC);
+	ck_assert_int_eq(cl->connect_timeout->seconds, 0);
+	ck_assert_int_eq(cl->connect_timeout->nanos, 250000000);
+	ck_assert_str_eq(lb_addr(cl, 0)->address, "198.18.1.10");
+	ck_assert_str_eq(lb_addr(cl, 1)->address, "198.18.1.11");
+	ck_assert_uint_eq(lb_addr(cl, 1)->port_value, 80);
+	cl = sr->clusters[1];
+	ck_assert_str_eq(cl->name, "svc_v2");
+	ck_assert_str_eq(lb_addr(cl, 0)->address, "198.18.2.10");
+	ck_assert_uint_eq(lb_addr(cl, 0)->port_value, 8080);
+
+	/* the rest of the bootstrap is still there, and free may be called twice */
+	ck_assert_uint_eq(b.n_ifaces, 1);
+	mg_bootstrap_free(&b);
+	ck_assert_ptr_null(b.static_resources);
+	ck_assert_uint_eq(b.n_static_clusters, 0);
+	mg_bootstrap_free(&b);
+
+	/* none given: nothing decoded */
+	ck_assert_msg(parse(IF0, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_null(b.static_resources);
+	ck_assert_uint_eq(b.n_static_listeners, 0);
+	mg_bootstrap_free(&b);
+}
+END_TEST
+
+/* Prefixes of the error cases: IF0 is lines 1-4, so static_resources is line 5. */
+#define SR "static_resources:\n"
+#define SR_CLUSTER_A    \
+	"  clusters:\n" \
+	"  - name: a\n"
+/* a listener whose one filter's typed_config starts on line 11 */
+#define SR_LISTENER            \
+	"  listeners:\n"       \
+	"  - name: l\n"        \
+	"    filter_chains:\n" \
+	"    - filters:\n"     \
+	"      - name: f\n"    \
+	"        typed_config:\n"
+#define HCM_TYPE                                                                     \
+	"          \"@type\": type.googleapis.com/envoy.extensions.filters.network." \
+	"http_connection_manager.v3.HttpConnectionManager\n"
+#define TCPP_TYPE                                                                    \
+	"          \"@type\": type.googleapis.com/envoy.extensions.filters.network." \
+	"tcp_proxy.v3.TcpProxy\n"
+/* an inline route config whose first route starts on line 18 */
+#define HCM_ROUTES                                  \
+	HCM_TYPE "          route_config:\n"        \
+	         "            virtual_hosts:\n"     \
+	         "            - name: v\n"          \
+	         "              domains: [\"*\"]\n" \
+	         "              routes:\n"
+
+static const struct err_case sr_err_cases[] = {
+    /* from the decoder: positions and paths of the bad node */
+    {IF0 SR SR_CLUSTER_A "    conect_timeout: 1s\n",
+     NAME ":8:5: static_resources.clusters[0].conect_timeout: unknown field "},
+    {IF0 SR SR_CLUSTER_A "    connect_timeout: 1.5\n",
+     NAME ":8:22: static_resources.clusters[0].connect_timeout: "},
+    {IF0 SR SR_CLUSTER_A "    connect_timeout: 1.5 s\n",
+     NAME ":8:22: static_resources.clusters[0].connect_timeout: "},
+    {IF0 SR "  listeners:\n"
+            "  - name: l\n"
+            "    address: { socket_address: { address: 198.18.0.1, port_value: 70000 } }\n",
+     NAME ":8:67: static_resources.listeners[0].address.socket_address.port_value: port 70000 "
+          "out of range: expected 0..65535"},
+    {IF0 SR "  listeners:\n"
+            "  - name: l\n"
+            "    address: { socket_address: { address: 198.18.0.1, port_value: -1 } }\n",
+     NAME ":8:67: static_resources.listeners[0].address.socket_address.port_value: expected "
+          "an unsigned integer"},
+    {IF0 SR SR_CLUSTER_A "    load_assignment:\n"
+                         "      endpoints:\n"
+                         "      - lb_endpoints:\n"
+                         "        - endpoint: { address: { socket_address: { address: "
+                         "198.18.1.1, port_value: 65536 } } }\n",
+     NAME ":11:85: static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0]."
+          "endpoint.address.socket_address.port_value: port 65536 out of range: expected "
+          "0..65535"},
+    {IF0 SR SR_LISTENER "          \"@type\": type.googleapis.com/envoy.Nope\n",
+     NAME ":12:20: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+          "@type: unknown type \"type.googleapis.com/envoy.Nope\""},
+    {IF0 SR "  clusters: {}\n", NAME ":6:13: static_resources.clusters: "},
+    {IF0 SR "  bogus: 1\n", NAME ":6:3: static_resources.bogus: unknown field "},
+    {IF0 SR "  - a\n", NAME ":6:3: static_resources: "},
+    /* from the bootstrap's checks, positioned through the path */
+    {IF0 SR SR_CLUSTER_A "  - name: b\n  - name: a\n",
+     NAME ":9:11: static_resources.clusters[2].name: duplicate cluster name \"a\" (first in "
+          "clusters[0])"},
+    {IF0 SR "  clusters:\n  - connect_timeout: 1s\n",
+     NAME ":7:5: static_resources.clusters[0].name: a cluster needs a name"},
+    {IF0 SR SR_LISTENER HCM_ROUTES "              - match: { prefix: / }\n"
+                                   "                route: { cluster: nope }\n" SR_CLUSTER_A,
+     NAME ":19:35: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+          "route_config.virtual_hosts[0].routes[0].route.cluster: unknown cluster \"nope\": "
+          "not in static_resources.clusters"},
+    {IF0 SR SR_LISTENER HCM_ROUTES "              - match: { prefix: / }\n"
+                                   "                route:\n"
+                                   "                  weighted_clusters:\n"
+                                   "                    clusters:\n"
+                                   "                    - { name: a, weight: 99 }\n"
+                                   "                    - { name: b, weight: 1 }\n" SR_CLUSTER_A,
+     NAME ":23:31: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+          "route_config.virtual_hosts[0].routes[0].route.weighted_clusters.clusters[1].name: "
+          "unknown cluster \"b\""},
+    {IF0 SR SR_LISTENER HCM_ROUTES "              - match: { prefix: / }\n"
+                                   "                route: { timeout: 1s }\n" SR_CLUSTER_A,
+     NAME ":19:24: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+          "route_config.virtual_hosts[0].routes[0].route: a route action needs cluster, "
+          "cluster_header or weighted_clusters"},
+    {IF0 SR SR_LISTENER HCM_ROUTES "              - match: { prefix: / }\n"
+                                   "                route:\n"
+                                   "                  cluster: a\n"
+                                   "                  request_mirror_policies:\n"
+                                   "                  - cluster: shadow\n" SR_CLUSTER_A,
+     NAME ":22:30: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+          "route_config.virtual_hosts[0].routes[0].route.request_mirror_policies[0].cluster: "
+          "unknown cluster \"shadow\""},
+    /* lowerCamelCase keys are found too */
+    {IF0 SR SR_LISTENER TCPP_TYPE "          weightedClusters:\n"
+                                  "            clusters: [{ name: a, weight: 1 }, { name: x, "
+                                  "weight: 1 }]\n" SR_CLUSTER_A,
+     NAME ":14:56: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+          "weighted_clusters.clusters[1].name: unknown cluster \"x\""},
+    {IF0 SR SR_LISTENER TCPP_TYPE "          stat_prefix: t\n" SR_CLUSTER_A,
+     NAME ":12:11: static_resources.listeners[0].filter_chains[0].filters[0].typed_config: a "
+          "tcp_proxy needs cluster or weighted_clusters"},
+    {IF0 SR SR_LISTENER "          \"@type\": type.googleapis.com/envoy.extensions.filters."
+                        "http.router.v3.Router\n",
+     NAME ":12:20: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+          "@type: unsupported network filter envoy.extensions.filters.http.router.v3.Router: "
+          "expected HttpConnectionManager or TcpProxy"},
+    {IF0 SR "  listeners:\n"
+            "  - name: l\n"
+            "    filter_chains:\n"
+            "    - filters:\n"
+            "      - name: f\n",
+     NAME ":10:9: static_resources.listeners[0].filter_chains[0].filters[0]: a network "
+          "filter needs a typed_config (HttpConnectionManager or TcpProxy)"},
+    /* a decode error after a good static_resources still frees it (ASan) */
+    {IF0 SR SR_CLUSTER_A "workers: 0\n", NAME ":8:10: bad number \"0\" in workers"},
+};
+
+START_TEST(test_static_resources_errors)
+{
+	const struct err_case *t = &sr_err_cases[_i];
+	static const struct mg_bootstrap zero;
+	struct mg_bootstrap b;
+	char err[1024];
+	int rc;
+
+	memset(&b, 0xa5, sizeof(b));
+	memset(err, 0, sizeof(err));
+	rc = parse(t->yaml, &b, err, sizeof(err));
+	ck_assert_msg(rc == -EINVAL, "case %d: rc %d, err \"%s\"", _i, rc, err);
+	ck_assert_msg(strncmp(err, t->want, strlen(t->want)) == 0,
+	              "case %d:\n got  \"%s\"\n want \"%s\"", _i, err, t->want);
+	ck_assert_msg(memcmp(&b, &zero, sizeof(b)) == 0, "case %d: out not zeroed", _i);
+}
+END_TEST
+
 static Suite *bootstrap_suite(void)
 {
 	Suite *s = suite_create("bootstrap");
@@ -1195,6 +1545,9 @@ static Suite *bootstrap_suite(void)
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_example_file);
 	tcase_add_test(tc, test_config_md);
+	tcase_add_test(tc, test_static_resources);
+	tcase_add_loop_test(tc, test_static_resources_errors, 0,
+	                    (int)(sizeof(sr_err_cases) / sizeof(sr_err_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1098,15 +1098,22 @@ static int parse_ifaces(struct ctx *c, yaml_node_t *n, void *obj, const struct f
 	return walk_sequence(c, n, 1, MG_MAX_IFACES, "a sequence of interfaces", iface_item);
 }
 
-static int neigh_item(struct ctx *c, yaml_node_t *item, size_t i)
+/* Item i of a list section: walk its mapping into obj, then count it. */
+static int list_item(struct ctx *c, yaml_node_t *item, const struct field *fields, size_t n,
+                     void *obj, yaml_node_t **val, unsigned *count, size_t i)
 {
-	struct neigh_item *it = &c->neigh[i];
-	int rc = walk_mapping(c, item, neigh_fields, ARRAY_SIZE(neigh_fields), it, it->val);
+	int rc = walk_mapping(c, item, fields, n, obj, val);
 
 	if (rc < 0)
 		return rc;
-	c->out->n_neigh = (unsigned)i + 1;
+	*count = (unsigned)i + 1;
 	return 0;
+}
+
+static int neigh_item(struct ctx *c, yaml_node_t *item, size_t i)
+{
+	return list_item(c, item, neigh_fields, ARRAY_SIZE(neigh_fields), &c->neigh[i],
+	                 c->neigh[i].val, &c->out->n_neigh, i);
 }
 
 static int parse_neighbors(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
@@ -1118,13 +1125,8 @@ static int parse_neighbors(struct ctx *c, yaml_node_t *n, void *obj, const struc
 
 static int route_item(struct ctx *c, yaml_node_t *item, size_t i)
 {
-	struct route_item *it = &c->routes[i];
-	int rc = walk_mapping(c, item, route_fields, ARRAY_SIZE(route_fields), it, it->val);
-
-	if (rc < 0)
-		return rc;
-	c->out->n_routes = (unsigned)i + 1;
-	return 0;
+	return list_item(c, item, route_fields, ARRAY_SIZE(route_fields), &c->routes[i],
+	                 c->routes[i].val, &c->out->n_routes, i);
 }
 
 static int parse_routes(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)

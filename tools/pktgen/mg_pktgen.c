@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include <rte_arp.h>
@@ -52,6 +53,7 @@ struct pg_opts {
 	unsigned duration;  /* seconds */
 	uint64_t count;     /* 0: no limit */
 	unsigned link_wait; /* seconds */
+	bool hold;          /* keep the port open after the report until a signal */
 };
 
 struct pg_stats {
@@ -103,9 +105,15 @@ static void usage(FILE *out)
 	    "  --duration S       seconds of traffic, 1..%d (default 3)\n"
 	    "  --count N          stop after N requests (default 0 = no limit)\n"
 	    "  --link-wait S      seconds to wait for the link and ARP (default 10)\n"
+	    "  --hold             after the report, keep the link up until SIGTERM/SIGINT\n"
+	    "                     (so the peer can stop first; see below)\n"
 	    "  --help             show this help and exit\n"
 	    "\n"
-	    "Exit status: 0 when it ran (even with losses), 1 on a setup error, 2 on bad usage.\n",
+	    "Exit status: 0 when it ran (even with losses), 1 on a setup error, 2 on bad usage.\n"
+	    "\n"
+	    "--hold exists because DPDK 22.11's memif PMD unmaps the shared rings from its\n"
+	    "interrupt thread when the peer disconnects, racing a peer that is still polling;\n"
+	    "stopping the gateway first, while we hold the link, avoids that race.\n",
 	    PG_HDRS_LEN + PG_FCS_LEN, PG_MAX_DURATION);
 }
 
@@ -178,6 +186,9 @@ static int parse_opt(struct pg_opts *o, int opt, const char *arg)
 			return -EINVAL;
 		o->count = v;
 		return 0;
+	case 'H':
+		o->hold = true;
+		return 0;
 	case 'w':
 		if (parse_uint(arg, 1, 600, &v) < 0)
 			return -EINVAL;
@@ -201,6 +212,7 @@ static int parse_args(struct pg_opts *o, int argc, char **argv)
 	    {"duration", required_argument, NULL, 't'},
 	    {"count", required_argument, NULL, 'c'},
 	    {"link-wait", required_argument, NULL, 'w'},
+	    {"hold", no_argument, NULL, 'H'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -583,6 +595,9 @@ int main(int argc, char **argv)
 		build_template(&pg);
 		run(&pg);
 		report(&pg);
+		fflush(stdout);
+		while (pg.o.hold && !pg_stop)
+			usleep(10000); /* the lcore is done: nothing polls the port now */
 	}
 	if (pg.pool != NULL && rte_eth_dev_count_avail() > 0) {
 		rte_eth_dev_stop(pg.port);

@@ -148,18 +148,24 @@ static void check_match(struct vctx *v, const struct mg_http_match *m, const cha
 	check_gateway_refs(v, &m->gateways, p, NULL);
 }
 
-/* Weights: each 0..100; with more than one destination they sum to 100. */
-static void check_weights(struct vctx *v, const struct mg_u32 *const *w, size_t n,
+/*
+ * Weights: each 0..100; with more than one destination they sum to 100.  The
+ * HTTP and TCP destination structs differ, so the weight of destination i is
+ * found at first + i * stride bytes.
+ */
+static void check_weights(struct vctx *v, const struct mg_u32 *first, size_t n, size_t stride,
                           const struct mg_pos *route_pos, const char *path)
 {
 	unsigned long sum = 0;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (w[i]->set && w[i]->v > 100)
-			verr(v, &w[i]->pos, "%s[%zu].weight: %u is out of range 0..100", path, i,
-			     w[i]->v);
-		sum += w[i]->v;
+		const struct mg_u32 *w =
+		    (const struct mg_u32 *)(const void *)((const char *)first + i * stride);
+
+		if (w->set && w->v > 100)
+			verr(v, &w->pos, "%s[%zu].weight: %u is out of range 0..100", path, i, w->v);
+		sum += w->v;
 	}
 	if (n > 1 && sum != 100)
 		verr(v, route_pos, "%s: weights sum to %lu, must be 100", path, sum);
@@ -192,7 +198,6 @@ static void check_redirect(struct vctx *v, const struct mg_http_route *r, const 
 
 static void check_http_route(struct vctx *v, const struct mg_http_route *r, const char *path)
 {
-	const struct mg_u32 *w[64];
 	char p[VPATH];
 	size_t i;
 
@@ -209,12 +214,10 @@ static void check_http_route(struct vctx *v, const struct mg_http_route *r, cons
 		check_dest(v, &r->route[i].destination, p);
 		snprintf(p, sizeof(p), "%s.route[%zu].headers", path, i);
 		check_headers(v, &r->route[i].headers, p);
-		if (i < ARRAY_SIZE(w))
-			w[i] = &r->route[i].weight;
 	}
 	snprintf(p, sizeof(p), "%s.route", path);
 	if (r->n_route > 0)
-		check_weights(v, w, r->n_route < ARRAY_SIZE(w) ? r->n_route : ARRAY_SIZE(w),
+		check_weights(v, &r->route[0].weight, r->n_route, sizeof(r->route[0]),
 		              &r->route[0].o.pos, p);
 	if (r->rewrite.o.set && r->rewrite.uri.s == NULL && r->rewrite.authority.s == NULL)
 		verr(v, &r->rewrite.o.pos, "%s.rewrite: set uri or authority", path);
@@ -236,7 +239,6 @@ static void check_http_route(struct vctx *v, const struct mg_http_route *r, cons
 
 static void check_tcp_route(struct vctx *v, const struct mg_tcp_route *r, const char *path)
 {
-	const struct mg_u32 *w[64];
 	char p[VPATH];
 	size_t i;
 
@@ -251,12 +253,10 @@ static void check_tcp_route(struct vctx *v, const struct mg_tcp_route *r, const 
 	for (i = 0; i < r->n_route; i++) {
 		snprintf(p, sizeof(p), "%s.route[%zu].destination", path, i);
 		check_dest(v, &r->route[i].destination, p);
-		if (i < ARRAY_SIZE(w))
-			w[i] = &r->route[i].weight;
 	}
 	snprintf(p, sizeof(p), "%s.route", path);
 	if (r->n_route > 0)
-		check_weights(v, w, r->n_route < ARRAY_SIZE(w) ? r->n_route : ARRAY_SIZE(w),
+		check_weights(v, &r->route[0].weight, r->n_route, sizeof(r->route[0]),
 		              &r->route[0].o.pos, p);
 }
 

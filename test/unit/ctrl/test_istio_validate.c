@@ -369,6 +369,38 @@ START_TEST(base_is_valid)
 }
 END_TEST
 
+/*
+ * Every destination's weight counts, however many there are: 70 routes where
+ * the first 64 sum to 100 and the 65th adds 5 (the check once looked only at
+ * the first 64).
+ */
+START_TEST(many_weights)
+{
+	struct mg_istio_config cfg;
+	struct mg_diag d;
+	char *yaml = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&yaml, &len);
+
+	ck_assert_ptr_nonnull(f);
+	fputs(VS "  http:\n  - route:\n", f);
+	for (i = 0; i < 70; i++)
+		fprintf(f, "    - destination: " D1 "\n      weight: %u\n",
+		        i == 0 ? 100u : i == 64 ? 5u : 0u);
+	fclose(f);
+	ck_assert_int_eq(mg_istio_config_init(&cfg), 0);
+	mg_diag_init(&d);
+	ck_assert_int_eq(mg_istio_parse(&cfg, "base.yaml", base_yaml, strlen(base_yaml), &d), 0);
+	ck_assert_int_eq(mg_istio_parse(&cfg, NAME, yaml, len, &d), 0);
+	ck_assert_int_eq(mg_istio_validate(&cfg, &d), -EINVAL);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_ptr_nonnull(strstr(d.v[0].msg, "weights sum to 105, must be 100"));
+	mg_istio_config_free(&cfg);
+	mg_diag_free(&d);
+	free(yaml);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Directories                                                         */
 
@@ -545,6 +577,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, base_is_valid);
 	tcase_add_loop_test(tc, validation, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(tc, many_weights);
 	tcase_add_test(tc, good_dir);
 	tcase_add_test(tc, bad_dir);
 	tcase_add_test(tc, missing_dir);

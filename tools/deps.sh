@@ -9,7 +9,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential meson ninja-build pkg-config
 	libdpdk-dev dpdk
-	libmbedtls-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libnghttp2-dev
+	libmbedtls-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libnghttp2-dev libpcre2-dev
 	protobuf-compiler libprotobuf-dev
 	check
 	python3 python3-scapy

@@ -25,6 +25,7 @@
 #include "common/mg_arena.h"
 #include "proxy/regex.h"
 #include "proxy/route.h"
+#include "xds/compile_pvt.h"
 
 typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
 typedef Envoy__Config__Route__V3__VirtualHost VirtualHost;
@@ -41,119 +42,48 @@ typedef Envoy__Config__Core__V3__RuntimeFractionalPercent RuntimeFractionalPerce
 typedef Envoy__Type__Matcher__V3__StringMatcher StringMatcher;
 typedef Envoy__Type__Matcher__V3__RegexMatcher RegexMatcher;
 
-#define PATH_MAX_LEN 320
-
-struct cctx {
-	struct mg_arena *a;
-	struct mg_route_table *t;
-	char path[PATH_MAX_LEN];
-	size_t plen;
-	char *err;
-	size_t errlen;
-	uint32_t cap_re;
-};
-
-/* Enter field (printf-style) of the current path; returns the length to restore. */
-static size_t push(struct cctx *c, const char *fmt, ...)
-{
-	size_t old = c->plen;
-	va_list ap;
-	int n;
-
-	if (c->plen > 0 && fmt[0] != '[' && c->plen < sizeof(c->path) - 1)
-		c->path[c->plen++] = '.';
-	va_start(ap, fmt);
-	n = vsnprintf(c->path + c->plen, sizeof(c->path) - c->plen, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		c->plen += (size_t)n < sizeof(c->path) - c->plen ? (size_t)n
-		                                                 : sizeof(c->path) - c->plen - 1;
-	return old;
-}
-
-static void pop(struct cctx *c, size_t old)
-{
-	c->plen = old;
-	c->path[old] = '\0';
-}
-
-/* Record "path.field: message" and return -EINVAL. */
-static int fail(struct cctx *c, const char *field, const char *fmt, ...)
-{
-	size_t old = field != NULL ? push(c, "%s", field) : c->plen;
-	int n = snprintf(c->err, c->errlen, "%s: ", c->plen > 0 ? c->path : "route_configuration");
-	va_list ap;
-
-	if (n >= 0 && (size_t)n < c->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	pop(c, old);
-	return -EINVAL;
-}
-
-static void *alloc(struct cctx *c, size_t n, size_t size)
-{
-	return n == 0 ? NULL : mg_arena_calloc(c->a, n, size);
-}
-
-static int str(struct cctx *c, const char *s, bool lowered, struct mg_rstr *out)
-{
-	size_t len = s != NULL ? strlen(s) : 0;
-	char *p;
-
-	if (len > UINT32_MAX)
-		return -EINVAL;
-	p = mg_arena_strndup(c->a, s != NULL ? s : "", len);
-	if (p == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; lowered && i < len; i++)
-		if (p[i] >= 'A' && p[i] <= 'Z')
-			p[i] = (char)(p[i] + 32);
-	*out = (struct mg_rstr){p, (uint32_t)len};
-	return 0;
-}
+/* What a route table's compilation adds to the shared context. */
+#define RT(c) ((struct mg_route_table *)(c)->owner)
 
 static int regex(struct cctx *c, const RegexMatcher *m, bool caseless, const char *field,
                  struct mg_regex **out)
 {
-	size_t old = push(c, "%s", field);
+	size_t old = cc_push(c, "%s", field);
 	char msg[200];
 	struct mg_regex *re;
 	int rc = 0;
 
 	if (m->regex == NULL || m->regex[0] == '\0') {
-		rc = fail(c, "regex", "must not be empty");
+		rc = cc_fail(c, "regex", "must not be empty");
 		goto out;
 	}
-	if (c->t->n_regexes == c->cap_re) {
+	if (RT(c)->n_regexes == c->cap_re) {
 		uint32_t cap = c->cap_re ? 2 * c->cap_re : 8;
-		struct mg_regex **v = realloc(c->t->regexes, cap * sizeof(*v));
+		struct mg_regex **v = realloc(RT(c)->regexes, cap * sizeof(*v));
 
 		if (v == NULL) {
 			rc = -ENOMEM;
 			goto out;
 		}
-		c->t->regexes = v;
+		RT(c)->regexes = v;
 		c->cap_re = cap;
 	}
 	re = mg_regex_compile(m->regex, strlen(m->regex), caseless, msg, sizeof(msg));
 	if (re == NULL) {
-		rc = errno == EINVAL ? fail(c, "regex", "%s", msg) : -ENOMEM;
+		rc = errno == EINVAL ? cc_fail(c, "regex", "%s", msg) : -ENOMEM;
 		goto out;
 	}
-	c->t->regexes[c->t->n_regexes++] = re;
+	RT(c)->regexes[RT(c)->n_regexes++] = re;
 	*out = re;
 out:
-	pop(c, old);
+	cc_pop(c, old);
 	return rc;
 }
 
 static int strmatch(struct cctx *c, const StringMatcher *m, const char *field,
                     struct mg_strmatch *out)
 {
-	size_t old = push(c, "%s", field);
+	size_t old = cc_push(c, "%s", field);
 	bool ic = m->ignore_case;
 	int rc = 0;
 
@@ -161,31 +91,31 @@ static int strmatch(struct cctx *c, const StringMatcher *m, const char *field,
 	switch (m->match_pattern_case) {
 	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT:
 		out->kind = MG_SM_EXACT;
-		rc = str(c, m->exact, ic, &out->v);
+		rc = cc_str(c, m->exact, ic, &out->v);
 		break;
 	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_PREFIX:
 		out->kind = MG_SM_PREFIX;
-		rc = m->prefix[0] == '\0' ? fail(c, "prefix", "must not be empty")
-		                          : str(c, m->prefix, ic, &out->v);
+		rc = m->prefix[0] == '\0' ? cc_fail(c, "prefix", "must not be empty")
+		                          : cc_str(c, m->prefix, ic, &out->v);
 		break;
 	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SUFFIX:
 		out->kind = MG_SM_SUFFIX;
-		rc = m->suffix[0] == '\0' ? fail(c, "suffix", "must not be empty")
-		                          : str(c, m->suffix, ic, &out->v);
+		rc = m->suffix[0] == '\0' ? cc_fail(c, "suffix", "must not be empty")
+		                          : cc_str(c, m->suffix, ic, &out->v);
 		break;
 	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_CONTAINS:
 		out->kind = MG_SM_CONTAINS;
-		rc = m->contains[0] == '\0' ? fail(c, "contains", "must not be empty")
-		                            : str(c, m->contains, ic, &out->v);
+		rc = m->contains[0] == '\0' ? cc_fail(c, "contains", "must not be empty")
+		                            : cc_str(c, m->contains, ic, &out->v);
 		break;
 	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SAFE_REGEX:
 		out->kind = MG_SM_REGEX;
 		rc = regex(c, m->safe_regex, ic, "safe_regex", &out->re);
 		break;
 	default:
-		rc = fail(c, NULL, "set one of exact, prefix, suffix, contains, safe_regex");
+		rc = cc_fail(c, NULL, "set one of exact, prefix, suffix, contains, safe_regex");
 	}
-	pop(c, old);
+	cc_pop(c, old);
 	return rc;
 }
 
@@ -219,62 +149,39 @@ static int fraction(struct cctx *c, const RuntimeFractionalPercent *f, const cha
 	}
 	/* No runtime here: the default value is the value. */
 	if (f->default_value == NULL)
-		return fail(c, field, "default_value is required");
+		return cc_fail(c, field, "default_value is required");
 	*out = per_million(f->default_value);
 	return 0;
-}
-
-/* Header names: RFC 9110 tokens, stored lowered (HTTP/1.1 names are case-insensitive). */
-static bool header_name_ok(const char *s)
-{
-	static const char tchar[] = "!#$%&'*+-.^_`|~";
-
-	if (s == NULL || *s == '\0')
-		return false;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || (*s == ':' && s[1] != '\0') ||
-		      strchr(tchar, *s) != NULL))
-			return false;
-	return true;
-}
-
-static bool header_value_ok(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 && *s != '\t')
-			return false; /* CR, LF, NUL: header injection */
-	return true;
 }
 
 static int hdr_ops(struct cctx *c, HeaderValueOption **add, size_t n_add, char **rm, size_t n_rm,
                    const char *add_field, const char *rm_field, struct mg_hdr_ops *out)
 {
-	struct mg_hdr_add *a = alloc(c, n_add, sizeof(*a));
-	struct mg_rstr *r = alloc(c, n_rm, sizeof(*r));
+	struct mg_hdr_add *a = cc_alloc(c, n_add, sizeof(*a));
+	struct mg_rstr *r = cc_alloc(c, n_rm, sizeof(*r));
 	int rc = 0;
 
 	if ((n_add && a == NULL) || (n_rm && r == NULL))
 		return -ENOMEM;
 	for (size_t i = 0; i < n_add && rc == 0; i++) {
 		const HeaderValueOption *o = add[i];
-		size_t old = push(c, "%s[%zu]", add_field, i);
+		size_t old = cc_push(c, "%s[%zu]", add_field, i);
 
-		if (o->header == NULL || !header_name_ok(o->header->key))
-			rc = fail(c, "header.key", "not a valid header name");
-		else if (!header_value_ok(o->header->value))
-			rc = fail(c, "header.value", "control characters are not allowed");
+		if (o->header == NULL || !cc_header_name_ok(o->header->key))
+			rc = cc_fail(c, "header.key", "not a valid header name");
+		else if (!cc_header_value_ok(o->header->value))
+			rc = cc_fail(c, "header.value", "control characters are not allowed");
 		else if (o->header->raw_value.len > 0)
-			rc = fail(c, "header.raw_value", "not supported yet; use value");
+			rc = cc_fail(c, "header.raw_value", "not supported yet; use value");
 		else if (
 		    o->append != NULL &&
 		    o->append_action !=
 		        ENVOY__CONFIG__CORE__V3__HEADER_VALUE_OPTION__HEADER_APPEND_ACTION__APPEND_IF_EXISTS_OR_ADD)
-			rc = fail(c, NULL, "set append or append_action, not both");
+			rc = cc_fail(c, NULL, "set append or append_action, not both");
 		if (rc == 0)
-			rc = str(c, o->header->key, true, &a[i].name);
+			rc = cc_str(c, o->header->key, true, &a[i].name);
 		if (rc == 0)
-			rc = str(c, o->header->value, false, &a[i].value);
+			rc = cc_str(c, o->header->value, false, &a[i].value);
 		if (o->append != NULL)
 			a[i].action =
 			    o->append->value ? MG_HDR_APPEND_OR_ADD : MG_HDR_OVERWRITE_OR_ADD;
@@ -282,17 +189,17 @@ static int hdr_ops(struct cctx *c, HeaderValueOption **add, size_t n_add, char *
 			a[i].action =
 			    (uint8_t)o->append_action; /* same order as enum mg_hdr_action */
 		a[i].keep_empty = o->keep_empty_value;
-		pop(c, old);
+		cc_pop(c, old);
 	}
 	for (size_t i = 0; i < n_rm && rc == 0; i++) {
-		if (!header_name_ok(rm[i])) {
-			size_t old = push(c, "%s[%zu]", rm_field, i);
+		if (!cc_header_name_ok(rm[i])) {
+			size_t old = cc_push(c, "%s[%zu]", rm_field, i);
 
-			rc = fail(c, NULL, "not a valid header name");
-			pop(c, old);
+			rc = cc_fail(c, NULL, "not a valid header name");
+			cc_pop(c, old);
 			break;
 		}
-		rc = str(c, rm[i], true, &r[i]);
+		rc = cc_str(c, rm[i], true, &r[i]);
 	}
 	*out = (struct mg_hdr_ops){a, r, (uint32_t)n_add, (uint32_t)n_rm};
 	return rc;
@@ -303,9 +210,9 @@ static int header_matcher(struct cctx *c, const HeaderMatcher *m, struct mg_hdrm
 	StringMatcher sm = ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__INIT;
 	int rc;
 
-	if (!header_name_ok(m->name))
-		return fail(c, "name", "not a valid header name");
-	rc = str(c, m->name, true, &out->name);
+	if (!cc_header_name_ok(m->name))
+		return cc_fail(c, "name", "not a valid header name");
+	rc = cc_str(c, m->name, true, &out->name);
 	if (rc < 0)
 		return rc;
 	out->invert = m->invert_match;
@@ -351,57 +258,58 @@ static int header_matcher(struct cctx *c, const HeaderMatcher *m, struct mg_hdrm
 
 static int route_match(struct cctx *c, const RouteMatch *m, struct mg_route *rt)
 {
-	size_t old = push(c, "match");
+	size_t old = cc_push(c, "match");
 	int rc = 0;
 
 	if (m == NULL) {
-		pop(c, old);
-		return fail(c, "match", "is required");
+		cc_pop(c, old);
+		return cc_fail(c, "match", "is required");
 	}
 	rt->path_ignore_case = m->case_sensitive != NULL && !m->case_sensitive->value;
 	switch (m->path_specifier_case) {
 	case ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PREFIX:
 		rt->path_kind = MG_PATH_PREFIX;
-		rc = str(c, m->prefix, rt->path_ignore_case, &rt->path);
+		rc = cc_str(c, m->prefix, rt->path_ignore_case, &rt->path);
 		break;
 	case ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PATH:
 		rt->path_kind = MG_PATH_EXACT;
-		rc = str(c, m->path, rt->path_ignore_case, &rt->path);
+		rc = cc_str(c, m->path, rt->path_ignore_case, &rt->path);
 		break;
 	case ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PATH_SEPARATED_PREFIX:
 		rt->path_kind = MG_PATH_SEPARATED_PREFIX;
 		if (m->path_separated_prefix[0] != '/' || strpbrk(m->path_separated_prefix, "?#") ||
 		    (strlen(m->path_separated_prefix) > 1 &&
 		     m->path_separated_prefix[strlen(m->path_separated_prefix) - 1] == '/'))
-			rc = fail(c, "path_separated_prefix",
-			          "must start with '/', not end with one, and hold no '?' or '#'");
+			rc = cc_fail(
+			    c, "path_separated_prefix",
+			    "must start with '/', not end with one, and hold no '?' or '#'");
 		else
-			rc = str(c, m->path_separated_prefix, rt->path_ignore_case, &rt->path);
+			rc = cc_str(c, m->path_separated_prefix, rt->path_ignore_case, &rt->path);
 		break;
 	case ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_SAFE_REGEX:
 		rt->path_kind = MG_PATH_REGEX;
 		rc = regex(c, m->safe_regex, rt->path_ignore_case, "safe_regex", &rt->path_re);
 		break;
 	default:
-		rc = fail(c, NULL, "set one of prefix, path, safe_regex, path_separated_prefix");
+		rc = cc_fail(c, NULL, "set one of prefix, path, safe_regex, path_separated_prefix");
 	}
 	if (rc == 0)
 		rc = fraction(c, m->runtime_fraction, "runtime_fraction", &rt->per_million);
 	if (rc == 0 && m->n_headers > 0) {
-		struct mg_hdrmatch *h = alloc(c, m->n_headers, sizeof(*h));
+		struct mg_hdrmatch *h = cc_alloc(c, m->n_headers, sizeof(*h));
 
 		rt->hdrs = h;
 		rt->n_hdrs = (uint32_t)m->n_headers;
 		for (size_t i = 0; h == NULL ? (rc = -ENOMEM, false) : rc == 0 && i < m->n_headers;
 		     i++) {
-			size_t o = push(c, "headers[%zu]", i);
+			size_t o = cc_push(c, "headers[%zu]", i);
 
 			rc = header_matcher(c, m->headers[i], &h[i]);
-			pop(c, o);
+			cc_pop(c, o);
 		}
 	}
 	if (rc == 0 && m->n_query_parameters > 0) {
-		struct mg_querymatch *q = alloc(c, m->n_query_parameters, sizeof(*q));
+		struct mg_querymatch *q = cc_alloc(c, m->n_query_parameters, sizeof(*q));
 
 		rt->query = q;
 		rt->n_query = (uint32_t)m->n_query_parameters;
@@ -409,46 +317,46 @@ static int route_match(struct cctx *c, const RouteMatch *m, struct mg_route *rt)
 		     q == NULL ? (rc = -ENOMEM, false) : rc == 0 && i < m->n_query_parameters;
 		     i++) {
 			const QueryParameterMatcher *qm = m->query_parameters[i];
-			size_t o = push(c, "query_parameters[%zu]", i);
+			size_t o = cc_push(c, "query_parameters[%zu]", i);
 
 			if (qm->name[0] == '\0')
-				rc = fail(c, "name", "must not be empty");
+				rc = cc_fail(c, "name", "must not be empty");
 			else
-				rc = str(c, qm->name, false, &q[i].name);
+				rc = cc_str(c, qm->name, false, &q[i].name);
 			if (rc == 0 &&
 			    qm->query_parameter_match_specifier_case ==
 			        ENVOY__CONFIG__ROUTE__V3__QUERY_PARAMETER_MATCHER__QUERY_PARAMETER_MATCH_SPECIFIER_STRING_MATCH)
 				rc = strmatch(c, qm->string_match, "string_match", &q[i].sm);
 			else if (rc == 0)
 				q[i].present_only = true; /* present_match, or nothing: presence */
-			pop(c, o);
+			cc_pop(c, o);
 		}
 	}
-	pop(c, old);
+	cc_pop(c, old);
 	return rc;
 }
 
 static int mirrors(struct cctx *c, MirrorPolicy **p, size_t n, const char *field,
                    const struct mg_mirror **out, uint32_t *n_out)
 {
-	struct mg_mirror *m = alloc(c, n, sizeof(*m));
+	struct mg_mirror *m = cc_alloc(c, n, sizeof(*m));
 	int rc = 0;
 
 	if (n > 0 && m == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		size_t old = push(c, "%s[%zu]", field, i);
+		size_t old = cc_push(c, "%s[%zu]", field, i);
 
 		if (p[i]->cluster_header[0] != '\0')
-			rc = fail(c, "cluster_header", "not supported yet; name the cluster");
+			rc = cc_fail(c, "cluster_header", "not supported yet; name the cluster");
 		else if (p[i]->cluster[0] == '\0')
-			rc = fail(c, "cluster", "is required");
+			rc = cc_fail(c, "cluster", "is required");
 		else
-			rc = str(c, p[i]->cluster, false, &m[i].cluster);
+			rc = cc_str(c, p[i]->cluster, false, &m[i].cluster);
 		if (rc == 0)
 			rc = fraction(c, p[i]->runtime_fraction, "runtime_fraction",
 			              &m[i].per_million);
-		pop(c, old);
+		cc_pop(c, old);
 	}
 	*out = m;
 	*n_out = (uint32_t)n;
@@ -457,29 +365,29 @@ static int mirrors(struct cctx *c, MirrorPolicy **p, size_t n, const char *field
 
 static int weighted(struct cctx *c, const WeightedCluster *w, struct mg_route *rt)
 {
-	size_t old = push(c, "weighted_clusters");
-	struct mg_wcluster *wc = alloc(c, w->n_clusters, sizeof(*wc));
+	size_t old = cc_push(c, "weighted_clusters");
+	struct mg_wcluster *wc = cc_alloc(c, w->n_clusters, sizeof(*wc));
 	uint64_t total = 0;
 	int rc = 0;
 
 	if (w->n_clusters == 0)
-		rc = fail(c, "clusters", "needs at least one cluster");
+		rc = cc_fail(c, "clusters", "needs at least one cluster");
 	else if (wc == NULL)
 		rc = -ENOMEM;
 	else if (w->runtime_key_prefix[0] != '\0')
-		rc = fail(c, "runtime_key_prefix", "not supported (meshgate has no runtime)");
+		rc = cc_fail(c, "runtime_key_prefix", "not supported (meshgate has no runtime)");
 	for (size_t i = 0; rc == 0 && i < w->n_clusters; i++) {
 		const Envoy__Config__Route__V3__WeightedCluster__ClusterWeight *cw = w->clusters[i];
-		size_t o = push(c, "clusters[%zu]", i);
+		size_t o = cc_push(c, "clusters[%zu]", i);
 
 		if (cw->cluster_header[0] != '\0')
-			rc = fail(c, "cluster_header", "not supported yet; name the cluster");
+			rc = cc_fail(c, "cluster_header", "not supported yet; name the cluster");
 		else if (cw->name[0] == '\0')
-			rc = fail(c, "name", "is required");
+			rc = cc_fail(c, "name", "is required");
 		else if (cw->weight == NULL)
-			rc = fail(c, "weight", "is required");
+			rc = cc_fail(c, "weight", "is required");
 		if (rc == 0)
-			rc = str(c, cw->name, false, &wc[i].cluster);
+			rc = cc_str(c, cw->name, false, &wc[i].cluster);
 		if (rc == 0) {
 			wc[i].weight = cw->weight->value;
 			total += wc[i].weight;
@@ -488,7 +396,7 @@ static int weighted(struct cctx *c, const WeightedCluster *w, struct mg_route *r
 		if (rc == 0 &&
 		    cw->host_rewrite_specifier_case ==
 		        ENVOY__CONFIG__ROUTE__V3__WEIGHTED_CLUSTER__CLUSTER_WEIGHT__HOST_REWRITE_SPECIFIER_HOST_REWRITE_LITERAL)
-			rc = str(c, cw->host_rewrite_literal, false, &wc[i].host_rewrite);
+			rc = cc_str(c, cw->host_rewrite_literal, false, &wc[i].host_rewrite);
 		if (rc == 0)
 			rc = hdr_ops(c, cw->request_headers_to_add, cw->n_request_headers_to_add,
 			             cw->request_headers_to_remove, cw->n_request_headers_to_remove,
@@ -499,22 +407,22 @@ static int weighted(struct cctx *c, const WeightedCluster *w, struct mg_route *r
 			             cw->response_headers_to_remove,
 			             cw->n_response_headers_to_remove, "response_headers_to_add",
 			             "response_headers_to_remove", &wc[i].resp_hdrs);
-		pop(c, o);
+		cc_pop(c, o);
 	}
 	if (rc == 0 && (total == 0 || total > UINT32_MAX))
-		rc = fail(c, "clusters", "weights sum to %llu; must be 1..4294967295",
-		          (unsigned long long)total);
+		rc = cc_fail(c, "clusters", "weights sum to %llu; must be 1..4294967295",
+		             (unsigned long long)total);
 	if (rc == 0 && w->total_weight != NULL && w->total_weight->value != total)
-		rc = fail(c, "total_weight", "is %u but the weights sum to %llu",
-		          w->total_weight->value, (unsigned long long)total);
+		rc = cc_fail(c, "total_weight", "is %u but the weights sum to %llu",
+		             w->total_weight->value, (unsigned long long)total);
 	if (rc == 0 &&
 	    w->random_value_specifier_case ==
 	        ENVOY__CONFIG__ROUTE__V3__WEIGHTED_CLUSTER__RANDOM_VALUE_SPECIFIER_HEADER_NAME)
-		rc = str(c, w->header_name, true, &rt->wc_random_header);
+		rc = cc_str(c, w->header_name, true, &rt->wc_random_header);
 	rt->wc = wc;
 	rt->n_wc = (uint32_t)w->n_clusters;
 	rt->wc_total = (uint32_t)total;
-	pop(c, old);
+	cc_pop(c, old);
 	return rc;
 }
 
@@ -530,27 +438,27 @@ static uint32_t duration_ms(const Google__Protobuf__Duration *d)
 
 static int route_action(struct cctx *c, const RouteAction *ra, struct mg_route *rt)
 {
-	size_t old = push(c, "route");
+	size_t old = cc_push(c, "route");
 	int rc = 0;
 
 	switch (ra->cluster_specifier_case) {
 	case ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_CLUSTER:
 		rt->kind = MG_ROUTE_CLUSTER;
-		rc = ra->cluster[0] == '\0' ? fail(c, "cluster", "must not be empty")
-		                            : str(c, ra->cluster, false, &rt->cluster);
+		rc = ra->cluster[0] == '\0' ? cc_fail(c, "cluster", "must not be empty")
+		                            : cc_str(c, ra->cluster, false, &rt->cluster);
 		break;
 	case ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_CLUSTER_HEADER:
 		rt->kind = MG_ROUTE_CLUSTER_HEADER;
-		rc = !header_name_ok(ra->cluster_header)
-		         ? fail(c, "cluster_header", "not a valid header name")
-		         : str(c, ra->cluster_header, true, &rt->cluster);
+		rc = !cc_header_name_ok(ra->cluster_header)
+		         ? cc_fail(c, "cluster_header", "not a valid header name")
+		         : cc_str(c, ra->cluster_header, true, &rt->cluster);
 		break;
 	case ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_WEIGHTED_CLUSTERS:
 		rt->kind = MG_ROUTE_WEIGHTED;
 		rc = weighted(c, ra->weighted_clusters, rt);
 		break;
 	default:
-		rc = fail(c, NULL, "set one of cluster, cluster_header, weighted_clusters");
+		rc = cc_fail(c, NULL, "set one of cluster, cluster_header, weighted_clusters");
 	}
 	switch (ra->cluster_not_found_response_code) {
 	case ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_NOT_FOUND_RESPONSE_CODE__NOT_FOUND:
@@ -564,26 +472,26 @@ static int route_action(struct cctx *c, const RouteAction *ra, struct mg_route *
 	}
 	if (rc == 0 && ra->prefix_rewrite[0] != '\0') {
 		if (rt->path_kind == MG_PATH_REGEX)
-			rc = fail(c, "prefix_rewrite",
-			          "needs a prefix or path match, not safe_regex");
+			rc = cc_fail(c, "prefix_rewrite",
+			             "needs a prefix or path match, not safe_regex");
 		rt->has_prefix_rewrite = true;
 		if (rc == 0)
-			rc = str(c, ra->prefix_rewrite, false, &rt->prefix_rewrite);
+			rc = cc_str(c, ra->prefix_rewrite, false, &rt->prefix_rewrite);
 	}
 	if (rc == 0 && ra->regex_rewrite != NULL)
-		rc = fail(c, "regex_rewrite", "not supported yet; use prefix_rewrite");
+		rc = cc_fail(c, "regex_rewrite", "not supported yet; use prefix_rewrite");
 	switch (rc == 0 ? ra->host_rewrite_specifier_case : 0) {
 	case ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HOST_REWRITE_SPECIFIER_HOST_REWRITE_LITERAL:
-		rc = str(c, ra->host_rewrite_literal, false, &rt->host_rewrite);
+		rc = cc_str(c, ra->host_rewrite_literal, false, &rt->host_rewrite);
 		break;
 	case ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HOST_REWRITE_SPECIFIER_AUTO_HOST_REWRITE:
 		rt->auto_host_rewrite =
 		    ra->auto_host_rewrite != NULL && ra->auto_host_rewrite->value;
 		break;
 	case ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HOST_REWRITE_SPECIFIER_HOST_REWRITE_HEADER:
-		rc = header_name_ok(ra->host_rewrite_header)
-		         ? str(c, ra->host_rewrite_header, true, &rt->host_rewrite_header)
-		         : fail(c, "host_rewrite_header", "not a valid header name");
+		rc = cc_header_name_ok(ra->host_rewrite_header)
+		         ? cc_str(c, ra->host_rewrite_header, true, &rt->host_rewrite_header)
+		         : cc_fail(c, "host_rewrite_header", "not a valid header name");
 		break;
 	default:
 		break;
@@ -592,23 +500,24 @@ static int route_action(struct cctx *c, const RouteAction *ra, struct mg_route *
 	if (rc == 0 && ra->timeout != NULL) {
 		rt->timeout_ms = duration_ms(ra->timeout); /* 0 disables, as in Envoy */
 		if (rt->timeout_ms == UINT32_MAX)
-			rc = fail(c, "timeout", "must not be negative");
+			rc = cc_fail(c, "timeout", "must not be negative");
 	}
 	if (rc == 0 && ra->idle_timeout != NULL) {
 		rt->idle_timeout_ms = duration_ms(ra->idle_timeout);
 		if (rt->idle_timeout_ms == UINT32_MAX)
-			rc = fail(c, "idle_timeout", "must not be negative");
+			rc = cc_fail(c, "idle_timeout", "must not be negative");
 	}
 	if (rc == 0 && ra->retry_policy != NULL)
-		rc = fail(c, "retry_policy",
-		          "not supported yet (retries come with the resilience "
-		          "work)");
+		rc = cc_fail(c, "retry_policy",
+		             "not supported yet (retries come with the resilience "
+		             "work)");
 	if (rc == 0 && ra->n_hash_policy > 0)
-		rc = fail(c, "hash_policy", "not supported yet (comes with ring hash and maglev)");
+		rc = cc_fail(c, "hash_policy",
+		             "not supported yet (comes with ring hash and maglev)");
 	if (rc == 0)
 		rc = mirrors(c, ra->request_mirror_policies, ra->n_request_mirror_policies,
 		             "request_mirror_policies", &rt->mirrors, &rt->n_mirrors);
-	pop(c, old);
+	cc_pop(c, old);
 	return rc;
 }
 
@@ -616,52 +525,53 @@ static int redirect(struct cctx *c, const RedirectAction *rd, struct mg_route *r
 {
 	static const uint16_t codes[] = {301, 302, 303, 307, 308};
 	struct mg_redirect *r = &rt->redirect;
-	size_t old = push(c, "redirect");
+	size_t old = cc_push(c, "redirect");
 	int rc = 0;
 
 	rt->kind = MG_ROUTE_REDIRECT;
 	if (rd->scheme_rewrite_specifier_case ==
 	        ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__SCHEME_REWRITE_SPECIFIER_HTTPS_REDIRECT &&
 	    rd->https_redirect)
-		rc = str(c, "https", false, &r->scheme);
+		rc = cc_str(c, "https", false, &r->scheme);
 	else if (
 	    rd->scheme_rewrite_specifier_case ==
 	    ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__SCHEME_REWRITE_SPECIFIER_SCHEME_REDIRECT)
 		rc = strcmp(rd->scheme_redirect, "http") == 0 ||
 		             strcmp(rd->scheme_redirect, "https") == 0
-		         ? str(c, rd->scheme_redirect, true, &r->scheme)
-		         : fail(c, "scheme_redirect", "expected http or https");
+		         ? cc_str(c, rd->scheme_redirect, true, &r->scheme)
+		         : cc_fail(c, "scheme_redirect", "expected http or https");
 	if (rc == 0 && rd->host_redirect[0] != '\0')
-		rc = header_value_ok(rd->host_redirect) && !strpbrk(rd->host_redirect, " /?#")
-		         ? str(c, rd->host_redirect, false, &r->host)
-		         : fail(c, "host_redirect", "not a valid host");
+		rc = cc_header_value_ok(rd->host_redirect) && !strpbrk(rd->host_redirect, " /?#")
+		         ? cc_str(c, rd->host_redirect, false, &r->host)
+		         : cc_fail(c, "host_redirect", "not a valid host");
 	if (rc == 0 && rd->port_redirect > 65535)
-		rc = fail(c, "port_redirect", "%u is out of range 1..65535", rd->port_redirect);
+		rc = cc_fail(c, "port_redirect", "%u is out of range 1..65535", rd->port_redirect);
 	r->port = rd->port_redirect;
 	switch (rc == 0 ? rd->path_rewrite_specifier_case : 0) {
 	case ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__PATH_REWRITE_SPECIFIER_PATH_REDIRECT:
-		rc = rd->path_redirect[0] == '/' && header_value_ok(rd->path_redirect)
-		         ? str(c, rd->path_redirect, false, &r->path)
-		         : fail(c, "path_redirect", "must start with '/'");
+		rc = rd->path_redirect[0] == '/' && cc_header_value_ok(rd->path_redirect)
+		         ? cc_str(c, rd->path_redirect, false, &r->path)
+		         : cc_fail(c, "path_redirect", "must start with '/'");
 		break;
 	case ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__PATH_REWRITE_SPECIFIER_PREFIX_REWRITE:
 		r->has_prefix_rewrite = true;
-		rc = header_value_ok(rd->prefix_rewrite)
-		         ? str(c, rd->prefix_rewrite, false, &r->prefix_rewrite)
-		         : fail(c, "prefix_rewrite", "control characters are not allowed");
+		rc = cc_header_value_ok(rd->prefix_rewrite)
+		         ? cc_str(c, rd->prefix_rewrite, false, &r->prefix_rewrite)
+		         : cc_fail(c, "prefix_rewrite", "control characters are not allowed");
 		break;
 	case ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__PATH_REWRITE_SPECIFIER_REGEX_REWRITE:
-		rc = fail(c, "regex_rewrite", "not supported yet; use prefix_rewrite");
+		rc = cc_fail(c, "regex_rewrite", "not supported yet; use prefix_rewrite");
 		break;
 	default:
 		break;
 	}
 	if ((unsigned)rd->response_code >= sizeof(codes) / sizeof(codes[0]))
-		rc = rc ? rc : fail(c, "response_code", "unknown code %d", (int)rd->response_code);
+		rc = rc ? rc
+		        : cc_fail(c, "response_code", "unknown code %d", (int)rd->response_code);
 	else
 		r->code = codes[rd->response_code];
 	r->strip_query = rd->strip_query;
-	pop(c, old);
+	cc_pop(c, old);
 	return rc;
 }
 
@@ -669,17 +579,17 @@ static int direct(struct cctx *c, const Envoy__Config__Route__V3__DirectResponse
                   struct mg_route *rt)
 {
 	const Envoy__Config__Core__V3__DataSource *b = d->body;
-	size_t old = push(c, "direct_response");
+	size_t old = cc_push(c, "direct_response");
 	int rc = 0;
 
 	rt->kind = MG_ROUTE_DIRECT;
 	if (d->status < 200 || d->status > 599)
-		rc = fail(c, "status", "%u is out of range 200..599", d->status);
+		rc = cc_fail(c, "status", "%u is out of range 200..599", d->status);
 	rt->direct_status = (uint16_t)d->status;
 	if (rc == 0 && b != NULL) {
 		switch (b->specifier_case) {
 		case ENVOY__CONFIG__CORE__V3__DATA_SOURCE__SPECIFIER_INLINE_STRING:
-			rc = str(c, b->inline_string, false, &rt->direct_body);
+			rc = cc_str(c, b->inline_string, false, &rt->direct_body);
 			break;
 		case ENVOY__CONFIG__CORE__V3__DATA_SOURCE__SPECIFIER_INLINE_BYTES: {
 			char *p = mg_arena_strndup(c->a, (const char *)b->inline_bytes.data,
@@ -688,23 +598,24 @@ static int direct(struct cctx *c, const Envoy__Config__Route__V3__DirectResponse
 			if (p == NULL)
 				rc = -ENOMEM;
 			else if (b->inline_bytes.len > 4096)
-				rc = fail(c, "body", "longer than 4096 bytes");
+				rc = cc_fail(c, "body", "longer than 4096 bytes");
 			rt->direct_body = (struct mg_rstr){p, (uint32_t)b->inline_bytes.len};
 			break;
 		}
 		default:
-			rc = fail(c, "body", "only inline_string and inline_bytes are supported");
+			rc =
+			    cc_fail(c, "body", "only inline_string and inline_bytes are supported");
 		}
 	}
 	if (rc == 0 && rt->direct_body.len > 4096)
-		rc = fail(c, "body", "longer than 4096 bytes");
-	pop(c, old);
+		rc = cc_fail(c, "body", "longer than 4096 bytes");
+	cc_pop(c, old);
 	return rc;
 }
 
 static int route(struct cctx *c, const Route *r, struct mg_route *rt)
 {
-	int rc = str(c, r->name, false, &rt->name);
+	int rc = cc_str(c, r->name, false, &rt->name);
 
 	if (rc == 0)
 		rc = route_match(c, r->match, rt);
@@ -721,7 +632,7 @@ static int route(struct cctx *c, const Route *r, struct mg_route *rt)
 		rc = direct(c, r->direct_response, rt);
 		break;
 	default:
-		rc = fail(c, NULL, "set one of route, redirect, direct_response");
+		rc = cc_fail(c, NULL, "set one of route, redirect, direct_response");
 	}
 	if (rc == 0)
 		rc = hdr_ops(c, r->request_headers_to_add, r->n_request_headers_to_add,
@@ -754,23 +665,23 @@ static int domain(struct cctx *c, const char *d, uint32_t vh, struct mg_domain *
 	int rc;
 
 	if (len == 0)
-		return fail(c, NULL, "must not be empty");
-	if (!header_value_ok(d) || strpbrk(d, " /?#@"))
-		return fail(c, NULL, "\"%s\" is not a valid domain", d);
+		return cc_fail(c, NULL, "must not be empty");
+	if (!cc_header_value_ok(d) || strpbrk(d, " /?#@"))
+		return cc_fail(c, NULL, "\"%s\" is not a valid domain", d);
 	out->vhost = vh;
 	if (star == NULL) {
 		out->kind = MG_DOMAIN_EXACT;
-		return str(c, d, true, &out->v);
+		return cc_str(c, d, true, &out->v);
 	}
 	if (strchr(star + 1, '*') != NULL || (star != d && star != d + len - 1))
-		return fail(c, NULL, "\"%s\": a wildcard must be the first or the last character",
-		            d);
+		return cc_fail(c, NULL,
+		               "\"%s\": a wildcard must be the first or the last character", d);
 	if (len == 1) {
 		out->kind = MG_DOMAIN_ANY;
-		return str(c, "", false, &out->v);
+		return cc_str(c, "", false, &out->v);
 	}
 	out->kind = star == d ? MG_DOMAIN_SUFFIX : MG_DOMAIN_PREFIX;
-	rc = str(c, star == d ? d + 1 : d, true, &out->v);
+	rc = cc_str(c, star == d ? d + 1 : d, true, &out->v);
 	if (rc == 0 && out->kind == MG_DOMAIN_PREFIX)
 		out->v.len--, ((char *)out->v.s)[out->v.len] = '\0';
 	return rc;
@@ -779,33 +690,33 @@ static int domain(struct cctx *c, const char *d, uint32_t vh, struct mg_domain *
 static int vhost(struct cctx *c, const VirtualHost *v, uint32_t idx, struct mg_vhost *out,
                  struct mg_domain *doms, uint32_t *n_doms)
 {
-	struct mg_route *routes = alloc(c, v->n_routes, sizeof(*routes));
-	int rc = str(c, v->name, false, &out->name);
+	struct mg_route *routes = cc_alloc(c, v->n_routes, sizeof(*routes));
+	int rc = cc_str(c, v->name, false, &out->name);
 
 	if (rc == 0 && v->name[0] == '\0')
-		rc = fail(c, "name", "is required");
+		rc = cc_fail(c, "name", "is required");
 	if (rc == 0 && v->n_domains == 0)
-		rc = fail(c, "domains", "needs at least one domain");
+		rc = cc_fail(c, "domains", "needs at least one domain");
 	if (rc == 0 && v->n_routes > 0 && routes == NULL)
 		rc = -ENOMEM;
 	if (rc == 0 &&
 	    v->require_tls != ENVOY__CONFIG__ROUTE__V3__VIRTUAL_HOST__TLS_REQUIREMENT_TYPE__NONE)
-		rc = fail(c, "require_tls", "not supported yet (TLS comes later)");
+		rc = cc_fail(c, "require_tls", "not supported yet (TLS comes later)");
 	if (rc == 0 && v->retry_policy != NULL)
-		rc = fail(c, "retry_policy",
-		          "not supported yet (retries come with the resilience "
-		          "work)");
+		rc = cc_fail(c, "retry_policy",
+		             "not supported yet (retries come with the resilience "
+		             "work)");
 	for (size_t i = 0; rc == 0 && i < v->n_domains; i++) {
-		size_t old = push(c, "domains[%zu]", i);
+		size_t old = cc_push(c, "domains[%zu]", i);
 
 		rc = domain(c, v->domains[i], idx, &doms[(*n_doms)++]);
-		pop(c, old);
+		cc_pop(c, old);
 	}
 	for (size_t i = 0; rc == 0 && i < v->n_routes; i++) {
-		size_t old = push(c, "routes[%zu]", i);
+		size_t old = cc_push(c, "routes[%zu]", i);
 
 		rc = route(c, v->routes[i], &routes[i]);
-		pop(c, old);
+		cc_pop(c, old);
 	}
 	out->routes = routes;
 	out->n_routes = (uint32_t)v->n_routes;
@@ -830,7 +741,7 @@ static int check_duplicates(struct cctx *c, const struct mg_domain *d, uint32_t 
 	for (uint32_t i = 1; i < n; i++)
 		if (d[i].kind == d[i - 1].kind && d[i].v.len == d[i - 1].v.len &&
 		    memcmp(d[i].v.s, d[i - 1].v.s, d[i].v.len) == 0)
-			return fail(
+			return cc_fail(
 			    c, NULL,
 			    "domain \"%s%s%s\" appears in virtual_hosts[%u] and "
 			    "virtual_hosts[%u]",
@@ -843,7 +754,7 @@ static int check_duplicates(struct cctx *c, const struct mg_domain *d, uint32_t 
 int mg_route_compile(const RouteConfiguration *rc_msg, struct mg_route_table **out, char *err,
                      size_t errlen)
 {
-	struct cctx c = {.err = err, .errlen = errlen};
+	struct cctx c = {.err = err, .errlen = errlen, .what = "route_configuration"};
 	struct mg_route_table *t;
 	struct mg_vhost *vh;
 	struct mg_domain *doms;
@@ -863,24 +774,25 @@ int mg_route_compile(const RouteConfiguration *rc_msg, struct mg_route_table **o
 		return -ENOMEM;
 	}
 	t->arena = c.a;
-	c.t = t;
+	c.owner = t;
 	for (size_t i = 0; i < rc_msg->n_virtual_hosts; i++)
 		n_doms += rc_msg->virtual_hosts[i]->n_domains;
-	vh = alloc(&c, rc_msg->n_virtual_hosts, sizeof(*vh));
-	doms = alloc(&c, n_doms, sizeof(*doms));
+	vh = cc_alloc(&c, rc_msg->n_virtual_hosts, sizeof(*vh));
+	doms = cc_alloc(&c, n_doms, sizeof(*doms));
 	rc = (rc_msg->n_virtual_hosts && vh == NULL) || (n_doms && doms == NULL) ? -ENOMEM : 0;
 	if (rc == 0)
-		rc = str(&c, rc_msg->name, false, &t->name);
+		rc = cc_str(&c, rc_msg->name, false, &t->name);
 	if (rc == 0 && rc_msg->n_internal_only_headers > 0)
-		rc = fail(&c, "internal_only_headers", "not supported yet");
+		rc = cc_fail(&c, "internal_only_headers", "not supported yet");
 	if (rc == 0 && rc_msg->n_request_mirror_policies > 0)
-		rc = fail(&c, "request_mirror_policies",
-		          "not supported at this level yet; set them on the virtual host or route");
+		rc = cc_fail(
+		    &c, "request_mirror_policies",
+		    "not supported at this level yet; set them on the virtual host or route");
 	for (size_t i = 0; rc == 0 && i < rc_msg->n_virtual_hosts; i++) {
-		size_t old = push(&c, "virtual_hosts[%zu]", i);
+		size_t old = cc_push(&c, "virtual_hosts[%zu]", i);
 
 		rc = vhost(&c, rc_msg->virtual_hosts[i], (uint32_t)i, &vh[i], doms, &nd);
-		pop(&c, old);
+		cc_pop(&c, old);
 	}
 	if (rc == 0)
 		rc = hdr_ops(&c, rc_msg->request_headers_to_add, rc_msg->n_request_headers_to_add,

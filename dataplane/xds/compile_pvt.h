@@ -1,0 +1,50 @@
+/*
+ * compile_pvt.h — internals shared by the snapshot compiler's files
+ * (dataplane/xds/compile_*.c); the API is compile.h.
+ */
+#ifndef MG_XDS_COMPILE_PVT_H
+#define MG_XDS_COMPILE_PVT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy/route_types.h"
+
+#define CC_PATH_MAX 320
+
+/* One compilation: where it writes, where it is in the message, where errors go. */
+struct cctx {
+	struct mg_arena *a;
+	void *owner;      /* the object being built (route table, cluster) */
+	const char *what; /* the path of the message itself, for errors at its top */
+	char path[CC_PATH_MAX];
+	size_t plen;
+	char *err;
+	size_t errlen;
+	uint32_t cap_re; /* route tables: room in the regex list */
+};
+
+/** Enter a field (printf-style) of the current path; returns what cc_pop() restores. */
+size_t cc_push(struct cctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** Leave the field entered by the cc_push() that returned old. */
+void cc_pop(struct cctx *c, size_t old);
+
+/** Write "path[.field]: message" to c->err; returns -EINVAL. */
+int cc_fail(struct cctx *c, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/** n zeroed elements in the arena; NULL for n == 0 or on ENOMEM. */
+void *cc_alloc(struct cctx *c, size_t n, size_t size);
+
+/** Copy s (NULL: "") into the arena, lowered if asked. @return 0 or -ENOMEM */
+int cc_str(struct cctx *c, const char *s, bool lowered, struct mg_rstr *out);
+
+/** An RFC 9110 token (and ":authority"-style pseudo-header names). */
+bool cc_header_name_ok(const char *s);
+
+/** No control characters but HTAB: nothing that could split a header. */
+bool cc_header_value_ok(const char *s);
+
+#endif /* MG_XDS_COMPILE_PVT_H */

@@ -17,8 +17,10 @@
 
 #include "envoy/config/cluster/v3/cluster.pb-c.h"
 #include "envoy/config/endpoint/v3/endpoint.pb-c.h"
+#include "envoy/config/listener/v3/listener.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "proxy/cluster_types.h"
+#include "proxy/listener_types.h"
 #include "proxy/route_types.h"
 
 /** Envoy's route timeout when a route sets none (RouteAction.timeout). */
@@ -59,5 +61,52 @@ int mg_cluster_compile(const Envoy__Config__Cluster__V3__Cluster *cl,
 
 /** Free a cluster from mg_cluster_compile() (NULL is fine). */
 void mg_cluster_free(struct mg_cluster *cl);
+
+/**
+ * Compile a Listener: one filter chain with an HTTP connection manager (HTTP
+ * filters ending in the router; routes inline or by RDS name) or a TCP proxy.
+ * @param out  set to the new listener (free with mg_listener_free())
+ * @return 0; -EINVAL (err says which field), -ENOMEM
+ */
+int mg_listener_compile(const Envoy__Config__Listener__V3__Listener *l, struct mg_listener **out,
+                        char *err, size_t errlen);
+
+/** Free a listener from mg_listener_compile() (NULL is fine). */
+void mg_listener_free(struct mg_listener *l);
+
+/** The resources a snapshot is compiled from (borrowed, not freed). */
+struct mg_resources {
+	Envoy__Config__Listener__V3__Listener **listeners;
+	size_t n_listeners;
+	Envoy__Config__Cluster__V3__Cluster **clusters;
+	size_t n_clusters;
+	/** EDS: endpoints by cluster_name (STATIC clusters carry their own) */
+	Envoy__Config__Endpoint__V3__ClusterLoadAssignment **endpoints;
+	size_t n_endpoints;
+	/** RDS: route configurations by name */
+	Envoy__Config__Route__V3__RouteConfiguration **routes;
+	size_t n_routes;
+};
+
+/**
+ * Compile a whole snapshot.  Every resource must compile; names must be
+ * unique (listeners, clusters, route configurations); no two listeners may
+ * share a port on overlapping addresses; every cluster a route, a mirror or a
+ * TCP proxy names must exist, and every RDS name.
+ * @param version  carried in the snapshot (the xDS version, or 1 for static)
+ * @param err      "clusters[2] (name): <field path>: why" and the like
+ * @return 0; -EINVAL; -ENOMEM
+ */
+int mg_snapshot_compile(const struct mg_resources *r, uint64_t version, struct mg_snapshot **out,
+                        char *err, size_t errlen);
+
+/** Free a snapshot and everything in it (NULL is fine). */
+void mg_snapshot_free(struct mg_snapshot *s);
+
+/** The cluster called name, or NULL (binary search). */
+const struct mg_cluster *mg_snapshot_cluster(const struct mg_snapshot *s, struct mg_rstr name);
+
+/** The route configuration called name, or NULL. */
+const struct mg_route_table *mg_snapshot_routes(const struct mg_snapshot *s, struct mg_rstr name);
 
 #endif /* MG_XDS_COMPILE_H */

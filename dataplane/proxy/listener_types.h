@@ -1,0 +1,83 @@
+/*
+ * listener_types.h — a compiled listener and the config snapshot that holds
+ * everything the workers serve.
+ *
+ * A listener accepts TCP connections on an address and port and hands them to
+ * its one network filter: the HTTP connection manager (HTTP/1.1 requests
+ * routed by a route table) or the TCP proxy (bytes relayed to a cluster).
+ * Listeners, clusters and route tables are compiled from xDS resources
+ * (xds/compile.h) and gathered in a struct mg_snapshot, which is what the
+ * control core publishes to the workers (core/publish.h): immutable, read by
+ * every worker at once, freed after the last one moved to the next snapshot.
+ */
+#ifndef MG_PROXY_LISTENER_TYPES_H
+#define MG_PROXY_LISTENER_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proxy/cluster_types.h"
+#include "proxy/route_types.h"
+
+enum mg_listener_kind {
+	MG_LISTENER_HTTP, /**< envoy.filters.network.http_connection_manager */
+	MG_LISTENER_TCP,  /**< envoy.filters.network.tcp_proxy */
+};
+
+/** HttpConnectionManager settings the connection manager honours. */
+struct mg_http_opts {
+	uint32_t max_request_headers_kb;     /**< 60 (Envoy's default) */
+	uint32_t stream_idle_timeout_ms;     /**< 300000; 0: none */
+	uint32_t request_timeout_ms;         /**< 0: none */
+	uint32_t request_headers_timeout_ms; /**< 0: none */
+	uint32_t xff_num_trusted_hops;
+	bool use_remote_address;
+	bool skip_xff_append;
+	bool generate_request_id; /**< true by default, as in Envoy */
+	bool preserve_external_request_id;
+	bool always_set_request_id_in_response;
+	bool proxy_100_continue;
+	struct mg_rstr server_name; /**< the Server header of local replies ("meshgate") */
+	struct mg_rstr via;         /**< empty: no Via header */
+};
+
+/** One destination of a TCP proxy's weighted split. */
+struct mg_l4_wcluster {
+	struct mg_rstr cluster;
+	uint32_t weight, upto;
+};
+
+struct mg_tcp_proxy_cfg {
+	struct mg_rstr cluster; /**< one cluster; empty when weighted */
+	const struct mg_l4_wcluster *wc;
+	uint32_t n_wc, wc_total;
+	uint32_t idle_timeout_ms;      /**< 3600000 (Envoy's default); 0: none */
+	uint32_t max_connect_attempts; /**< 1 */
+};
+
+struct mg_listener {
+	struct mg_rstr name;
+	struct mg_rstr stat_prefix;
+	uint32_t addr; /**< network order; 0: any of our addresses */
+	uint16_t port; /**< host order */
+	uint8_t kind;  /**< enum mg_listener_kind */
+	/* HTTP: an inline route table (owned), or the name of an RDS one. */
+	struct mg_route_table *routes;
+	struct mg_rstr rds_name;
+	struct mg_http_opts http;
+	struct mg_tcp_proxy_cfg tcp;
+	struct mg_arena *arena; /**< owns everything above except routes */
+};
+
+/** Everything the workers serve, as one immutable version. */
+struct mg_snapshot {
+	uint64_t version;
+	struct mg_listener **listeners;
+	uint32_t n_listeners;
+	struct mg_cluster **clusters; /**< sorted by name */
+	uint32_t n_clusters;
+	struct mg_route_table **routes; /**< named route tables (RDS), sorted by name */
+	uint32_t n_routes;
+};
+
+#endif /* MG_PROXY_LISTENER_TYPES_H */

@@ -35,6 +35,7 @@
 
 #include "meshgate/bootstrap.h"
 #include "meshgate/bootstrap_pvt.h"
+#include "xds/compile.h"
 #include "xds/xds.h"
 
 /* A bootstrap is a few kilobytes; anything far bigger is a wrong file. */
@@ -1446,6 +1447,8 @@ void mg_bootstrap_free(struct mg_bootstrap *b)
 	b->eal_argc = 0;
 	mg_xds_free((ProtobufCMessage *)b->static_resources);
 	b->static_resources = NULL;
+	mg_snapshot_free(b->snapshot);
+	b->snapshot = NULL;
 	b->n_static_listeners = 0;
 	b->n_static_clusters = 0;
 }

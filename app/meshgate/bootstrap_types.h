@@ -20,6 +20,7 @@
 /* The decoded xDS message (envoy.config.bootstrap.v3.Bootstrap.StaticResources,
  * proto/); only a pointer here, so users of this header need no proto headers. */
 struct Envoy__Config__Bootstrap__V3__Bootstrap__StaticResources;
+struct mg_snapshot;
 
 /** TCP settings (top-level tcp: block). */
 struct mg_cfg_tcp {
@@ -78,11 +79,14 @@ struct mg_bootstrap {
 	uint32_t arp_retrans_ms;   /**< default 1000 */
 	uint32_t arp_max_probes;   /**< default 3 */
 	struct mg_cfg_tcp tcp;
-	/** static_resources: decoded and validated, not yet served (issue 4); owned,
-	 *  freed by mg_bootstrap_free(); NULL when the file has none */
+	/** static_resources as decoded; owned, freed by mg_bootstrap_free(); NULL
+	 *  when the file has none */
 	struct Envoy__Config__Bootstrap__V3__Bootstrap__StaticResources *static_resources;
 	unsigned n_static_listeners; /**< static_resources->n_listeners, 0 if none */
 	unsigned n_static_clusters;  /**< static_resources->n_clusters, 0 if none */
+	/** static_resources compiled (xds/compile.h): what the workers will serve;
+	 *  owned, freed by mg_bootstrap_free() unless taken (set to NULL) */
+	struct mg_snapshot *snapshot;
 };
 
 #endif /* MG_BOOTSTRAP_TYPES_H */

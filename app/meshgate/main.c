@@ -403,8 +403,8 @@ int main(int argc, char **argv)
 	}
 	if (check_only) {
 		if (gw.cfg.static_resources != NULL)
-			printf("%s: OK; static_resources: %u listeners, %u clusters (decoded and "
-			       "validated, not served yet)\n",
+			printf("%s: OK; static_resources: %u listeners, %u clusters (compiled, not "
+			       "served yet)\n",
 			       config, gw.cfg.n_static_listeners, gw.cfg.n_static_clusters);
 		else
 			printf("%s: OK\n", config);

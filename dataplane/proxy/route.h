@@ -41,7 +41,7 @@ const struct mg_vhost *mg_route_vhost(const struct mg_route_table *t, struct mg_
  * @param draw  a random 32-bit value for runtime fractions
  * @return the route, or NULL (404)
  */
-const struct mg_route *mg_route_match(const struct mg_vhost *vh, const struct mg_route_req *r,
+const struct mg_http_route *mg_route_match(const struct mg_vhost *vh, const struct mg_route_req *r,
                                       uint32_t draw);
 
 /**
@@ -52,7 +52,7 @@ const struct mg_route *mg_route_match(const struct mg_vhost *vh, const struct mg
  * @return the cluster name, or an empty string (s NULL) when the route does
  *         not forward or the cluster header is absent
  */
-struct mg_rstr mg_route_cluster(const struct mg_route *rt, const struct mg_route_req *r,
+struct mg_rstr mg_route_cluster(const struct mg_http_route *rt, const struct mg_route_req *r,
                                 uint32_t draw, const struct mg_wcluster **wc);
 
 /** Free a table from mg_route_compile() (NULL is fine). */

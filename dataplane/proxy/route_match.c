@@ -126,7 +126,7 @@ static uint32_t path_len(struct mg_rstr target)
 	return n;
 }
 
-static bool path_matches(const struct mg_route *rt, const char *p, uint32_t n)
+static bool path_matches(const struct mg_http_route *rt, const char *p, uint32_t n)
 {
 	switch (rt->path_kind) {
 	case MG_PATH_PREFIX:
@@ -179,7 +179,7 @@ static const char *query_param(const char *q, uint32_t n, struct mg_rstr name, u
 	return NULL;
 }
 
-static bool query_matches(const struct mg_route *rt, const struct mg_route_req *r, uint32_t plen)
+static bool query_matches(const struct mg_http_route *rt, const struct mg_route_req *r, uint32_t plen)
 {
 	const char *q = r->target.s + plen + 1;
 	uint32_t qn = 0;
@@ -200,13 +200,13 @@ static bool query_matches(const struct mg_route *rt, const struct mg_route_req *
 	return true;
 }
 
-const struct mg_route *mg_route_match(const struct mg_vhost *vh, const struct mg_route_req *r,
+const struct mg_http_route *mg_route_match(const struct mg_vhost *vh, const struct mg_route_req *r,
                                       uint32_t draw)
 {
 	uint32_t plen = path_len(r->target);
 
 	for (uint32_t i = 0; i < vh->n_routes; i++) {
-		const struct mg_route *rt = &vh->routes[i];
+		const struct mg_http_route *rt = &vh->routes[i];
 		uint32_t j;
 
 		if (!path_matches(rt, r->target.s, plen))
@@ -225,7 +225,7 @@ const struct mg_route *mg_route_match(const struct mg_vhost *vh, const struct mg
 }
 
 /* A header's value as an unsigned number (the weighted split's draw), or the fallback. */
-static uint32_t header_draw(const struct mg_route *rt, const struct mg_route_req *r,
+static uint32_t header_draw(const struct mg_http_route *rt, const struct mg_route_req *r,
                             uint32_t fallback)
 {
 	uint32_t len = 0, i;
@@ -245,7 +245,7 @@ static uint32_t header_draw(const struct mg_route *rt, const struct mg_route_req
 	return (uint32_t)(v % rt->wc_total);
 }
 
-struct mg_rstr mg_route_cluster(const struct mg_route *rt, const struct mg_route_req *r,
+struct mg_rstr mg_route_cluster(const struct mg_http_route *rt, const struct mg_route_req *r,
                                 uint32_t draw, const struct mg_wcluster **wc)
 {
 	struct mg_rstr none = {NULL, 0};

@@ -114,7 +114,7 @@ struct mg_mirror {
 };
 
 /** A route: conditions, then what to do. */
-struct mg_route {
+struct mg_http_route {
 	struct mg_rstr name;
 	/* Conditions, all of which must hold. */
 	uint8_t path_kind; /**< enum mg_path_kind */
@@ -163,7 +163,7 @@ struct mg_domain {
 
 struct mg_vhost {
 	struct mg_rstr name;
-	const struct mg_route *routes;
+	const struct mg_http_route *routes;
 	uint32_t n_routes;
 	struct mg_hdr_ops req_hdrs, resp_hdrs;
 	const struct mg_mirror *mirrors;

@@ -94,7 +94,11 @@ struct mg_resources {
  * share a port on overlapping addresses; every cluster a route, a mirror or a
  * TCP proxy names must exist, and every RDS name.
  * @param version  carried in the snapshot (the xDS version, or 1 for static)
- * @param err      "clusters[2] (name): <field path>: why" and the like
+ * @param err      "<path>: why", the path from the lists of r, e.g.
+ *                 "clusters[2].load_assignment.endpoints[0]...: why" or
+ *                 "listeners[0].filter_chains[0].filters[0].typed_config
+ *                 .route_config.virtual_hosts[0].routes[1].route.cluster:
+ *                 unknown cluster \"x\""
  * @return 0; -EINVAL; -ENOMEM
  */
 int mg_snapshot_compile(const struct mg_resources *r, uint64_t version, struct mg_snapshot **out,

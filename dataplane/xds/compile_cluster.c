@@ -53,7 +53,7 @@ static int endpoint(struct cctx *c, const LbEndpoint *le, struct mg_endpoint *ep
 	        ENVOY__CONFIG__CORE__V3__SOCKET_ADDRESS__PORT_SPECIFIER_PORT_VALUE ||
 	    sa->port_value == 0 || sa->port_value > 65535)
 		return cc_fail(c, "endpoint.address.socket_address.port_value",
-		               "needs a port 1..65535");
+		               "port %u is out of range 1..65535", sa->port_value);
 	ep->addr = in.s_addr;
 	ep->port = (uint16_t)sa->port_value;
 	ep->weight = 1;
@@ -215,7 +215,13 @@ static int lb_policy(struct cctx *c, const Cluster *m, struct mg_cluster *cl)
 int mg_cluster_compile(const Cluster *m, const ClusterLoadAssignment *cla, struct mg_cluster **out,
                        char *err, size_t errlen)
 {
-	struct cctx c = {.err = err, .errlen = errlen, .what = "cluster"};
+	return cc_cluster_compile_at(m, cla, out, err, errlen, NULL);
+}
+
+int cc_cluster_compile_at(const Cluster *m, const ClusterLoadAssignment *cla,
+                          struct mg_cluster **out, char *err, size_t errlen, const char *prefix)
+{
+	struct cctx c;
 	struct mg_cluster *cl;
 	bool eds = m->cluster_discovery_type_case ==
 	               ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE &&
@@ -223,8 +229,7 @@ int mg_cluster_compile(const Cluster *m, const ClusterLoadAssignment *cla, struc
 	int rc = 0;
 
 	*out = NULL;
-	if (errlen > 0)
-		err[0] = '\0';
+	cc_init(&c, prefix, "cluster", err, errlen);
 	c.a = mg_arena_new();
 	if (c.a == NULL)
 		return -ENOMEM;

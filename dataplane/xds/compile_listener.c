@@ -52,8 +52,13 @@ static int http_filters(struct cctx *c, const Hcm *h)
 {
 	size_t n = h->n_http_filters;
 
+	/*
+	 * Envoy wants the router spelled out; with no filters listed meshgate
+	 * runs the router alone, which is all an empty list could mean here
+	 * (the router is the only HTTP filter so far).
+	 */
 	if (n == 0)
-		return cc_fail(c, "http_filters", "needs the router filter");
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		const Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpFilter
 		    *f = h->http_filters[i];
@@ -99,13 +104,17 @@ static int hcm(struct cctx *c, const Hcm *h, struct mg_listener *l)
 	if (rc < 0)
 		return rc;
 	switch (h->route_specifier_case) {
-	case ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_ROUTE_CONFIG:
-		rc = mg_route_compile(h->route_config, &l->routes, err, sizeof(err));
+	case ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_ROUTE_CONFIG: {
+		size_t old = cc_push(c, "route_config");
+
+		/* Its errors carry the whole path: copy them through as they are. */
+		rc = cc_route_compile_at(h->route_config, &l->routes, err, sizeof(err), c->path);
+		cc_pop(c, old);
 		if (rc == -EINVAL)
-			return cc_fail(c, "route_config", "%s", err);
+			snprintf(c->err, c->errlen, "%s", err);
 		if (rc < 0)
 			return rc;
-		break;
+	} break;
 	case ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS:
 		if (h->rds->route_config_name[0] == '\0')
 			return cc_fail(c, "rds.route_config_name", "is required");
@@ -248,10 +257,11 @@ static int filter(struct cctx *c, const Envoy__Config__Listener__V3__Filter *f,
 			cc_pop(c, old);
 		}
 	} else {
-		return cc_fail(c, "typed_config",
-		               "\"%s\" is not supported (http_connection_manager "
-		               "and tcp_proxy are)",
-		               f->typed_config->type_url);
+		return cc_fail(
+		    c, "typed_config.@type",
+		    "\"%s\" is not a network filter meshgate has (http_connection_manager "
+		    "and tcp_proxy are)",
+		    f->typed_config->type_url);
 	}
 	if (rc == -EBADMSG || rc == -ENOENT || rc == -EPROTOTYPE)
 		rc = cc_fail(c, "typed_config", "does not decode as its type");
@@ -261,7 +271,13 @@ static int filter(struct cctx *c, const Envoy__Config__Listener__V3__Filter *f,
 
 int mg_listener_compile(const Listener *m, struct mg_listener **out, char *err, size_t errlen)
 {
-	struct cctx c = {.err = err, .errlen = errlen, .what = "listener"};
+	return cc_listener_compile_at(m, out, err, errlen, NULL);
+}
+
+int cc_listener_compile_at(const Listener *m, struct mg_listener **out, char *err, size_t errlen,
+                           const char *prefix)
+{
+	struct cctx c;
 	const Envoy__Config__Core__V3__SocketAddress *sa;
 	const Envoy__Config__Listener__V3__FilterChain *fc;
 	struct mg_listener *l;
@@ -269,8 +285,7 @@ int mg_listener_compile(const Listener *m, struct mg_listener **out, char *err, 
 	int rc = 0;
 
 	*out = NULL;
-	if (errlen > 0)
-		err[0] = '\0';
+	cc_init(&c, prefix, "listener", err, errlen);
 	c.a = mg_arena_new();
 	if (c.a == NULL)
 		return -ENOMEM;
@@ -298,7 +313,7 @@ int mg_listener_compile(const Listener *m, struct mg_listener **out, char *err, 
 		             ENVOY__CONFIG__CORE__V3__SOCKET_ADDRESS__PORT_SPECIFIER_PORT_VALUE ||
 		         sa->port_value == 0 || sa->port_value > 65535)
 			rc = cc_fail(&c, "address.socket_address.port_value",
-			             "needs a port 1..65535");
+			             "port %u is out of range 1..65535", sa->port_value);
 		l->addr = in.s_addr;
 		l->port = (uint16_t)sa->port_value;
 	}

@@ -25,6 +25,12 @@ struct cctx {
 	uint32_t cap_re; /* route tables: room in the regex list */
 };
 
+/**
+ * Start a compilation whose error paths begin with prefix (NULL or "": at the
+ * message itself, where top-level errors say what).
+ */
+void cc_init(struct cctx *c, const char *prefix, const char *what, char *err, size_t errlen);
+
 /** Enter a field (printf-style) of the current path; returns what cc_pop() restores. */
 size_t cc_push(struct cctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -46,5 +52,23 @@ bool cc_header_name_ok(const char *s);
 
 /** No control characters but HTAB: nothing that could split a header. */
 bool cc_header_value_ok(const char *s);
+
+struct mg_route_table;
+struct mg_cluster;
+struct mg_listener;
+struct Envoy__Config__Route__V3__RouteConfiguration;
+struct Envoy__Config__Cluster__V3__Cluster;
+struct Envoy__Config__Endpoint__V3__ClusterLoadAssignment;
+struct Envoy__Config__Listener__V3__Listener;
+
+/* The compile functions of compile.h with error paths under prefix (a snapshot's
+ * "listeners[2]", a listener's "...typed_config.route_config"). */
+int cc_route_compile_at(const struct Envoy__Config__Route__V3__RouteConfiguration *rc,
+                        struct mg_route_table **out, char *err, size_t errlen, const char *prefix);
+int cc_cluster_compile_at(const struct Envoy__Config__Cluster__V3__Cluster *m,
+                          const struct Envoy__Config__Endpoint__V3__ClusterLoadAssignment *cla,
+                          struct mg_cluster **out, char *err, size_t errlen, const char *prefix);
+int cc_listener_compile_at(const struct Envoy__Config__Listener__V3__Listener *m,
+                           struct mg_listener **out, char *err, size_t errlen, const char *prefix);
 
 #endif /* MG_XDS_COMPILE_PVT_H */

@@ -256,7 +256,7 @@ static int header_matcher(struct cctx *c, const HeaderMatcher *m, struct mg_hdrm
 	}
 }
 
-static int route_match(struct cctx *c, const RouteMatch *m, struct mg_route *rt)
+static int route_match(struct cctx *c, const RouteMatch *m, struct mg_http_route *rt)
 {
 	size_t old = cc_push(c, "match");
 	int rc = 0;
@@ -363,7 +363,7 @@ static int mirrors(struct cctx *c, MirrorPolicy **p, size_t n, const char *field
 	return rc;
 }
 
-static int weighted(struct cctx *c, const WeightedCluster *w, struct mg_route *rt)
+static int weighted(struct cctx *c, const WeightedCluster *w, struct mg_http_route *rt)
 {
 	size_t old = cc_push(c, "weighted_clusters");
 	struct mg_wcluster *wc = cc_alloc(c, w->n_clusters, sizeof(*wc));
@@ -436,7 +436,7 @@ static uint32_t duration_ms(const Google__Protobuf__Duration *d)
 	return ms >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)ms;
 }
 
-static int route_action(struct cctx *c, const RouteAction *ra, struct mg_route *rt)
+static int route_action(struct cctx *c, const RouteAction *ra, struct mg_http_route *rt)
 {
 	size_t old = cc_push(c, "route");
 	int rc = 0;
@@ -521,7 +521,7 @@ static int route_action(struct cctx *c, const RouteAction *ra, struct mg_route *
 	return rc;
 }
 
-static int redirect(struct cctx *c, const RedirectAction *rd, struct mg_route *rt)
+static int redirect(struct cctx *c, const RedirectAction *rd, struct mg_http_route *rt)
 {
 	static const uint16_t codes[] = {301, 302, 303, 307, 308};
 	struct mg_redirect *r = &rt->redirect;
@@ -576,7 +576,7 @@ static int redirect(struct cctx *c, const RedirectAction *rd, struct mg_route *r
 }
 
 static int direct(struct cctx *c, const Envoy__Config__Route__V3__DirectResponseAction *d,
-                  struct mg_route *rt)
+                  struct mg_http_route *rt)
 {
 	const Envoy__Config__Core__V3__DataSource *b = d->body;
 	size_t old = cc_push(c, "direct_response");
@@ -613,7 +613,7 @@ static int direct(struct cctx *c, const Envoy__Config__Route__V3__DirectResponse
 	return rc;
 }
 
-static int route(struct cctx *c, const Route *r, struct mg_route *rt)
+static int route(struct cctx *c, const Route *r, struct mg_http_route *rt)
 {
 	int rc = cc_str(c, r->name, false, &rt->name);
 
@@ -690,7 +690,7 @@ static int domain(struct cctx *c, const char *d, uint32_t vh, struct mg_domain *
 static int vhost(struct cctx *c, const VirtualHost *v, uint32_t idx, struct mg_vhost *out,
                  struct mg_domain *doms, uint32_t *n_doms)
 {
-	struct mg_route *routes = cc_alloc(c, v->n_routes, sizeof(*routes));
+	struct mg_http_route *routes = cc_alloc(c, v->n_routes, sizeof(*routes));
 	int rc = cc_str(c, v->name, false, &out->name);
 
 	if (rc == 0 && v->name[0] == '\0')
@@ -754,7 +754,13 @@ static int check_duplicates(struct cctx *c, const struct mg_domain *d, uint32_t 
 int mg_route_compile(const RouteConfiguration *rc_msg, struct mg_route_table **out, char *err,
                      size_t errlen)
 {
-	struct cctx c = {.err = err, .errlen = errlen, .what = "route_configuration"};
+	return cc_route_compile_at(rc_msg, out, err, errlen, NULL);
+}
+
+int cc_route_compile_at(const RouteConfiguration *rc_msg, struct mg_route_table **out, char *err,
+                        size_t errlen, const char *prefix)
+{
+	struct cctx c;
 	struct mg_route_table *t;
 	struct mg_vhost *vh;
 	struct mg_domain *doms;
@@ -763,8 +769,7 @@ int mg_route_compile(const RouteConfiguration *rc_msg, struct mg_route_table **o
 	int rc;
 
 	*out = NULL;
-	if (errlen > 0)
-		err[0] = '\0';
+	cc_init(&c, prefix, "route_configuration", err, errlen);
 	c.a = mg_arena_new();
 	if (c.a == NULL)
 		return -ENOMEM;

@@ -12,6 +12,7 @@
 #include "proxy/lb.h"
 #include "proxy/route.h"
 #include "xds/compile.h"
+#include "xds/compile_pvt.h"
 
 static int name_cmp(const struct mg_rstr *a, const struct mg_rstr *b)
 {
@@ -80,31 +81,41 @@ static int check_route_refs(const struct mg_snapshot *s, const struct mg_route_t
 {
 	for (uint32_t v = 0; v < t->n_vhosts; v++)
 		for (uint32_t r = 0; r < t->vhosts[v].n_routes; r++) {
-			const struct mg_route *rt = &t->vhosts[v].routes[r];
+			const struct mg_http_route *rt = &t->vhosts[v].routes[r];
 			const struct mg_rstr *missing = NULL;
+			char field[64] = "route.cluster";
 
 			if (rt->kind == MG_ROUTE_CLUSTER && !mg_snapshot_cluster(s, rt->cluster))
 				missing = &rt->cluster;
 			for (uint32_t i = 0;
 			     !missing && rt->kind == MG_ROUTE_WEIGHTED && i < rt->n_wc; i++)
-				if (!mg_snapshot_cluster(s, rt->wc[i].cluster))
+				if (!mg_snapshot_cluster(s, rt->wc[i].cluster)) {
 					missing = &rt->wc[i].cluster;
+					snprintf(field, sizeof(field),
+					         "route.weighted_clusters.clusters[%u].name", i);
+				}
 			for (uint32_t i = 0; !missing && i < rt->n_mirrors; i++)
-				if (!mg_snapshot_cluster(s, rt->mirrors[i].cluster))
+				if (!mg_snapshot_cluster(s, rt->mirrors[i].cluster)) {
 					missing = &rt->mirrors[i].cluster;
+					snprintf(field, sizeof(field),
+					         "route.request_mirror_policies[%u].cluster", i);
+				}
 			if (missing != NULL) {
-				snprintf(err, errlen,
-				         "%s.virtual_hosts[%u].routes[%u]: unknown cluster \"%s\"",
-				         where, v, r, missing->s);
+				snprintf(
+				    err, errlen,
+				    "%s.virtual_hosts[%u].routes[%u].%s: unknown cluster \"%s\"",
+				    where, v, r, field, missing->s);
 				return -EINVAL;
 			}
 		}
 	return 0;
 }
 
+#define FILTER "filter_chains[0].filters[0].typed_config"
+
 static int check_refs(const struct mg_snapshot *s, char *err, size_t errlen)
 {
-	char where[96];
+	char where[160];
 	int rc;
 
 	for (uint32_t i = 0; i < s->n_listeners; i++) {
@@ -115,33 +126,34 @@ static int check_refs(const struct mg_snapshot *s, char *err, size_t errlen)
 
 			if (p->n_wc == 0 && !mg_snapshot_cluster(s, p->cluster)) {
 				snprintf(err, errlen,
-				         "listeners[%u] (%s): tcp_proxy: unknown cluster \"%s\"", i,
-				         l->name.s, p->cluster.s);
+				         "listeners[%u]." FILTER ".cluster: unknown cluster \"%s\"",
+				         i, p->cluster.s);
 				return -EINVAL;
 			}
 			for (uint32_t k = 0; k < p->n_wc; k++)
 				if (!mg_snapshot_cluster(s, p->wc[k].cluster)) {
-					snprintf(
-					    err, errlen,
-					    "listeners[%u] (%s): tcp_proxy: unknown cluster \"%s\"",
-					    i, l->name.s, p->wc[k].cluster.s);
+					snprintf(err, errlen,
+					         "listeners[%u]." FILTER
+					         ".weighted_clusters.clusters[%u]."
+					         "name: unknown cluster \"%s\"",
+					         i, k, p->wc[k].cluster.s);
 					return -EINVAL;
 				}
 		} else if (l->routes != NULL) {
-			snprintf(where, sizeof(where), "listeners[%u] (%s): route_config", i,
-			         l->name.s);
+			snprintf(where, sizeof(where), "listeners[%u]." FILTER ".route_config", i);
 			rc = check_route_refs(s, l->routes, where, err, errlen);
 			if (rc < 0)
 				return rc;
 		} else if (mg_snapshot_routes(s, l->rds_name) == NULL) {
 			snprintf(err, errlen,
-			         "listeners[%u] (%s): rds: unknown route configuration \"%s\"", i,
-			         l->name.s, l->rds_name.s);
+			         "listeners[%u]." FILTER ".rds.route_config_name: unknown route "
+			         "configuration \"%s\"",
+			         i, l->rds_name.s);
 			return -EINVAL;
 		}
 	}
 	for (uint32_t i = 0; i < s->n_routes; i++) {
-		snprintf(where, sizeof(where), "route configuration %s", s->routes[i]->name.s);
+		snprintf(where, sizeof(where), "route configuration \"%s\"", s->routes[i]->name.s);
 		rc = check_route_refs(s, s->routes[i], where, err, errlen);
 		if (rc < 0)
 			return rc;
@@ -149,35 +161,47 @@ static int check_refs(const struct mg_snapshot *s, char *err, size_t errlen)
 	return 0;
 }
 
-static int check_unique(const struct mg_snapshot *s, char *err, size_t errlen)
+/* Names are unique; say where the first one was. */
+static int check_unique(const struct mg_snapshot *s, const struct mg_resources *r, char *err,
+                        size_t errlen)
 {
-	for (uint32_t i = 1; i < s->n_clusters; i++)
-		if (name_cmp(&s->clusters[i - 1]->name, &s->clusters[i]->name) == 0) {
-			snprintf(err, errlen, "clusters: \"%s\" is defined twice",
-			         s->clusters[i]->name.s);
-			return -EINVAL;
-		}
-	for (uint32_t i = 1; i < s->n_routes; i++)
-		if (name_cmp(&s->routes[i - 1]->name, &s->routes[i]->name) == 0) {
-			snprintf(err, errlen, "route configuration \"%s\" is defined twice",
-			         s->routes[i]->name.s);
-			return -EINVAL;
-		}
+	for (size_t i = 0; i < r->n_clusters; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(r->clusters[i]->name, r->clusters[j]->name) == 0) {
+				snprintf(
+				    err, errlen,
+				    "clusters[%zu].name: duplicate cluster name \"%s\" (first in "
+				    "clusters[%zu])",
+				    i, r->clusters[i]->name, j);
+				return -EINVAL;
+			}
+	for (size_t i = 0; i < r->n_routes; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(r->routes[i]->name, r->routes[j]->name) == 0) {
+				snprintf(
+				    err, errlen,
+				    "routes[%zu].name: duplicate route configuration \"%s\" (first "
+				    "in routes[%zu])",
+				    i, r->routes[i]->name, j);
+				return -EINVAL;
+			}
 	for (uint32_t i = 0; i < s->n_listeners; i++)
 		for (uint32_t j = 0; j < i; j++) {
 			const struct mg_listener *a = s->listeners[j], *b = s->listeners[i];
 
 			if (name_cmp(&a->name, &b->name) == 0) {
-				snprintf(err, errlen,
-				         "listeners[%u]: name \"%s\" is used by listeners[%u]", i,
-				         b->name.s, j);
+				snprintf(
+				    err, errlen,
+				    "listeners[%u].name: duplicate listener name \"%s\" (first in "
+				    "listeners[%u])",
+				    i, b->name.s, j);
 				return -EINVAL;
 			}
 			if (a->port == b->port && (a->addr == b->addr || !a->addr || !b->addr)) {
-				snprintf(err, errlen,
-				         "listeners[%u] (%s): port %u is taken by listeners[%u] "
-				         "(%s)",
-				         i, b->name.s, b->port, j, a->name.s);
+				snprintf(
+				    err, errlen,
+				    "listeners[%u].address: port %u is taken by listeners[%u] (%s)",
+				    i, b->port, j, a->name.s);
 				return -EINVAL;
 			}
 		}
@@ -188,10 +212,12 @@ int mg_snapshot_compile(const struct mg_resources *r, uint64_t version, struct m
                         char *err, size_t errlen)
 {
 	struct mg_snapshot *s = calloc(1, sizeof(*s));
-	char e[400];
+	char at[32];
 	int rc = 0;
 
 	*out = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
 	if (s == NULL)
 		return -ENOMEM;
 	s->version = version;
@@ -202,40 +228,37 @@ int mg_snapshot_compile(const struct mg_resources *r, uint64_t version, struct m
 		mg_snapshot_free(s);
 		return -ENOMEM;
 	}
+	/* Names first: a duplicate is reported as such, not as what follows from it. */
 	for (size_t i = 0; rc == 0 && i < r->n_clusters; i++) {
 		const Envoy__Config__Endpoint__V3__ClusterLoadAssignment *cla = NULL;
 
 		for (size_t k = 0; k < r->n_endpoints; k++)
 			if (strcmp(r->endpoints[k]->cluster_name, r->clusters[i]->name) == 0)
 				cla = r->endpoints[k];
-		rc = mg_cluster_compile(r->clusters[i], cla, &s->clusters[i], e, sizeof(e));
+		snprintf(at, sizeof(at), "clusters[%zu]", i);
+		rc = cc_cluster_compile_at(r->clusters[i], cla, &s->clusters[i], err, errlen, at);
 		if (rc == 0)
 			s->n_clusters++;
-		else if (rc == -EINVAL)
-			snprintf(err, errlen, "clusters[%zu] (%s): %s", i, r->clusters[i]->name, e);
 	}
 	for (size_t i = 0; rc == 0 && i < r->n_routes; i++) {
-		rc = mg_route_compile(r->routes[i], &s->routes[i], e, sizeof(e));
+		snprintf(at, sizeof(at), "routes[%zu]", i);
+		rc = cc_route_compile_at(r->routes[i], &s->routes[i], err, errlen, at);
 		if (rc == 0)
 			s->n_routes++;
-		else if (rc == -EINVAL)
-			snprintf(err, errlen, "route configuration %s: %s", r->routes[i]->name, e);
 	}
 	for (size_t i = 0; rc == 0 && i < r->n_listeners; i++) {
-		rc = mg_listener_compile(r->listeners[i], &s->listeners[i], e, sizeof(e));
+		snprintf(at, sizeof(at), "listeners[%zu]", i);
+		rc = cc_listener_compile_at(r->listeners[i], &s->listeners[i], err, errlen, at);
 		if (rc == 0)
 			s->n_listeners++;
-		else if (rc == -EINVAL)
-			snprintf(err, errlen, "listeners[%zu] (%s): %s", i, r->listeners[i]->name,
-			         e);
 	}
+	if (rc == 0)
+		rc = check_unique(s, r, err, errlen);
 	if (rc == 0) {
 		qsort(s->clusters, s->n_clusters, sizeof(*s->clusters), cluster_cmp);
 		qsort(s->routes, s->n_routes, sizeof(*s->routes), routes_cmp);
-		rc = check_unique(s, err, errlen);
-	}
-	if (rc == 0)
 		rc = check_refs(s, err, errlen);
+	}
 	if (rc < 0) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory compiling the configuration");

@@ -11,6 +11,20 @@
 #include "common/mg_arena.h"
 #include "xds/compile_pvt.h"
 
+void cc_init(struct cctx *c, const char *prefix, const char *what, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->what = what;
+	c->err = err;
+	c->errlen = errlen;
+	if (errlen > 0)
+		err[0] = '\0';
+	if (prefix != NULL) {
+		snprintf(c->path, sizeof(c->path), "%s", prefix);
+		c->plen = strlen(c->path);
+	}
+}
+
 /* Enter field (printf-style) of the current path; returns the length to restore. */
 size_t cc_push(struct cctx *c, const char *fmt, ...)
 {

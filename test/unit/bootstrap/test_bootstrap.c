@@ -1399,13 +1399,14 @@ END_TEST
 #define SR_CLUSTER_A    \
 	"  clusters:\n" \
 	"  - name: a\n"
-/* a listener whose one filter's typed_config starts on line 11 */
-#define SR_LISTENER            \
-	"  listeners:\n"       \
-	"  - name: l\n"        \
-	"    filter_chains:\n" \
-	"    - filters:\n"     \
-	"      - name: f\n"    \
+/* a listener whose one filter's typed_config starts on line 12 */
+#define SR_LISTENER                                                               \
+	"  listeners:\n"                                                          \
+	"  - name: l\n"                                                           \
+	"    address: { socket_address: { address: 0.0.0.0, port_value: 80 } }\n" \
+	"    filter_chains:\n"                                                    \
+	"    - filters:\n"                                                        \
+	"      - name: f\n"                                                       \
 	"        typed_config:\n"
 #define HCM_TYPE                                                                     \
 	"          \"@type\": type.googleapis.com/envoy.extensions.filters.network." \
@@ -1413,7 +1414,7 @@ END_TEST
 #define TCPP_TYPE                                                                    \
 	"          \"@type\": type.googleapis.com/envoy.extensions.filters.network." \
 	"tcp_proxy.v3.TcpProxy\n"
-/* an inline route config whose first route starts on line 18 */
+/* an inline route config whose first route starts on line 19 */
 #define HCM_ROUTES                                  \
 	HCM_TYPE "          route_config:\n"        \
 	         "            virtual_hosts:\n"     \
@@ -1433,7 +1434,7 @@ static const struct err_case sr_err_cases[] = {
             "  - name: l\n"
             "    address: { socket_address: { address: 198.18.0.1, port_value: 70000 } }\n",
      NAME ":8:67: static_resources.listeners[0].address.socket_address.port_value: port 70000 "
-          "out of range: expected 0..65535"},
+          "is out of range 1..65535"},
     {IF0 SR "  listeners:\n"
             "  - name: l\n"
             "    address: { socket_address: { address: 198.18.0.1, port_value: -1 } }\n",
@@ -1445,10 +1446,10 @@ static const struct err_case sr_err_cases[] = {
                          "        - endpoint: { address: { socket_address: { address: "
                          "198.18.1.1, port_value: 65536 } } }\n",
      NAME ":11:85: static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0]."
-          "endpoint.address.socket_address.port_value: port 65536 out of range: expected "
-          "0..65535"},
+          "endpoint.address.socket_address.port_value: port 65536 is out of range "
+          "1..65535"},
     {IF0 SR SR_LISTENER "          \"@type\": type.googleapis.com/envoy.Nope\n",
-     NAME ":12:20: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+     NAME ":13:20: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
           "@type: unknown type \"type.googleapis.com/envoy.Nope\""},
     {IF0 SR "  clusters: {}\n", NAME ":6:13: static_resources.clusters: "},
     {IF0 SR "  bogus: 1\n", NAME ":6:3: static_resources.bogus: unknown field "},
@@ -1458,55 +1459,55 @@ static const struct err_case sr_err_cases[] = {
      NAME ":9:11: static_resources.clusters[2].name: duplicate cluster name \"a\" (first in "
           "clusters[0])"},
     {IF0 SR "  clusters:\n  - connect_timeout: 1s\n",
-     NAME ":7:5: static_resources.clusters[0].name: a cluster needs a name"},
+     NAME ":7:5: static_resources.clusters[0].name: is required"},
     {IF0 SR SR_LISTENER HCM_ROUTES "              - match: { prefix: / }\n"
                                    "                route: { cluster: nope }\n" SR_CLUSTER_A,
-     NAME ":19:35: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
-          "route_config.virtual_hosts[0].routes[0].route.cluster: unknown cluster \"nope\": "
-          "not in static_resources.clusters"},
+     NAME ":20:35: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+          "route_config.virtual_hosts[0].routes[0].route.cluster: unknown cluster \"nope\""},
     {IF0 SR SR_LISTENER HCM_ROUTES "              - match: { prefix: / }\n"
                                    "                route:\n"
                                    "                  weighted_clusters:\n"
                                    "                    clusters:\n"
                                    "                    - { name: a, weight: 99 }\n"
                                    "                    - { name: b, weight: 1 }\n" SR_CLUSTER_A,
-     NAME ":23:31: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+     NAME ":24:31: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
           "route_config.virtual_hosts[0].routes[0].route.weighted_clusters.clusters[1].name: "
           "unknown cluster \"b\""},
     {IF0 SR SR_LISTENER HCM_ROUTES "              - match: { prefix: / }\n"
                                    "                route: { timeout: 1s }\n" SR_CLUSTER_A,
-     NAME ":19:24: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
-          "route_config.virtual_hosts[0].routes[0].route: a route action needs cluster, "
-          "cluster_header or weighted_clusters"},
+     NAME ":20:24: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+          "route_config.virtual_hosts[0].routes[0].route: set one of cluster, cluster_header, "
+          "weighted_clusters"},
     {IF0 SR SR_LISTENER HCM_ROUTES "              - match: { prefix: / }\n"
                                    "                route:\n"
                                    "                  cluster: a\n"
                                    "                  request_mirror_policies:\n"
                                    "                  - cluster: shadow\n" SR_CLUSTER_A,
-     NAME ":22:30: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+     NAME ":23:30: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
           "route_config.virtual_hosts[0].routes[0].route.request_mirror_policies[0].cluster: "
           "unknown cluster \"shadow\""},
     /* lowerCamelCase keys are found too */
     {IF0 SR SR_LISTENER TCPP_TYPE "          weightedClusters:\n"
                                   "            clusters: [{ name: a, weight: 1 }, { name: x, "
                                   "weight: 1 }]\n" SR_CLUSTER_A,
-     NAME ":14:56: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+     NAME ":15:56: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
           "weighted_clusters.clusters[1].name: unknown cluster \"x\""},
     {IF0 SR SR_LISTENER TCPP_TYPE "          stat_prefix: t\n" SR_CLUSTER_A,
-     NAME ":12:11: static_resources.listeners[0].filter_chains[0].filters[0].typed_config: a "
-          "tcp_proxy needs cluster or weighted_clusters"},
+     NAME ":13:11: static_resources.listeners[0].filter_chains[0].filters[0].typed_config: set "
+          "cluster or weighted_clusters"},
     {IF0 SR SR_LISTENER "          \"@type\": type.googleapis.com/envoy.extensions.filters."
                         "http.router.v3.Router\n",
-     NAME ":12:20: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
-          "@type: unsupported network filter envoy.extensions.filters.http.router.v3.Router: "
-          "expected HttpConnectionManager or TcpProxy"},
+     NAME ":13:20: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+          "@type: \"type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\" is not "
+          "a network filter meshgate has (http_connection_manager and tcp_proxy are)"},
     {IF0 SR "  listeners:\n"
             "  - name: l\n"
+            "    address: { socket_address: { address: 0.0.0.0, port_value: 80 } }\n"
             "    filter_chains:\n"
             "    - filters:\n"
             "      - name: f\n",
-     NAME ":10:9: static_resources.listeners[0].filter_chains[0].filters[0]: a network "
-          "filter needs a typed_config (HttpConnectionManager or TcpProxy)"},
+     NAME ":11:9: static_resources.listeners[0].filter_chains[0].filters[0].typed_config: is "
+          "required"},
     /* a decode error after a good static_resources still frees it (ASan) */
     {IF0 SR SR_CLUSTER_A "workers: 0\n", NAME ":8:10: bad number \"0\" in workers"},
 };

@@ -330,7 +330,7 @@ static const struct bad {
      "\"backend.local\" is not an IPv4 address"},
     {"name: c\nload_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: "
      "{socket_address: {address: 198.18.1.1}}}}]}]}",
-     "socket_address.port_value: needs a port"},
+     "socket_address.port_value: port 0 is out of range 1..65535"},
     {"name: c\nload_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: "
      "{socket_address: {address: 198.18.1.1, port_value: 80}}}, load_balancing_weight: 0}]}]}",
      "lb_endpoints[0].load_balancing_weight: must be at least 1"},

@@ -130,41 +130,48 @@ static const struct bad {
 	const char *err;
 } bad[] = {
     {"listeners:\n" HTTP_LISTENER("w", 80, ROUTES ", " ROUTER) "clusters: []\n",
-     "listeners[0] (w): route_config.virtual_hosts[0].routes[0]: unknown cluster \"v1\""},
+     "listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0]."
+     "routes[0].route.weighted_clusters.clusters[0].name: unknown cluster \"v1\""},
     {"listeners:\n" HTTP_LISTENER("w", 80, ROUTES ", " ROUTER)
          HTTP_LISTENER("x", 80, ROUTES ", " ROUTER) CLUSTERS,
-     "listeners[1] (x): port 80 is taken by listeners[0] (w)"},
+     "listeners[1].address: port 80 is taken by listeners[0] (w)"},
     {"listeners:\n" HTTP_LISTENER("w", 80, ROUTES ", " ROUTER)
          HTTP_LISTENER("w", 81, ROUTES ", " ROUTER) CLUSTERS,
-     "listeners[1]: name \"w\" is used by listeners[0]"},
-    {CLUSTERS "- {name: v1}\n", "clusters: \"v1\" is defined twice"},
-    {"listeners:\n" HTTP_LISTENER("w", 80, ROUTES) CLUSTERS,
-     "listeners[0] (w): filter_chains[0].filters[0].typed_config.http_filters: needs the "
-     "router filter"},
+     "listeners[1].name: duplicate listener name \"w\" (first in listeners[0])"},
+    {CLUSTERS "- {name: v1}\n",
+     "clusters[2].name: duplicate cluster name \"v1\" (first in clusters[0])"},
+    {"listeners:\n" HTTP_LISTENER("w", 80,
+                                  ROUTES ", http_filters: [{name: cors, typed_config: "
+                                         "{\"@type\": type.googleapis.com/"
+                                         "envoy.extensions.filters.http.router.v3.Router}}, "
+                                         "{name: x}]") CLUSTERS,
+     "listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]: the router must "
+     "be the last HTTP filter"},
     {"listeners:\n" HTTP_LISTENER("w", 80, "codec_type: HTTP2, " ROUTES ", " ROUTER) CLUSTERS,
      "typed_config.codec_type: only HTTP1"},
     {"listeners:\n" HTTP_LISTENER("w", 80, "rds: {route_config_name: rr}, " ROUTER) CLUSTERS,
-     "listeners[0] (w): rds: unknown route configuration \"rr\""},
+     "listeners[0].filter_chains[0].filters[0].typed_config.rds.route_config_name: unknown "
+     "route configuration \"rr\""},
     {"listeners:\n" HTTP_LISTENER(
          "w", 80,
          "route_config: {virtual_hosts: [{name: v, domains: [\"*\"], routes: [{match: {prefix: "
          "/}, route: {cluster: v1, hash_policy: [{header: {header_name: x}}]}}]}]}, " ROUTER)
          CLUSTERS,
-     "typed_config.route_config: virtual_hosts[0].routes[0].route.hash_policy: not supported "
+     "typed_config.route_config.virtual_hosts[0].routes[0].route.hash_policy: not supported "
      "yet"},
     {"listeners:\n"
      "- name: t\n"
      "  address: {socket_address: {address: 0.0.0.0, port_value: 9}}\n"
      "  filter_chains: [{filters: [{name: tcp, typed_config: {" TCP_TYPE
      ", cluster: nope}}]}]\n" CLUSTERS,
-     "listeners[0] (t): tcp_proxy: unknown cluster \"nope\""},
+     "listeners[0].filter_chains[0].filters[0].typed_config.cluster: unknown cluster \"nope\""},
     {"listeners:\n"
      "- name: t\n"
      "  address: {socket_address: {address: 0.0.0.0, port_value: 9}}\n"
      "  filter_chains: [{filters: [{name: x, typed_config: {\"@type\": "
      "type.googleapis.com/envoy.config.route.v3.Route}}]}]\n",
-     "filter_chains[0].filters[0].typed_config: \"type.googleapis.com/"
-     "envoy.config.route.v3.Route\" is not supported"},
+     "filter_chains[0].filters[0].typed_config.@type: \"type.googleapis.com/"
+     "envoy.config.route.v3.Route\" is not a network filter meshgate has"},
     {"listeners:\n"
      "- name: t\n"
      "  address: {socket_address: {address: \"::1\", port_value: 9}}\n"

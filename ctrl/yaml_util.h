@@ -22,7 +22,7 @@
 
 #include <yaml.h>
 
-#include "ctrl/arena.h"
+#include "common/mg_arena.h"
 #include "ctrl/diag.h"
 #include "ctrl/yaml_types.h"
 

@@ -1,84 +1,93 @@
 /*
- * mg_arena.c — chunks of 16 KiB (or one chunk the size of a larger request),
- * linked for the final free.
+ * mg_arena.c — chunked bump allocator (see mg_arena.h).
+ *
+ * Chunks of 64 KiB; a request bigger than a quarter chunk gets a chunk of
+ * its own so that large arrays do not waste the rest of a shared chunk.
  */
-#include "common/mg_arena.h"
-
 #include <errno.h>
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_CHUNK 16384
+#include "common/mg_arena.h"
+
+#define CHUNK_SIZE (64u * 1024u)
+#define ALIGN      alignof(max_align_t)
 
 struct chunk {
 	struct chunk *next;
-	size_t size, used;
+	size_t used, cap;
 	alignas(max_align_t) unsigned char data[];
 };
 
 struct mg_arena {
-	struct chunk *head;
-	size_t used;
+	struct chunk *head; /* the chunk small requests go to */
+	struct chunk *big;  /* chunks of single large requests */
+	size_t used;        /* bytes handed out, for mg_arena_used() */
 };
 
 struct mg_arena *mg_arena_new(void)
 {
-	return calloc(1, sizeof(struct mg_arena));
-}
-
-void mg_arena_free(struct mg_arena *a)
-{
-	struct chunk *c, *next;
+	struct mg_arena *a = calloc(1, sizeof(*a));
 
 	if (a == NULL)
-		return;
-	for (c = a->head; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
-	free(a);
+		errno = ENOMEM;
+	return a;
+}
+
+static struct chunk *chunk_new(size_t cap)
+{
+	struct chunk *c = calloc(1, sizeof(*c) + cap);
+
+	if (c == NULL)
+		return NULL;
+	c->cap = cap;
+	return c;
 }
 
 void *mg_arena_alloc(struct mg_arena *a, size_t size)
 {
-	const size_t align = alignof(max_align_t);
-	struct chunk *c = a->head;
-	size_t need = (size + align - 1) & ~(align - 1);
-	void *p;
+	struct chunk *c;
+	size_t need;
 
-	if (need < size) {
-		errno = ENOMEM;
+	if (size > SIZE_MAX / 2) {
+		errno = EOVERFLOW;
 		return NULL;
 	}
-	if (c == NULL || c->size - c->used < need) {
-		size_t cap = need > ARENA_CHUNK ? need : ARENA_CHUNK;
-
-		c = calloc(1, sizeof(*c) + cap);
+	need = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	if (need == 0)
+		need = ALIGN;
+	if (need > CHUNK_SIZE / 4) {
+		c = chunk_new(need);
 		if (c == NULL)
-			return NULL;
-		c->size = cap;
-		/* A big one-off chunk goes behind the head so the head's free
-		 * space stays usable. */
-		if (a->head != NULL && need > ARENA_CHUNK) {
-			c->next = a->head->next;
-			a->head->next = c;
-		} else {
-			c->next = a->head;
-			a->head = c;
-		}
+			goto oom;
+		c->next = a->big;
+		a->big = c;
+		c->used = need;
+		a->used += need;
+		return c->data;
 	}
-	p = c->data + c->used;
+	c = a->head;
+	if (c == NULL || c->cap - c->used < need) {
+		c = chunk_new(CHUNK_SIZE);
+		if (c == NULL)
+			goto oom;
+		c->next = a->head;
+		a->head = c;
+	}
 	c->used += need;
 	a->used += need;
-	return p;
+	return c->data + c->used - need;
+oom:
+	errno = ENOMEM;
+	return NULL;
 }
 
 void *mg_arena_calloc(struct mg_arena *a, size_t n, size_t size)
 {
-	if (size != 0 && n > SIZE_MAX / size) {
-		errno = ENOMEM;
+	if (size != 0 && n > SIZE_MAX / 2 / size) {
+		errno = EOVERFLOW;
 		return NULL;
 	}
 	return mg_arena_alloc(a, n * size);
@@ -88,9 +97,28 @@ char *mg_arena_strndup(struct mg_arena *a, const char *s, size_t len)
 {
 	char *p = mg_arena_alloc(a, len + 1);
 
-	if (p != NULL && len > 0)
+	if (p != NULL)
 		memcpy(p, s, len);
 	return p;
+}
+
+static void free_list(struct chunk *c)
+{
+	while (c != NULL) {
+		struct chunk *next = c->next;
+
+		free(c);
+		c = next;
+	}
+}
+
+void mg_arena_free(struct mg_arena *a)
+{
+	if (a == NULL)
+		return;
+	free_list(a->head);
+	free_list(a->big);
+	free(a);
 }
 
 size_t mg_arena_used(const struct mg_arena *a)

@@ -5,7 +5,10 @@
  * once, read by every worker and freed as one piece after RCU says nobody
  * reads it any more.  An arena makes that one free, keeps the pieces close
  * together in memory and means no lookup ever follows a pointer owned by
- * someone else.  Not thread-safe: one builder at a time.
+ * someone else.  The controller's Istio model (ctrl/) uses it the same way.
+ * Memory is zeroed.  Not thread-safe: one builder at a time.  No DPDK here:
+ * it is its own small library (mgutil) that the data plane and the
+ * controller both link.
  */
 #ifndef MG_ARENA_H
 #define MG_ARENA_H
@@ -20,7 +23,8 @@ struct mg_arena *mg_arena_new(void);
 /** Free the arena and everything allocated from it (NULL is fine). */
 void mg_arena_free(struct mg_arena *a);
 
-/** size zeroed bytes aligned for any type, or NULL (ENOMEM). */
+/** size zeroed bytes aligned for any type, or NULL (errno ENOMEM, or EOVERFLOW for an absurd size).
+ */
 void *mg_arena_alloc(struct mg_arena *a, size_t size);
 
 /** n zeroed elements of size bytes each, or NULL (ENOMEM, or overflow). */

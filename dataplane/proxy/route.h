@@ -41,8 +41,8 @@ const struct mg_vhost *mg_route_vhost(const struct mg_route_table *t, struct mg_
  * @param draw  a random 32-bit value for runtime fractions
  * @return the route, or NULL (404)
  */
-const struct mg_http_route *mg_route_match(const struct mg_vhost *vh, const struct mg_route_req *r,
-                                      uint32_t draw);
+const struct mg_route_entry *mg_route_match(const struct mg_vhost *vh, const struct mg_route_req *r,
+                                            uint32_t draw);
 
 /**
  * The cluster a forwarding route sends r to.  For weighted clusters, the
@@ -52,13 +52,13 @@ const struct mg_http_route *mg_route_match(const struct mg_vhost *vh, const stru
  * @return the cluster name, or an empty string (s NULL) when the route does
  *         not forward or the cluster header is absent
  */
-struct mg_rstr mg_route_cluster(const struct mg_http_route *rt, const struct mg_route_req *r,
+struct mg_rstr mg_route_cluster(const struct mg_route_entry *rt, const struct mg_route_req *r,
                                 uint32_t draw, const struct mg_wcluster **wc);
 
 /** Free a table from mg_route_compile() (NULL is fine). */
 void mg_route_table_free(struct mg_route_table *t);
 
 /** Does s match sm?  (Exported for the header and query matchers' tests.) */
-bool mg_strmatch(const struct mg_strmatch *sm, const char *s, uint32_t len);
+bool mg_str_matches(const struct mg_str_matcher *sm, const char *s, uint32_t len);
 
 #endif /* MG_PROXY_ROUTE_H */

@@ -33,7 +33,7 @@ static bool eq(const char *a, const char *b, uint32_t n, bool ic)
 	return ic ? eq_lower(a, b, n) : memcmp(a, b, n) == 0;
 }
 
-bool mg_strmatch(const struct mg_strmatch *sm, const char *s, uint32_t len)
+bool mg_str_matches(const struct mg_str_matcher *sm, const char *s, uint32_t len)
 {
 	const struct mg_rstr *v = &sm->v;
 
@@ -126,7 +126,7 @@ static uint32_t path_len(struct mg_rstr target)
 	return n;
 }
 
-static bool path_matches(const struct mg_http_route *rt, const char *p, uint32_t n)
+static bool path_matches(const struct mg_route_entry *rt, const char *p, uint32_t n)
 {
 	switch (rt->path_kind) {
 	case MG_PATH_PREFIX:
@@ -154,7 +154,7 @@ static bool header_matches(const struct mg_hdrmatch *h, const struct mg_route_re
 	else if (v == NULL && !h->missing_as_empty)
 		return h->invert; /* absent: only an inverted condition holds */
 	else
-		ok = mg_strmatch(&h->sm, v != NULL ? v : "", v != NULL ? len : 0);
+		ok = mg_str_matches(&h->sm, v != NULL ? v : "", v != NULL ? len : 0);
 	return ok != h->invert;
 }
 
@@ -179,7 +179,8 @@ static const char *query_param(const char *q, uint32_t n, struct mg_rstr name, u
 	return NULL;
 }
 
-static bool query_matches(const struct mg_http_route *rt, const struct mg_route_req *r, uint32_t plen)
+static bool query_matches(const struct mg_route_entry *rt, const struct mg_route_req *r,
+                          uint32_t plen)
 {
 	const char *q = r->target.s + plen + 1;
 	uint32_t qn = 0;
@@ -194,19 +195,19 @@ static bool query_matches(const struct mg_http_route *rt, const struct mg_route_
 		uint32_t len;
 		const char *v = query_param(q, qn, m->name, &len);
 
-		if (v == NULL || (!m->present_only && !mg_strmatch(&m->sm, v, len)))
+		if (v == NULL || (!m->present_only && !mg_str_matches(&m->sm, v, len)))
 			return false;
 	}
 	return true;
 }
 
-const struct mg_http_route *mg_route_match(const struct mg_vhost *vh, const struct mg_route_req *r,
-                                      uint32_t draw)
+const struct mg_route_entry *mg_route_match(const struct mg_vhost *vh, const struct mg_route_req *r,
+                                            uint32_t draw)
 {
 	uint32_t plen = path_len(r->target);
 
 	for (uint32_t i = 0; i < vh->n_routes; i++) {
-		const struct mg_http_route *rt = &vh->routes[i];
+		const struct mg_route_entry *rt = &vh->routes[i];
 		uint32_t j;
 
 		if (!path_matches(rt, r->target.s, plen))
@@ -225,7 +226,7 @@ const struct mg_http_route *mg_route_match(const struct mg_vhost *vh, const stru
 }
 
 /* A header's value as an unsigned number (the weighted split's draw), or the fallback. */
-static uint32_t header_draw(const struct mg_http_route *rt, const struct mg_route_req *r,
+static uint32_t header_draw(const struct mg_route_entry *rt, const struct mg_route_req *r,
                             uint32_t fallback)
 {
 	uint32_t len = 0, i;
@@ -245,7 +246,7 @@ static uint32_t header_draw(const struct mg_http_route *rt, const struct mg_rout
 	return (uint32_t)(v % rt->wc_total);
 }
 
-struct mg_rstr mg_route_cluster(const struct mg_http_route *rt, const struct mg_route_req *r,
+struct mg_rstr mg_route_cluster(const struct mg_route_entry *rt, const struct mg_route_req *r,
                                 uint32_t draw, const struct mg_wcluster **wc)
 {
 	struct mg_rstr none = {NULL, 0};

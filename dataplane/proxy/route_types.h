@@ -31,7 +31,7 @@ struct mg_rstr {
 /** How a string matcher compares (envoy.type.matcher.v3.StringMatcher). */
 enum mg_sm_kind { MG_SM_EXACT, MG_SM_PREFIX, MG_SM_SUFFIX, MG_SM_CONTAINS, MG_SM_REGEX };
 
-struct mg_strmatch {
+struct mg_str_matcher {
 	uint8_t kind; /**< enum mg_sm_kind */
 	bool ignore_case;
 	struct mg_rstr v;    /**< the literal (lowered when ignore_case) */
@@ -45,14 +45,14 @@ struct mg_hdrmatch {
 	bool present;        /**< present_match's value */
 	bool invert;
 	bool missing_as_empty;
-	struct mg_strmatch sm; /**< when !present_only */
+	struct mg_str_matcher sm; /**< when !present_only */
 };
 
 /** A query-parameter condition (QueryParameterMatcher). */
 struct mg_querymatch {
 	struct mg_rstr name;
 	bool present_only;
-	struct mg_strmatch sm;
+	struct mg_str_matcher sm;
 };
 
 /** What adding a header does when the request already has it (HeaderAppendAction). */
@@ -114,7 +114,7 @@ struct mg_mirror {
 };
 
 /** A route: conditions, then what to do. */
-struct mg_http_route {
+struct mg_route_entry {
 	struct mg_rstr name;
 	/* Conditions, all of which must hold. */
 	uint8_t path_kind; /**< enum mg_path_kind */
@@ -163,7 +163,7 @@ struct mg_domain {
 
 struct mg_vhost {
 	struct mg_rstr name;
-	const struct mg_http_route *routes;
+	const struct mg_route_entry *routes;
 	uint32_t n_routes;
 	struct mg_hdr_ops req_hdrs, resp_hdrs;
 	const struct mg_mirror *mirrors;

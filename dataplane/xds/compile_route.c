@@ -81,7 +81,7 @@ out:
 }
 
 static int strmatch(struct cctx *c, const StringMatcher *m, const char *field,
-                    struct mg_strmatch *out)
+                    struct mg_str_matcher *out)
 {
 	size_t old = cc_push(c, "%s", field);
 	bool ic = m->ignore_case;
@@ -256,7 +256,7 @@ static int header_matcher(struct cctx *c, const HeaderMatcher *m, struct mg_hdrm
 	}
 }
 
-static int route_match(struct cctx *c, const RouteMatch *m, struct mg_http_route *rt)
+static int route_match(struct cctx *c, const RouteMatch *m, struct mg_route_entry *rt)
 {
 	size_t old = cc_push(c, "match");
 	int rc = 0;
@@ -363,7 +363,7 @@ static int mirrors(struct cctx *c, MirrorPolicy **p, size_t n, const char *field
 	return rc;
 }
 
-static int weighted(struct cctx *c, const WeightedCluster *w, struct mg_http_route *rt)
+static int weighted(struct cctx *c, const WeightedCluster *w, struct mg_route_entry *rt)
 {
 	size_t old = cc_push(c, "weighted_clusters");
 	struct mg_wcluster *wc = cc_alloc(c, w->n_clusters, sizeof(*wc));
@@ -436,7 +436,7 @@ static uint32_t duration_ms(const Google__Protobuf__Duration *d)
 	return ms >= UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)ms;
 }
 
-static int route_action(struct cctx *c, const RouteAction *ra, struct mg_http_route *rt)
+static int route_action(struct cctx *c, const RouteAction *ra, struct mg_route_entry *rt)
 {
 	size_t old = cc_push(c, "route");
 	int rc = 0;
@@ -521,7 +521,7 @@ static int route_action(struct cctx *c, const RouteAction *ra, struct mg_http_ro
 	return rc;
 }
 
-static int redirect(struct cctx *c, const RedirectAction *rd, struct mg_http_route *rt)
+static int redirect(struct cctx *c, const RedirectAction *rd, struct mg_route_entry *rt)
 {
 	static const uint16_t codes[] = {301, 302, 303, 307, 308};
 	struct mg_redirect *r = &rt->redirect;
@@ -576,7 +576,7 @@ static int redirect(struct cctx *c, const RedirectAction *rd, struct mg_http_rou
 }
 
 static int direct(struct cctx *c, const Envoy__Config__Route__V3__DirectResponseAction *d,
-                  struct mg_http_route *rt)
+                  struct mg_route_entry *rt)
 {
 	const Envoy__Config__Core__V3__DataSource *b = d->body;
 	size_t old = cc_push(c, "direct_response");
@@ -613,7 +613,7 @@ static int direct(struct cctx *c, const Envoy__Config__Route__V3__DirectResponse
 	return rc;
 }
 
-static int route(struct cctx *c, const Route *r, struct mg_http_route *rt)
+static int route(struct cctx *c, const Route *r, struct mg_route_entry *rt)
 {
 	int rc = cc_str(c, r->name, false, &rt->name);
 
@@ -690,7 +690,7 @@ static int domain(struct cctx *c, const char *d, uint32_t vh, struct mg_domain *
 static int vhost(struct cctx *c, const VirtualHost *v, uint32_t idx, struct mg_vhost *out,
                  struct mg_domain *doms, uint32_t *n_doms)
 {
-	struct mg_http_route *routes = cc_alloc(c, v->n_routes, sizeof(*routes));
+	struct mg_route_entry *routes = cc_alloc(c, v->n_routes, sizeof(*routes));
 	int rc = cc_str(c, v->name, false, &out->name);
 
 	if (rc == 0 && v->name[0] == '\0')

@@ -81,7 +81,7 @@ static int check_route_refs(const struct mg_snapshot *s, const struct mg_route_t
 {
 	for (uint32_t v = 0; v < t->n_vhosts; v++)
 		for (uint32_t r = 0; r < t->vhosts[v].n_routes; r++) {
-			const struct mg_http_route *rt = &t->vhosts[v].routes[r];
+			const struct mg_route_entry *rt = &t->vhosts[v].routes[r];
 			const struct mg_rstr *missing = NULL;
 			char field[64] = "route.cluster";
 

@@ -82,7 +82,7 @@ static const char *route_of(const struct mg_route_table *t, const char *host, co
 	static char out[128];
 	struct mg_route_req r = {rs("GET"), rs(host), rs(target), lookup, h};
 	const struct mg_vhost *vh = mg_route_vhost(t, r.authority);
-	const struct mg_http_route *rt;
+	const struct mg_route_entry *rt;
 
 	if (vh == NULL)
 		return "no-vhost";
@@ -259,7 +259,7 @@ START_TEST(weighted_split)
 	    "    route: {weighted_clusters: {clusters: [{name: v1, weight: 99}, {name: v2, weight: "
 	    "1, host_rewrite_literal: v2.internal}]}}\n");
 	struct mg_route_req r = {rs("GET"), rs("h"), rs("/"), lookup, NULL};
-	const struct mg_http_route *rt = mg_route_match(mg_route_vhost(t, r.authority), &r, 0);
+	const struct mg_route_entry *rt = mg_route_match(mg_route_vhost(t, r.authority), &r, 0);
 	const struct mg_wcluster *wc;
 	uint64_t x = 88172645463325252ull; /* xorshift64 */
 	unsigned v2 = 0;
@@ -320,7 +320,7 @@ START_TEST(actions)
 	struct hdrs none = {{{NULL}}};
 	struct mg_route_req r = {rs("GET"), rs("h"), rs("/hdr"), lookup, &h};
 	const struct mg_wcluster *wc;
-	const struct mg_http_route *rt = mg_route_match(vh, &r, 0);
+	const struct mg_route_entry *rt = mg_route_match(vh, &r, 0);
 
 	ck_assert_str_eq(rt->name.s, "hdr");
 	ck_assert_uint_eq(rt->timeout_ms, 2500);

@@ -26,10 +26,10 @@
 	X(MAGLEV)
 
 enum mg_lb_policy {
-#define X(p) MG_LB_##p,
+#define X(p) MG_LBP_##p,
 	MG_LB_POLICIES(X)
 #undef X
-	    MG_LB_N_POLICIES
+	    MG_LBP_N_POLICIES
 };
 
 /** An endpoint's health as the control plane reported it (HealthStatus). */

@@ -17,7 +17,7 @@ static const char *const policy_names[] = {
 
 const char *mg_lb_policy_name(unsigned lb)
 {
-	return lb < MG_LB_N_POLICIES ? policy_names[lb] : "?";
+	return lb < MG_LBP_N_POLICIES ? policy_names[lb] : "?";
 }
 
 /* ---- xxHash64 (the algorithm as published by Yann Collet) ---- */
@@ -282,15 +282,15 @@ int mg_lb_pick(struct mg_lb_state *st, uint64_t hash, int has_hash)
 	if (st->n_elig == 0)
 		return -EHOSTUNREACH;
 	switch (st->cl->lb) {
-	case MG_LB_ROUND_ROBIN:
+	case MG_LBP_ROUND_ROBIN:
 		return pick_rr(st);
-	case MG_LB_LEAST_REQUEST:
+	case MG_LBP_LEAST_REQUEST:
 		return pick_least(st);
-	case MG_LB_RANDOM:
+	case MG_LBP_RANDOM:
 		return (int)pick_random_idx(st);
-	case MG_LB_RING_HASH:
+	case MG_LBP_RING_HASH:
 		return pick_ring(st, has_hash ? hash : next_rand(st));
-	case MG_LB_MAGLEV:
+	case MG_LBP_MAGLEV:
 		return pick_maglev(st, has_hash ? hash : next_rand(st));
 	}
 	return -EHOSTUNREACH;

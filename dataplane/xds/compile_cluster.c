@@ -134,19 +134,19 @@ static int lb_policy(struct cctx *c, const Cluster *m, struct mg_cluster *cl)
 	cl->choice_count = 2;
 	switch (m->lb_policy) {
 	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__ROUND_ROBIN:
-		cl->lb = MG_LB_ROUND_ROBIN;
+		cl->lb = MG_LBP_ROUND_ROBIN;
 		break;
 	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__LEAST_REQUEST:
-		cl->lb = MG_LB_LEAST_REQUEST;
+		cl->lb = MG_LBP_LEAST_REQUEST;
 		break;
 	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__RANDOM:
-		cl->lb = MG_LB_RANDOM;
+		cl->lb = MG_LBP_RANDOM;
 		break;
 	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__RING_HASH:
-		cl->lb = MG_LB_RING_HASH;
+		cl->lb = MG_LBP_RING_HASH;
 		break;
 	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__MAGLEV:
-		cl->lb = MG_LB_MAGLEV;
+		cl->lb = MG_LBP_MAGLEV;
 		break;
 	default:
 		return cc_fail(c, "lb_policy",
@@ -155,7 +155,7 @@ static int lb_policy(struct cctx *c, const Cluster *m, struct mg_cluster *cl)
 	}
 	switch (m->lb_config_case) {
 	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_CONFIG_RING_HASH_LB_CONFIG:
-		if (cl->lb != MG_LB_RING_HASH)
+		if (cl->lb != MG_LBP_RING_HASH)
 			return cc_fail(c, "ring_hash_lb_config", "needs lb_policy RING_HASH");
 		rh = m->ring_hash_lb_config;
 		if (rh->hash_function !=
@@ -171,13 +171,13 @@ static int lb_policy(struct cctx *c, const Cluster *m, struct mg_cluster *cl)
 			               MG_RING_MAX_DEFAULT);
 		break;
 	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_CONFIG_MAGLEV_LB_CONFIG:
-		if (cl->lb != MG_LB_MAGLEV)
+		if (cl->lb != MG_LBP_MAGLEV)
 			return cc_fail(c, "maglev_lb_config", "needs lb_policy MAGLEV");
 		if (m->maglev_lb_config->table_size != NULL)
 			msize = m->maglev_lb_config->table_size->value;
 		break;
 	case ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_CONFIG_LEAST_REQUEST_LB_CONFIG:
-		if (cl->lb != MG_LB_LEAST_REQUEST)
+		if (cl->lb != MG_LBP_LEAST_REQUEST)
 			return cc_fail(c, "least_request_lb_config",
 			               "needs lb_policy LEAST_REQUEST");
 		if (m->least_request_lb_config->choice_count != NULL) {
@@ -194,12 +194,12 @@ static int lb_policy(struct cctx *c, const Cluster *m, struct mg_cluster *cl)
 	}
 	if (cl->n_eps == 0)
 		return 0; /* nothing to build: every pick answers 503 */
-	if (cl->lb == MG_LB_RING_HASH) {
+	if (cl->lb == MG_LBP_RING_HASH) {
 		rc = mg_lb_build_ring(cl, c->a, rmin, rmax);
 		return rc == -EINVAL ? cc_fail(c, "ring_hash_lb_config", "cannot build the ring")
 		                     : rc;
 	}
-	if (cl->lb == MG_LB_MAGLEV) {
+	if (cl->lb == MG_LBP_MAGLEV) {
 		if (msize > 5000011)
 			return cc_fail(c, "maglev_lb_config.table_size", "at most 5000011");
 		rc = mg_lb_build_maglev(cl, c->a, (uint32_t)msize);

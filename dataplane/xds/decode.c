@@ -20,6 +20,7 @@
 #include "google/protobuf/duration.pb-c.h"
 #include "google/protobuf/struct.pb-c.h"
 #include "xds/xds.h"
+#include "xds/xds_pvt.h"
 
 /* Aliases can make a document a graph, even a cycle: bound depth and work. */
 #define MAX_DEPTH 64
@@ -32,9 +33,6 @@ struct dec {
 	unsigned depth;
 	unsigned long nodes;
 };
-
-/* Well-known types with their own JSON form. */
-enum wkt { WK_NONE, WK_DURATION, WK_WRAPPER, WK_ANY, WK_STRUCT, WK_VALUE, WK_LIST };
 
 static int decode_message(struct dec *d, yaml_node_t *n, const ProtobufCMessageDescriptor *md,
                           ProtobufCMessage *m);
@@ -117,30 +115,6 @@ static bool is_null(const yaml_node_t *n)
 	s = sval(n);
 	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
 	       !strcmp(s, "NULL");
-}
-
-static enum wkt wkt_kind(const ProtobufCMessageDescriptor *md)
-{
-	const char *name = md->name;
-	size_t len = strlen(name);
-
-	if (strncmp(name, "google.protobuf.", 16))
-		return WK_NONE;
-	name += 16;
-	if (!strcmp(name, "Duration"))
-		return WK_DURATION;
-	if (!strcmp(name, "Any"))
-		return WK_ANY;
-	if (!strcmp(name, "Struct"))
-		return WK_STRUCT;
-	if (!strcmp(name, "Value"))
-		return WK_VALUE;
-	if (!strcmp(name, "ListValue"))
-		return WK_LIST;
-	if (len > 21 && !strcmp(md->name + len - 5, "Value") && md->n_fields == 1 &&
-	    !strcmp(md->fields[0].name, "value"))
-		return WK_WRAPPER;
-	return WK_NONE;
 }
 
 static ProtobufCMessage *new_msg(const ProtobufCMessageDescriptor *md)
@@ -408,23 +382,10 @@ static int decode_value(struct dec *d, yaml_node_t *n, const ProtobufCFieldDescr
 	return decode_message(d, n, md, m);
 }
 
-static bool is_map(const ProtobufCFieldDescriptor *f)
-{
-	const ProtobufCMessageDescriptor *e = f->descriptor;
-	size_t len;
-
-	if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
-		return false;
-	len = strlen(e->short_name);
-	return e->n_fields == 2 && len > 5 && !strcmp(e->short_name + len - 5, "Entry") &&
-	       e->fields[0].id == 1 && !strcmp(e->fields[0].name, "key") && e->fields[1].id == 2 &&
-	       !strcmp(e->fields[1].name, "value");
-}
-
 /* A google.protobuf.Value takes null; every other field treats null as unset. */
 static bool takes_null(const ProtobufCFieldDescriptor *f)
 {
-	return f->type == PROTOBUF_C_TYPE_MESSAGE && wkt_kind(f->descriptor) == WK_VALUE;
+	return f->type == PROTOBUF_C_TYPE_MESSAGE && mg_xds_wkt_kind(f->descriptor) == MG_WK_VALUE;
 }
 
 /* Grow a repeated field's array to @cnt zeroed elements. */
@@ -514,7 +475,7 @@ static int decode_field(struct dec *d, yaml_node_t *v, const ProtobufCMessageDes
 	char *base = (char *)m;
 
 	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		return is_map(f) ? decode_map(d, v, m, f) : decode_repeated(d, v, m, f);
+		return mg_xds_is_map(f) ? decode_map(d, v, m, f) : decode_repeated(d, v, m, f);
 	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
 		uint32_t *cs = (uint32_t *)(base + f->quantifier_offset);
 
@@ -679,7 +640,7 @@ static int decode_any_body(struct dec *d, yaml_node_t *n, const ProtobufCMessage
 	size_t mark;
 	int rc;
 
-	if (wkt_kind(md) == WK_NONE)
+	if (mg_xds_wkt_kind(md) == MG_WK_NONE)
 		return decode_fields(d, n, md, inner, "@type");
 	if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 2 ||
 	    !(v = mapping_get(d, n, "value")))
@@ -783,12 +744,12 @@ static int decode_json_value(struct dec *d, yaml_node_t *n, Google__Protobuf__Va
 }
 
 static int decode_wkt(struct dec *d, yaml_node_t *n, const ProtobufCMessageDescriptor *md,
-                      ProtobufCMessage *m, enum wkt wk)
+                      ProtobufCMessage *m, enum mg_xds_wkt wk)
 {
 	Google__Protobuf__Duration *dur = (Google__Protobuf__Duration *)m;
 
 	switch (wk) {
-	case WK_DURATION:
+	case MG_WK_DURATION:
 		if (n->type != YAML_SCALAR_NODE ||
 		    mg_xds_parse_duration(sval(n), &dur->seconds, &dur->nanos))
 			return fail(d, n, "expected a duration such as \"1.5s\", got %s%.64s%s",
@@ -796,13 +757,13 @@ static int decode_wkt(struct dec *d, yaml_node_t *n, const ProtobufCMessageDescr
 			            n->type == YAML_SCALAR_NODE ? sval(n) : kind(n),
 			            n->type == YAML_SCALAR_NODE ? "\"" : "");
 		return 0;
-	case WK_WRAPPER:
+	case MG_WK_WRAPPER:
 		return decode_scalar(d, n, &md->fields[0], (char *)m + md->fields[0].offset);
-	case WK_ANY:
+	case MG_WK_ANY:
 		return decode_any(d, n, (Google__Protobuf__Any *)m);
-	case WK_STRUCT:
+	case MG_WK_STRUCT:
 		return decode_map(d, n, m, &md->fields[0]);
-	case WK_LIST:
+	case MG_WK_LIST:
 		return decode_repeated(d, n, m, &md->fields[0]);
 	default:
 		return decode_json_value(d, n, (Google__Protobuf__Value *)m);
@@ -812,7 +773,7 @@ static int decode_wkt(struct dec *d, yaml_node_t *n, const ProtobufCMessageDescr
 static int decode_message(struct dec *d, yaml_node_t *n, const ProtobufCMessageDescriptor *md,
                           ProtobufCMessage *m)
 {
-	enum wkt wk = wkt_kind(md);
+	enum mg_xds_wkt wk = mg_xds_wkt_kind(md);
 	int rc;
 
 	if (d->depth >= MAX_DEPTH)
@@ -820,7 +781,7 @@ static int decode_message(struct dec *d, yaml_node_t *n, const ProtobufCMessageD
 	if (++d->nodes > MAX_NODES)
 		return fail(d, n, "more than %lu nodes (aliases?)", MAX_NODES);
 	d->depth++;
-	rc = wk == WK_NONE ? decode_fields(d, n, md, m, NULL) : decode_wkt(d, n, md, m, wk);
+	rc = wk == MG_WK_NONE ? decode_fields(d, n, md, m, NULL) : decode_wkt(d, n, md, m, wk);
 	d->depth--;
 	return rc;
 }

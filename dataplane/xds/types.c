@@ -22,6 +22,7 @@
 #include "google/protobuf/struct.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "xds/xds.h"
+#include "xds/xds_pvt.h"
 
 #define MAX_TYPES 512
 
@@ -184,4 +185,41 @@ void mg_xds_free(ProtobufCMessage *msg)
 {
 	if (msg)
 		protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+enum mg_xds_wkt mg_xds_wkt_kind(const ProtobufCMessageDescriptor *md)
+{
+	const char *name = md->name;
+	size_t len = strlen(name);
+
+	if (strncmp(name, "google.protobuf.", 16))
+		return MG_WK_NONE;
+	name += 16;
+	if (!strcmp(name, "Duration"))
+		return MG_WK_DURATION;
+	if (!strcmp(name, "Any"))
+		return MG_WK_ANY;
+	if (!strcmp(name, "Struct"))
+		return MG_WK_STRUCT;
+	if (!strcmp(name, "Value"))
+		return MG_WK_VALUE;
+	if (!strcmp(name, "ListValue"))
+		return MG_WK_LIST;
+	if (len > 21 && !strcmp(md->name + len - 5, "Value") && md->n_fields == 1 &&
+	    !strcmp(md->fields[0].name, "value"))
+		return MG_WK_WRAPPER;
+	return MG_WK_NONE;
+}
+
+bool mg_xds_is_map(const ProtobufCFieldDescriptor *f)
+{
+	const ProtobufCMessageDescriptor *e = f->descriptor;
+	size_t len;
+
+	if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
+		return false;
+	len = strlen(e->short_name);
+	return e->n_fields == 2 && len > 5 && !strcmp(e->short_name + len - 5, "Entry") &&
+	       e->fields[0].id == 1 && !strcmp(e->fields[0].name, "key") && e->fields[1].id == 2 &&
+	       !strcmp(e->fields[1].name, "value");
 }

@@ -18,7 +18,9 @@
 #ifndef MG_XDS_XDS_H
 #define MG_XDS_XDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -127,5 +129,26 @@ int mg_xds_parse_duration(const char *s, int64_t *sec, int32_t *nanos);
  * @msg: the message.
  */
 void mg_xds_free(ProtobufCMessage *msg);
+
+/**
+ * mg_xds_print_json() - write @m as JSON in the proto3 JSON mapping.
+ * @f:      where to write.
+ * @m:      the message.
+ * @pretty: indent two spaces per level and end with a newline; else one line.
+ *
+ * Field names are the proto (snake_case) names, as in Envoy's config dumps;
+ * fields at their default value are left out; Any is written with "@type"
+ * and the fields of the message it holds.  The output decodes back, through
+ * mg_xds_decode_yaml() (JSON is YAML), into an equal message.
+ *
+ * Return: 0, -EIO (write error), -ELOOP (nested beyond 64 levels).
+ */
+int mg_xds_print_json(FILE *f, const ProtobufCMessage *m, bool pretty);
+
+/**
+ * mg_xds_to_json() - mg_xds_print_json() into a new string (free() it).
+ * Return: the string, or NULL with errno set.
+ */
+char *mg_xds_to_json(const ProtobufCMessage *m, bool pretty);
 
 #endif /* MG_XDS_XDS_H */

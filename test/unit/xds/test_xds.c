@@ -640,6 +640,92 @@ static const struct {
      "a sequence"},
 };
 
+/* Packed wire bytes of m (free() them). */
+static uint8_t *packed(const ProtobufCMessage *m, size_t *len)
+{
+	uint8_t *buf;
+
+	*len = protobuf_c_message_get_packed_size(m);
+	buf = malloc(*len ? *len : 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(protobuf_c_message_pack(m, buf), *len);
+	return buf;
+}
+
+/*
+ * JSON out, back in: the example bootstrap (every scalar kind, Any, Struct,
+ * durations, wrappers, maps, oneofs) printed by the encoder and decoded again
+ * gives the same wire bytes; pretty and compact print the same message.
+ */
+START_TEST(json_round_trip)
+{
+	Bootstrap *b = decode_example(), *back, *back2;
+	char *pretty = mg_xds_to_json(&b->base, true), *compact = mg_xds_to_json(&b->base, false);
+	uint8_t *w0, *w1, *w2;
+	size_t l0, l1, l2;
+
+	ck_assert_ptr_nonnull(pretty);
+	ck_assert_ptr_nonnull(compact);
+	ck_assert_ptr_null(strchr(compact, '\n'));
+	ck_assert_ptr_nonnull(strstr(pretty, "\"@type\": \"type.googleapis.com/envoy.extensions."
+	                                     "filters.network.http_connection_manager.v3."
+	                                     "HttpConnectionManager\""));
+	ck_assert_ptr_nonnull(strstr(pretty, "\"connect_timeout\": \"0.250s\""));
+	back = (Bootstrap *)decode_ok(pretty, &BOOTSTRAP_D);
+	back2 = (Bootstrap *)decode_ok(compact, &BOOTSTRAP_D);
+	w0 = packed(&b->base, &l0);
+	w1 = packed(&back->base, &l1);
+	w2 = packed(&back2->base, &l2);
+	ck_assert_uint_eq(l0, l1);
+	ck_assert_uint_eq(l0, l2);
+	ck_assert_mem_eq(w0, w1, l0);
+	ck_assert_mem_eq(w0, w2, l0);
+	free(w0);
+	free(w1);
+	free(w2);
+	free(pretty);
+	free(compact);
+	mg_xds_free(&b->base);
+	mg_xds_free(&back->base);
+	mg_xds_free(&back2->base);
+}
+END_TEST
+
+/* Special forms: 64-bit integers as strings, bytes as base64, durations, escapes. */
+START_TEST(json_forms)
+{
+	Google__Protobuf__Duration d = GOOGLE__PROTOBUF__DURATION__INIT;
+	Google__Protobuf__UInt64Value u = GOOGLE__PROTOBUF__UINT64_VALUE__INIT;
+	Google__Protobuf__StringValue sv = GOOGLE__PROTOBUF__STRING_VALUE__INIT;
+	Google__Protobuf__BytesValue bv = GOOGLE__PROTOBUF__BYTES_VALUE__INIT;
+	uint8_t bytes[] = {0xff, 0x00, 0x41, 0x42};
+	char *s;
+
+	d.seconds = 3;
+	s = mg_xds_to_json(&d.base, false);
+	ck_assert_str_eq(s, "\"3s\"");
+	free(s);
+	d.seconds = 0;
+	d.nanos = 1500000;
+	s = mg_xds_to_json(&d.base, false);
+	ck_assert_str_eq(s, "\"0.001500s\"");
+	free(s);
+	u.value = UINT64_MAX;
+	s = mg_xds_to_json(&u.base, false);
+	ck_assert_str_eq(s, "\"18446744073709551615\"");
+	free(s);
+	sv.value = "a\"b\\c\n\x01";
+	s = mg_xds_to_json(&sv.base, false);
+	ck_assert_str_eq(s, "\"a\\\"b\\\\c\\n\\u0001\"");
+	free(s);
+	bv.value.data = bytes;
+	bv.value.len = sizeof(bytes);
+	s = mg_xds_to_json(&bv.base, false);
+	ck_assert_str_eq(s, "\"/wBBQg==\"");
+	free(s);
+}
+END_TEST
+
 START_TEST(errors)
 {
 	ProtobufCMessage *m = (ProtobufCMessage *)1;
@@ -691,6 +777,8 @@ static Suite *xds_suite(void)
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, scalar_forms);
 	tcase_add_test(tc, struct_metadata);
+	tcase_add_test(tc, json_round_trip);
+	tcase_add_test(tc, json_forms);
 	tcase_add_loop_test(tc, errors, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, error_late_in_example);
 	suite_add_tcase(s, tc);

@@ -23,8 +23,11 @@
 # see Linux's TCP/UDP with checksums not filled in.  There are no default
 # routes; nothing can leave the test bed.
 #
-# Key=value options for `config`: workers=N idle=adaptive|busy lcores=0-1
-# mem=MB port=N prefix=FILE_PREFIX.
+# Key=value options for `config`: workers=N idle=adaptive|busy lcores=0-1 (or
+# a map such as 0@0,1@1,2@0, passed with --lcores)
+# mem=MB port=N prefix=FILE_PREFIX forward=PORT:ADDR:DPORT (a `tcp:` block
+# with the forward service relaying PORT to ADDR:DPORT; leave it out to
+# append a `tcp:` block of your own).
 set -euo pipefail
 
 ADDR_CLIENT=198.18.0.2
@@ -193,7 +196,7 @@ cmd_config() {
 	check_run "$run"
 	names "$run"
 	shift || true
-	local workers=1 idle=adaptive lcores=0-1 mem=512 port=15000 prefix=mg-$run kv
+	local workers=1 idle=adaptive lcores=0-1 mem=512 port=15000 prefix=mg-$run forward='' kv
 	for kv in "$@"; do
 		case "$kv" in
 		workers=*) workers=${kv#*=} ;;
@@ -202,23 +205,38 @@ cmd_config() {
 		mem=*) mem=${kv#*=} ;;
 		port=*) port=${kv#*=} ;;
 		prefix=*) prefix=${kv#*=} ;;
+		forward=*)
+			forward=${kv#*=}
+			[[ "$forward" =~ ^[0-9]{1,5}:[0-9.]{7,15}:[0-9]{1,5}$ ]] ||
+				die "config: forward=$forward: want PORT:ADDR:DPORT" ;;
 		*) die "config: unknown option '$kv'" ;;
 		esac
 	done
+	# An lcore map such as 0@0,1@1,2@0 (more lcores than CPUs) needs --lcores.
+	local lflag=-l
+	[[ "$lcores" != *@* ]] || lflag=--lcores
+	# A queue pair per worker (af_packet's fanout spreads flows over them).
+	local qpairs=''
+	((workers == 1)) || qpairs=",qpairs=$workers"
 	cat <<EOF
 # meshgate bootstrap for test bed run $run (tools/netns.sh config $run)
 # Start: ip netns exec $NS_GW build/app/meshgate/meshgate --config FILE
 eal:
-  args: ["-l", "$lcores", "--no-huge", "-m", "$mem", "--no-pci", "--file-prefix", "$prefix"]
+  args: ["$lflag", "$lcores", "--no-huge", "-m", "$mem", "--no-pci", "--file-prefix", "$prefix"]
 workers: $workers
 idle: $idle
 admin: { address: 127.0.0.1, port: $port }
 interfaces:
-  - { name: client, device: "net_af_packet0,iface=$IF_GW_CLIENT", address: $ADDR_GW_CLIENT/$PREFIX_CLIENT }
-  - { name: upstream, device: "net_af_packet1,iface=$IF_GW_UP", address: $ADDR_GW_UP/$PREFIX_UP }
+  - { name: client, device: "net_af_packet0,iface=$IF_GW_CLIENT$qpairs", address: $ADDR_GW_CLIENT/$PREFIX_CLIENT }
+  - { name: upstream, device: "net_af_packet1,iface=$IF_GW_UP$qpairs", address: $ADDR_GW_UP/$PREFIX_UP }
 routes:
   - { prefix: $NET_SERVICE, via: $ADDR_UP }
 EOF
+	if [[ -n "$forward" ]]; then
+		local a=${forward#*:}
+		printf 'tcp:\n  services: { forward: { port: %s, to: "%s:%s" } }\n' \
+			"${forward%%:*}" "${a%:*}" "${a##*:}"
+	fi
 }
 
 case "${1:-}" in

@@ -851,6 +851,8 @@ static int parse_routes(struct ctx *c, yaml_node_t *n, void *obj, const struct f
 static int parse_arp(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 static int parse_tcp(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 static int parse_services(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
+static int parse_forward(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
+static int parse_forward_to(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 static int parse_impair(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 static int parse_impair_dir(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 
@@ -929,11 +931,17 @@ static const struct field tcp_fields[] = {
     FIELD("congestion_control", parse_cc, struct mg_cfg_tcp, cc, 0),
 };
 
-enum { SV_ECHO, SV_DISCARD, SV_SOURCE };
+enum { SV_ECHO, SV_DISCARD, SV_SOURCE, SV_FORWARD };
 static const struct field service_fields[] = {
     [SV_ECHO] = UINT_FIELD("echo", struct mg_cfg_tcp, echo_port, 1, 65535, 0),
     [SV_DISCARD] = UINT_FIELD("discard", struct mg_cfg_tcp, discard_port, 1, 65535, 0),
     [SV_SOURCE] = UINT_FIELD("source", struct mg_cfg_tcp, source_port, 1, 65535, 0),
+    [SV_FORWARD] = {"forward", parse_forward, 0, 0, 0, 0, 0},
+};
+
+static const struct field forward_fields[] = {
+    UINT_FIELD("port", struct mg_cfg_tcp, fwd_port, 1, 65535, F_REQUIRED),
+    {"to", parse_forward_to, 0, 0, 0, 0, F_REQUIRED},
 };
 
 enum { NB_ADDRESS, NB_MAC, NB_IFACE };
@@ -1027,12 +1035,58 @@ static int parse_services(struct ctx *c, yaml_node_t *n, void *obj, const struct
 	got[SV_ECHO] = t->echo_port;
 	got[SV_DISCARD] = t->discard_port;
 	got[SV_SOURCE] = t->source_port;
+	got[SV_FORWARD] = t->fwd_port;
 	for (size_t i = 0; i < ARRAY_SIZE(service_fields); i++)
 		for (size_t j = 0; j < i; j++)
 			if (val[i] != NULL && val[j] != NULL && got[i] == got[j])
 				return fail(c, val[i], "port %u of %s.%s is already used by %s.%s",
 				            got[i], where(c), service_fields[i].key, where(c),
 				            service_fields[j].key);
+	return 0;
+}
+
+/* services.forward: {port: N, to: "A.B.C.D:P"}, both required. */
+static int parse_forward(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	(void)obj;
+	(void)f;
+	return walk_mapping(c, n, forward_fields, ARRAY_SIZE(forward_fields), &c->out->tcp, NULL);
+}
+
+/*
+ * The forward destination, "A.B.C.D:P": a unicast address and a port
+ * 1..65535.  Whether a route reaches it is known only at run time (the
+ * client then gets an RST), as for any connect.
+ */
+static int parse_forward_to(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	struct mg_cfg_tcp *t = obj;
+	const char *s, *colon;
+	size_t len;
+	uint32_t a;
+	uint64_t port;
+	int rc = scalar(c, n, "an address:port such as 198.18.2.1:80", &s, &len);
+
+	(void)f;
+	if (rc < 0)
+		return rc;
+	colon = memchr(s, ':', len);
+	if (colon == NULL || to_ipv4(s, (size_t)(colon - s), &a) != NULL ||
+	    to_u64(colon + 1, len - (size_t)(colon - s) - 1, &port) != NULL)
+		return fail(c, n,
+		            "bad destination \"%s\" in %s: expected address:port such as "
+		            "198.18.2.1:80",
+		            quote(c, n), where(c));
+	if (!is_unicast(a))
+		return fail(c, n,
+		            "bad destination \"%s\" in %s: must be a unicast address (not 0/8, "
+		            "127/8 or 224.0.0.0 and above)",
+		            quote(c, n), where(c));
+	if (port < 1 || port > 65535)
+		return fail(c, n, "bad destination \"%s\" in %s: port must be 1..65535",
+		            quote(c, n), where(c));
+	t->fwd_addr = htonl(a);
+	t->fwd_dport = (uint16_t)port;
 	return 0;
 }
 

@@ -27,6 +27,9 @@ struct mg_cfg_tcp {
 	uint16_t echo_port;    /**< built-in echo service port, 0 = off (default off) */
 	uint16_t discard_port; /**< discard service, 0 = off */
 	uint16_t source_port;  /**< source service, 0 = off */
+	uint16_t fwd_port;     /**< forward service port, 0 = off */
+	uint16_t fwd_dport;    /**< forward destination port (host order) */
+	rte_be32_t fwd_addr;   /**< forward destination address */
 	uint32_t max_conns;    /**< per worker, default 65536 */
 	uint32_t syn_backlog;  /**< per listener, default 1024 */
 	uint32_t sndbuf;       /**< bytes per connection, default 262144 */

@@ -2,6 +2,7 @@
  * main.c — meshgate, the gateway: read the bootstrap, start EAL, ports and
  * workers, then run the control core until SIGINT/SIGTERM.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -295,6 +296,8 @@ static int gw_tcp_init(struct gw *gw)
 		if (rc == 0)
 			rc =
 			    mg_tcp_services_start(w, t->echo_port, t->discard_port, t->source_port);
+		if (rc == 0 && t->fwd_port != 0)
+			rc = mg_tcp_forward_start(w, t->fwd_port, t->fwd_addr, t->fwd_dport);
 	}
 	if (rc == -ENOTSUP) {
 		fprintf(stderr,
@@ -310,6 +313,12 @@ static int gw_tcp_init(struct gw *gw)
 	if (t->echo_port || t->discard_port || t->source_port)
 		MG_LOG(INFO, "TCP services: echo %u, discard %u, source %u (0 = off)", t->echo_port,
 		       t->discard_port, t->source_port);
+	if (t->fwd_port != 0) {
+		char dst[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &t->fwd_addr, dst, sizeof(dst));
+		MG_LOG(INFO, "TCP forward: port %u to %s:%u", t->fwd_port, dst, t->fwd_dport);
+	}
 	return 0;
 }
 

@@ -156,6 +156,24 @@ static inline uint32_t mg_tcp_sndq_bytes(const struct mg_tcp_conn *c)
 int mg_tcp_services_start(struct mg_worker *w, uint16_t echo_port, uint16_t discard_port,
                           uint16_t source_port);
 
+/**
+ * Start the built-in forward service on w: listen on listen_port (any of our
+ * addresses) and relay each accepted connection to dst_addr:dst_port over a
+ * connection of its own, both ways, without copying payload.  Received bytes
+ * are released only once the other side's send queue has taken them, so a
+ * slow reader on either side closes the other's window.  A peer's FIN is
+ * passed on as a shutdown, both sides close once both directions ended, and
+ * an RST, abort or timeout on either side (including a refused or unreachable
+ * upstream) aborts the other with an RST.
+ * @param listen_port  host order, not 0
+ * @param dst_addr     network order, not 0; routed like any mg_tcp_connect()
+ * @param dst_port     host order, not 0
+ * @return 0; -EINVAL (a zero port or address), or an error of mg_tcp_listen()
+ *         (-EADDRINUSE, -ENOSPC)
+ */
+int mg_tcp_forward_start(struct mg_worker *w, uint16_t listen_port, rte_be32_t dst_addr,
+                         uint16_t dst_port);
+
 /** Byte off of the source service's pattern (period 251, so reordering shows). */
 static inline uint8_t mg_tcp_source_byte(uint64_t off)
 {

@@ -292,6 +292,14 @@ static const struct ok_case {
     {IF0 "tcp: {services: {source: 65535}}\n", TCP(source_port), 2, 65535},
     {IF0 "tcp: {services: {echo: 1, discard: 2, source: 3}}\n", TCP(source_port), 2, 3},
     {IF0 "tcp: {services: {}}\n", TCP(echo_port), 2, 0},
+    {IF0 "tcp: {services: {forward: {port: 8080, to: \"198.18.2.1:80\"}}}\n", TCP(fwd_port), 2,
+     8080},
+    {IF0 "tcp: {services: {forward: {port: 8080, to: 198.18.2.1:80}}}\n", TCP(fwd_dport), 2, 80},
+    {IF0 "tcp: {services: {forward: {to: '198.18.2.1:65535', port: 1}}}\n", TCP(fwd_dport), 2,
+     65535},
+    {IF0 "tcp: {services: {echo: 7, forward: {port: 8, to: \"198.18.2.1:7\"}}}\n", TCP(echo_port),
+     2, 7},
+    {IF0 "tcp: {services: {echo: 7}}\n", TCP(fwd_port), 2, 0},
     {IF0 "tcp: {max_connections: 1}\n", TCP(max_conns), 4, 1},
     {IF0 "tcp: {max_connections: 1048576}\n", TCP(max_conns), 4, 1048576},
     {IF0 "tcp: {syn_backlog: 1}\n", TCP(syn_backlog), 4, 1},
@@ -478,7 +486,43 @@ static const struct err_case {
      NAME ":5:47: port 9 of tcp.services.source is already used by tcp.services.discard"},
     {IF0 "tcp: {services: {chargen: 19}}\n",
      NAME ":5:18: unknown key \"chargen\" in tcp.services (expected one of: echo, discard, "
-          "source)"},
+          "source, forward)"},
+    {IF0 "tcp: {services: {forward: {to: \"198.18.2.1:80\"}}}\n",
+     NAME ":5:27: missing required key \"port\" in tcp.services.forward"},
+    {IF0 "tcp: {services: {forward: {port: 80}}}\n",
+     NAME ":5:27: missing required key \"to\" in tcp.services.forward"},
+    {IF0 "tcp: {services: {forward: {port: 0, to: \"198.18.2.1:80\"}}}\n",
+     NAME ":5:34: bad number \"0\" in tcp.services.forward.port: must be 1..65535"},
+    {IF0 "tcp: {services: {forward: {port: 80, to: \"198.18.2.1\"}}}\n",
+     NAME ":5:42: bad destination \"198.18.2.1\" in tcp.services.forward.to: expected "
+          "address:port such as 198.18.2.1:80"},
+    {IF0 "tcp: {services: {forward: {port: 80, to: 80}}}\n",
+     NAME ":5:42: bad destination \"80\" in tcp.services.forward.to: expected address:port"},
+    {IF0 "tcp: {services: {forward: {port: 80, to: \"198.18.2:80\"}}}\n",
+     NAME ":5:42: bad destination \"198.18.2:80\" in tcp.services.forward.to: expected"},
+    {IF0 "tcp: {services: {forward: {port: 80, to: \"198.18.2.1:\"}}}\n",
+     NAME ":5:42: bad destination \"198.18.2.1:\" in tcp.services.forward.to: expected"},
+    {IF0 "tcp: {services: {forward: {port: 80, to: \"198.18.2.1:0\"}}}\n",
+     NAME ":5:42: bad destination \"198.18.2.1:0\" in tcp.services.forward.to: port must be "
+          "1..65535"},
+    {IF0 "tcp: {services: {forward: {port: 80, to: \"198.18.2.1:65536\"}}}\n",
+     NAME ":5:42: bad destination \"198.18.2.1:65536\" in tcp.services.forward.to: port must "
+          "be 1..65535"},
+    {IF0 "tcp: {services: {forward: {port: 80, to: \"198.18.2.1:080\"}}}\n",
+     NAME ":5:42: bad destination \"198.18.2.1:080\" in tcp.services.forward.to: expected"},
+    {IF0 "tcp: {services: {forward: {port: 80, to: \"127.0.0.1:80\"}}}\n",
+     NAME ":5:42: bad destination \"127.0.0.1:80\" in tcp.services.forward.to: must be a "
+          "unicast address"},
+    {IF0 "tcp: {services: {forward: {port: 80, to: [198.18.2.1, 80]}}}\n",
+     NAME ":5:42: wrong type in tcp.services.forward.to: expected an address:port such as "
+          "198.18.2.1:80, got a sequence"},
+    {IF0 "tcp: {services: {forward: {port: 80, to: \"198.18.2.1:80\", via: x}}}\n",
+     NAME ":5:59: unknown key \"via\" in tcp.services.forward (expected one of: port, to)"},
+    {IF0 "tcp: {services: {forward: 8080}}\n",
+     NAME ":5:27: wrong type in tcp.services.forward: expected a mapping (key: value), got a "
+          "scalar"},
+    {IF0 "tcp: {services: {echo: 7, forward: {port: 7, to: \"198.18.2.1:80\"}}}\n",
+     NAME ":5:36: port 7 of tcp.services.forward is already used by tcp.services.echo"},
     {IF0 "tcp: {services: [7, 9]}\n",
      NAME ":5:17: wrong type in tcp.services: expected a mapping (key: value), got a sequence"},
     {IF0 "tcp: {max_connections: 0}\n",
@@ -1530,6 +1574,33 @@ START_TEST(test_static_resources_errors)
 }
 END_TEST
 
+/* tcp.services.forward: every field read, and off by default. */
+START_TEST(test_tcp_forward)
+{
+	static const char yaml[] = IF0 "tcp:\n"
+	                               "  services:\n"
+	                               "    source: 19\n"
+	                               "    forward:\n"
+	                               "      port: 8080\n"
+	                               "      to: \"198.18.2.1:9000\"\n";
+	struct mg_bootstrap b;
+	char err[512];
+
+	ck_assert_msg(parse(yaml, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(b.tcp.fwd_port, 8080);
+	ck_assert_uint_eq(b.tcp.fwd_addr, ip("198.18.2.1"));
+	ck_assert_uint_eq(b.tcp.fwd_dport, 9000);
+	ck_assert_uint_eq(b.tcp.source_port, 19);
+	ck_assert_uint_eq(b.tcp.echo_port, 0);
+	mg_bootstrap_free(&b);
+	ck_assert_msg(parse(IF0, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(b.tcp.fwd_port, 0);
+	ck_assert_uint_eq(b.tcp.fwd_addr, 0);
+	ck_assert_uint_eq(b.tcp.fwd_dport, 0);
+	mg_bootstrap_free(&b);
+}
+END_TEST
+
 static Suite *bootstrap_suite(void)
 {
 	Suite *s = suite_create("bootstrap");
@@ -1538,6 +1609,7 @@ static Suite *bootstrap_suite(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_impair_tcp_full);
+	tcase_add_test(tc, test_tcp_forward);
 	tcase_add_loop_test(tc, test_ok, 0, (int)(sizeof(ok_cases) / sizeof(ok_cases[0])));
 	tcase_add_loop_test(tc, test_errors, 0, (int)(sizeof(err_cases) / sizeof(err_cases[0])));
 	tcase_add_test(tc, test_small_err_buffer);

@@ -148,5 +148,6 @@ TCase *tcase_misc2(void);
 TCase *tcase_services_bp(void);
 TCase *tcase_keepalive(void);
 TCase *tcase_rcvwnd(void);
+TCase *tcase_forward(void);
 
 #endif /* MG_TEST_TCP_H */

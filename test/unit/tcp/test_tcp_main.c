@@ -585,6 +585,7 @@ int main(void)
 	suite_add_tcase(s, tcase_misc());
 	suite_add_tcase(s, tcase_services());
 	suite_add_tcase(s, tcase_fuzz());
+	suite_add_tcase(s, tcase_forward());
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);

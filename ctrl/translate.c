@@ -18,8 +18,8 @@
 #include "ctrl/json_writer.h"
 #include "xds/xds.h"
 
-#define HCM_URL                                                                                   \
-	"type.googleapis.com/"                                                                    \
+#define HCM_URL                \
+	"type.googleapis.com/" \
 	"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 #define TCP_PROXY_URL "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
 #define ROUTER_URL    "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
@@ -55,6 +55,9 @@ struct tctx {
 	size_t n_ports;
 	int rc;
 };
+
+static const struct svc *dest_svc(struct tctx *t, const struct mg_destination *d, const char *ns,
+                                  char *name, size_t len);
 
 static bool str_is(const struct mg_str *s, const char *v)
 {
@@ -115,11 +118,30 @@ static void emit(struct tctx *t, const ProtobufCMessageDescriptor *md, char *buf
 /* ------------------------------------------------------------------ */
 /* Services, destination rules, endpoints                              */
 
+/*
+ * A host as written in a resource of namespace ns, made comparable: a short
+ * name ("reviews") means the Kubernetes service of that namespace
+ * ("reviews.<ns>.svc.cluster.local"), as in Istio.
+ */
+static const char *fqdn(char *buf, size_t len, const char *host, const char *ns)
+{
+	if (strchr(host, '.') != NULL || strcmp(host, "*") == 0)
+		return host;
+	snprintf(buf, len, "%s.%s.svc.cluster.local", host, ns);
+	return buf;
+}
+
 static const struct mg_istio_destination_rule *find_dr(const struct tctx *t, const char *host)
 {
-	for (size_t i = 0; i < t->cfg->n_destination_rules; i++)
-		if (str_is(&t->cfg->destination_rules[i].spec.host, host))
-			return &t->cfg->destination_rules[i];
+	for (size_t i = 0; i < t->cfg->n_destination_rules; i++) {
+		const struct mg_istio_destination_rule *dr = &t->cfg->destination_rules[i];
+		char buf[300];
+
+		if (dr->spec.host.s != NULL &&
+		    strcmp(fqdn(buf, sizeof(buf), dr->spec.host.s, dr->meta.namespace_.s), host) ==
+		        0)
+			return dr;
+	}
 	return NULL;
 }
 
@@ -152,8 +174,8 @@ static int collect_services(struct tctx *t)
 					            host->s, se->spec.ports[p].number.v);
 					continue;
 				}
-				t->svcs[k++] = (struct svc){se, host, &se->spec.ports[p],
-				                            find_dr(t, host->s)};
+				t->svcs[k++] =
+				    (struct svc){se, host, &se->spec.ports[p], find_dr(t, host->s)};
 			}
 	}
 	t->n_svcs = k;
@@ -343,8 +365,8 @@ static void write_dur(struct mg_jw *w, const char *key, uint64_t ms)
 static void write_cluster(struct tctx *t, const struct svc *s, const struct mg_subset *ss)
 {
 	const struct mg_traffic_policy *top = s->dr ? &s->dr->spec.traffic_policy : NULL;
-	const struct mg_traffic_policy *tp = ss && ss->traffic_policy.o.set ? &ss->traffic_policy
-	                                                                    : top;
+	const struct mg_traffic_policy *tp =
+	    ss && ss->traffic_policy.o.set ? &ss->traffic_policy : top;
 	char name[512], *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -386,7 +408,8 @@ static void write_cluster(struct tctx *t, const struct svc *s, const struct mg_s
 			mg_jw_str(&w, "lb_policy", "RING_HASH");
 			if (ch->ring_hash.minimum_ring_size.set) {
 				mg_jw_obj(&w, "ring_hash_lb_config");
-				mg_jw_u64(&w, "minimum_ring_size", ch->ring_hash.minimum_ring_size.v);
+				mg_jw_u64(&w, "minimum_ring_size",
+				          ch->ring_hash.minimum_ring_size.v);
 				mg_jw_end(&w);
 			}
 		}
@@ -395,9 +418,10 @@ static void write_cluster(struct tctx *t, const struct svc *s, const struct mg_s
 		                                                        : MG_LB_UNSPECIFIED;
 
 		/* Istio's default is LEAST_REQUEST; LEAST_CONN is its old name. */
-		mg_jw_str(&w, "lb_policy", simple == MG_LB_ROUND_ROBIN ? "ROUND_ROBIN"
-		                           : simple == MG_LB_RANDOM    ? "RANDOM"
-		                                                       : "LEAST_REQUEST");
+		mg_jw_str(&w, "lb_policy",
+		          simple == MG_LB_ROUND_ROBIN ? "ROUND_ROBIN"
+		          : simple == MG_LB_RANDOM    ? "RANDOM"
+		                                      : "LEAST_REQUEST");
 	}
 	if (tp != NULL && tp->connection_pool.o.set) {
 		const struct mg_conn_pool *cp = &tp->connection_pool;
@@ -421,9 +445,10 @@ static void write_cluster(struct tctx *t, const struct svc *s, const struct mg_s
 			mg_jw_end(&w);
 		}
 		if (cp->http.max_requests_per_connection.set || cp->http.idle_timeout.set)
-			mg_diag_add(t->d, MG_DIAG_WARNING, &cp->http.o.pos,
-			            "connectionPool.http maxRequestsPerConnection and idleTimeout are "
-			            "not applied yet");
+			mg_diag_add(
+			    t->d, MG_DIAG_WARNING, &cp->http.o.pos,
+			    "connectionPool.http maxRequestsPerConnection and idleTimeout are "
+			    "not applied yet");
 	}
 	if (tp != NULL && tp->outlier_detection.o.set) {
 		const struct mg_outlier *od = &tp->outlier_detection;
@@ -432,7 +457,8 @@ static void write_cluster(struct tctx *t, const struct svc *s, const struct mg_s
 		if (od->consecutive_5xx_errors.set)
 			mg_jw_u64(&w, "consecutive_5xx", od->consecutive_5xx_errors.v);
 		if (od->consecutive_gateway_errors.set)
-			mg_jw_u64(&w, "consecutive_gateway_failure", od->consecutive_gateway_errors.v);
+			mg_jw_u64(&w, "consecutive_gateway_failure",
+			          od->consecutive_gateway_errors.v);
 		if (od->interval.set)
 			write_dur(&w, "interval", od->interval.ms);
 		if (od->base_ejection_time.set)
@@ -460,11 +486,13 @@ static void write_clusters(struct tctx *t)
 	for (size_t i = 0; i < t->n_svcs && t->rc == 0; i++) {
 		const struct svc *s = &t->svcs[i];
 
-		if (s->se->spec.resolution.set && s->se->spec.resolution.v != MG_SE_RESOLVE_STATIC) {
-			mg_diag_add(t->d, MG_DIAG_WARNING, &s->se->spec.resolution.pos,
-			            "ServiceEntry %s: only resolution STATIC is translated; host %s gets "
-			            "no cluster",
-			            s->se->meta.name.s, s->host->s);
+		if (s->se->spec.resolution.set &&
+		    s->se->spec.resolution.v != MG_SE_RESOLVE_STATIC) {
+			mg_diag_add(
+			    t->d, MG_DIAG_WARNING, &s->se->spec.resolution.pos,
+			    "ServiceEntry %s: only resolution STATIC is translated; host %s gets "
+			    "no cluster",
+			    s->se->meta.name.s, s->host->s);
 			continue;
 		}
 		write_cluster(t, s, NULL);
@@ -491,20 +519,23 @@ static void collect_ports(struct tctx *t)
 
 			if (strcasecmp(proto, "HTTPS") == 0 || strcasecmp(proto, "TLS") == 0 ||
 			    strcasecmp(proto, "GRPC") == 0) {
-				mg_diag_add(t->d, MG_DIAG_WARNING, &s->port.protocol.pos,
-				            "Gateway %s: %s servers are not served yet (port %u left out)",
-				            g->meta.name.s, proto, s->port.number.v);
+				mg_diag_add(
+				    t->d, MG_DIAG_WARNING, &s->port.protocol.pos,
+				    "Gateway %s: %s servers are not served yet (port %u left out)",
+				    g->meta.name.s, proto, s->port.number.v);
 				continue;
 			}
 			if (strcasecmp(proto, "HTTP2") == 0)
-				mg_diag_add(t->d, MG_DIAG_WARNING, &s->port.protocol.pos,
-				            "Gateway %s: HTTP2 is served as HTTP/1.1 until HTTP/2 exists",
-				            g->meta.name.s);
+				mg_diag_add(
+				    t->d, MG_DIAG_WARNING, &s->port.protocol.pos,
+				    "Gateway %s: HTTP2 is served as HTTP/1.1 until HTTP/2 exists",
+				    g->meta.name.s);
 			for (size_t j = 0; j < t->n_ports; j++)
 				if (t->ports[j].number == s->port.number.v)
 					p = &t->ports[j];
 			if (p == NULL) {
-				struct gw_port *v = realloc(t->ports, (t->n_ports + 1) * sizeof(*v));
+				struct gw_port *v =
+				    realloc(t->ports, (t->n_ports + 1) * sizeof(*v));
 
 				if (v == NULL) {
 					t->rc = -ENOMEM;
@@ -516,9 +547,10 @@ static void collect_ports(struct tctx *t)
 				p->number = s->port.number.v;
 				p->tcp = tcp;
 			} else if (p->tcp != tcp) {
-				mg_diag_add(t->d, MG_DIAG_ERROR, &s->port.protocol.pos,
-				            "Gateway %s: port %u is both TCP and HTTP across servers",
-				            g->meta.name.s, p->number);
+				mg_diag_add(
+				    t->d, MG_DIAG_ERROR, &s->port.protocol.pos,
+				    "Gateway %s: port %u is both TCP and HTTP across servers",
+				    g->meta.name.s, p->number);
 				continue;
 			}
 			if (p->n_servers < sizeof(p->servers) / sizeof(p->servers[0])) {
@@ -536,11 +568,12 @@ static bool vs_binds(const struct mg_istio_virtual_service *vs, const struct mg_
 	for (size_t i = 0; i < gws->n; i++) {
 		const char *r = gws->v[i].s, *slash = strchr(r, '/');
 
-		if (slash == NULL ? strcmp(vs->meta.namespace_.s, g->meta.namespace_.s) == 0 &&
-		                        strcmp(r, g->meta.name.s) == 0
-		                  : (size_t)(slash - r) == g->meta.namespace_.len &&
-		                        strncmp(r, g->meta.namespace_.s, g->meta.namespace_.len) == 0 &&
-		                        strcmp(slash + 1, g->meta.name.s) == 0)
+		if (slash == NULL
+		        ? strcmp(vs->meta.namespace_.s, g->meta.namespace_.s) == 0 &&
+		              strcmp(r, g->meta.name.s) == 0
+		        : (size_t)(slash - r) == g->meta.namespace_.len &&
+		              strncmp(r, g->meta.namespace_.s, g->meta.namespace_.len) == 0 &&
+		              strcmp(slash + 1, g->meta.name.s) == 0)
 			return true;
 	}
 	return false;
@@ -637,22 +670,19 @@ static void write_listener(struct tctx *t, const struct gw_port *p, const char *
 			mg_jw_obj(&w, "weighted_clusters");
 			mg_jw_arr(&w, "clusters");
 			for (size_t i = 0; i < tr->n_route; i++) {
-				const struct mg_destination *d = &tr->route[i].destination;
-				bool amb;
-				const struct svc *s =
-				    find_svc(t, d->host.s, d->port.number.set ? d->port.number.v : 0, &amb);
 				char name[512];
 
-				cluster_name(name, sizeof(name), s, d->subset.s);
+				dest_svc(t, &tr->route[i].destination, vs->meta.namespace_.s, name,
+				         sizeof(name));
 				mg_jw_obj(&w, NULL);
 				mg_jw_str(&w, "name", name);
-				mg_jw_u64(&w, "weight", tr->route[i].weight.set ? tr->route[i].weight.v : 0);
+				mg_jw_u64(&w, "weight",
+				          tr->route[i].weight.set ? tr->route[i].weight.v : 0);
 				mg_jw_end(&w);
 			}
 			mg_jw_end(&w);
 			mg_jw_end(&w);
 		}
-		(void)vs;
 		mg_jw_end(&w);
 	}
 	mg_jw_end(&w);
@@ -710,8 +740,8 @@ static void write_match(struct mg_jw *w, const struct mg_http_match *m)
 	}
 	if (m != NULL && m->ignore_uri_case.set && m->ignore_uri_case.v)
 		mg_jw_bool(w, "case_sensitive", false);
-	if (m != NULL && (m->n_headers > 0 || m->method.o.set || m->authority.o.set ||
-	                  m->scheme.o.set)) {
+	if (m != NULL &&
+	    (m->n_headers > 0 || m->method.o.set || m->authority.o.set || m->scheme.o.set)) {
 		mg_jw_arr(w, "headers");
 		if (m->method.o.set)
 			write_header_match(w, ":method", &m->method);
@@ -731,7 +761,8 @@ static void write_match(struct mg_jw *w, const struct mg_http_match *m)
 			mg_jw_obj(w, NULL);
 			mg_jw_str(w, "name", m->query_params[i].name.s);
 			if (q->exact.s != NULL && q->exact.s[0] == '\0')
-				mg_jw_bool(w, "present_match", true); /* Istio: exact "" is presence */
+				mg_jw_bool(w, "present_match",
+				           true); /* Istio: exact "" is presence */
 			else
 				write_match_string(w, q);
 			mg_jw_end(w);
@@ -755,8 +786,9 @@ static void write_header_ops(struct mg_jw *w, const struct mg_header_ops *o, con
 				mg_jw_str(w, "key", m->v[i].key.s);
 				mg_jw_str(w, "value", m->v[i].val.s);
 				mg_jw_end(w);
-				mg_jw_str(w, "append_action", pass == 0 ? "OVERWRITE_IF_EXISTS_OR_ADD"
-				                                        : "APPEND_IF_EXISTS_OR_ADD");
+				mg_jw_str(w, "append_action",
+				          pass == 0 ? "OVERWRITE_IF_EXISTS_OR_ADD"
+				                    : "APPEND_IF_EXISTS_OR_ADD");
 				mg_jw_end(w);
 			}
 		}
@@ -777,12 +809,13 @@ static void write_headers(struct mg_jw *w, const struct mg_headers *h)
 }
 
 /* The cluster of destination d, or NULL with an error at d. */
-static const struct svc *dest_svc(struct tctx *t, const struct mg_destination *d, char *name,
-                                  size_t len)
+static const struct svc *dest_svc(struct tctx *t, const struct mg_destination *d, const char *ns,
+                                  char *name, size_t len)
 {
+	char buf[300];
 	bool amb;
-	const struct svc *s = find_svc(t, d->host.s, d->port.number.set ? d->port.number.v : 0,
-	                               &amb);
+	const struct svc *s = find_svc(t, fqdn(buf, sizeof(buf), d->host.s, ns),
+	                               d->port.number.set ? d->port.number.v : 0, &amb);
 
 	if (s == NULL) {
 		mg_diag_add(t->d, MG_DIAG_ERROR, &d->host.pos,
@@ -802,13 +835,20 @@ static const struct svc *dest_svc(struct tctx *t, const struct mg_destination *d
 	return s;
 }
 
-static void write_hash_policy(struct mg_jw *w, const struct svc *s)
+/* The route's hash policy: the destination's consistentHash (its subset's, else its rule's). */
+static void write_hash_policy(struct mg_jw *w, const struct svc *s, const char *subset)
 {
+	const struct mg_subset *ss = s != NULL && subset != NULL ? find_subset(s, subset) : NULL;
+	const struct mg_traffic_policy *tp;
 	const struct mg_consistent_hash *ch;
 
-	if (s == NULL || s->dr == NULL || !s->dr->spec.traffic_policy.load_balancer.consistent_hash.o.set)
+	if (s == NULL || s->dr == NULL)
 		return;
-	ch = &s->dr->spec.traffic_policy.load_balancer.consistent_hash;
+	tp = ss != NULL && ss->traffic_policy.o.set ? &ss->traffic_policy
+	                                            : &s->dr->spec.traffic_policy;
+	if (!tp->load_balancer.consistent_hash.o.set)
+		return;
+	ch = &tp->load_balancer.consistent_hash;
 	mg_jw_arr(w, "hash_policy");
 	mg_jw_obj(w, NULL);
 	if (ch->http_header_name.s != NULL) {
@@ -833,7 +873,8 @@ static void write_hash_policy(struct mg_jw *w, const struct svc *s)
 }
 
 /* The route action of r; false when a destination cannot be resolved. */
-static bool write_action(struct tctx *t, struct mg_jw *w, const struct mg_http_route *r)
+static bool write_action(struct tctx *t, struct mg_jw *w, const struct mg_http_route *r,
+                         const char *ns)
 {
 	static const char *const codes[] = {"MOVED_PERMANENTLY", "FOUND", "SEE_OTHER",
 	                                    "TEMPORARY_REDIRECT", "PERMANENT_REDIRECT"};
@@ -853,17 +894,18 @@ static bool write_action(struct tctx *t, struct mg_jw *w, const struct mg_http_r
 			mg_jw_str(w, "scheme_redirect", rd->scheme.s);
 		if (rd->port.set)
 			mg_jw_u64(w, "port_redirect", rd->port.v);
-		mg_jw_str(w, "response_code", code == 302   ? codes[1]
-		                              : code == 303 ? codes[2]
-		                              : code == 307 ? codes[3]
-		                              : code == 308 ? codes[4]
-		                                            : codes[0]);
+		mg_jw_str(w, "response_code",
+		          code == 302   ? codes[1]
+		          : code == 303 ? codes[2]
+		          : code == 307 ? codes[3]
+		          : code == 308 ? codes[4]
+		                        : codes[0]);
 		mg_jw_end(w);
 		return true;
 	}
 	/* Resolve every destination before writing anything. */
 	for (size_t i = 0; i < r->n_route; i++) {
-		const struct svc *s = dest_svc(t, &r->route[i].destination, name, sizeof(name));
+		const struct svc *s = dest_svc(t, &r->route[i].destination, ns, name, sizeof(name));
 
 		if (s == NULL)
 			return false;
@@ -872,13 +914,13 @@ static bool write_action(struct tctx *t, struct mg_jw *w, const struct mg_http_r
 	}
 	mg_jw_obj(w, "route");
 	if (r->n_route == 1) {
-		dest_svc(t, &r->route[0].destination, name, sizeof(name));
+		dest_svc(t, &r->route[0].destination, ns, name, sizeof(name));
 		mg_jw_str(w, "cluster", name);
 	} else {
 		mg_jw_obj(w, "weighted_clusters");
 		mg_jw_arr(w, "clusters");
 		for (size_t i = 0; i < r->n_route; i++) {
-			dest_svc(t, &r->route[i].destination, name, sizeof(name));
+			dest_svc(t, &r->route[i].destination, ns, name, sizeof(name));
 			mg_jw_obj(w, NULL);
 			mg_jw_str(w, "name", name);
 			mg_jw_u64(w, "weight", r->route[i].weight.set ? r->route[i].weight.v : 0);
@@ -896,14 +938,15 @@ static bool write_action(struct tctx *t, struct mg_jw *w, const struct mg_http_r
 	write_dur(w, "timeout", r->timeout.set ? r->timeout.ms : 0);
 	if (r->retries.o.set && r->retries.attempts.set && r->retries.attempts.v > 0) {
 		mg_jw_obj(w, "retry_policy");
-		mg_jw_str(w, "retry_on", r->retries.retry_on.s ? r->retries.retry_on.s : ISTIO_RETRY_ON);
+		mg_jw_str(w, "retry_on",
+		          r->retries.retry_on.s ? r->retries.retry_on.s : ISTIO_RETRY_ON);
 		mg_jw_u64(w, "num_retries", r->retries.attempts.v);
 		if (r->retries.per_try_timeout.set)
 			write_dur(w, "per_try_timeout", r->retries.per_try_timeout.ms);
 		mg_jw_end(w);
 	}
 	if (r->mirror.o.set) {
-		const struct svc *ms = dest_svc(t, &r->mirror, name, sizeof(name));
+		const struct svc *ms = dest_svc(t, &r->mirror, ns, name, sizeof(name));
 		double pct = r->mirror_percentage.o.set ? r->mirror_percentage.value.v : 100.0;
 
 		if (ms != NULL) {
@@ -920,14 +963,15 @@ static bool write_action(struct tctx *t, struct mg_jw *w, const struct mg_http_r
 			mg_jw_end(w);
 		}
 	}
-	write_hash_policy(w, first);
+	write_hash_policy(w, first, r->route[0].destination.subset.s);
 	mg_jw_end(w);
 	return true;
 }
 
 /* Does match m apply on port p of gateway g? */
 static bool match_applies(const struct mg_http_match *m, uint32_t p,
-                          const struct mg_istio_virtual_service *vs, const struct mg_istio_gateway *g)
+                          const struct mg_istio_virtual_service *vs,
+                          const struct mg_istio_gateway *g)
 {
 	if (m == NULL)
 		return true;
@@ -937,7 +981,8 @@ static bool match_applies(const struct mg_http_match *m, uint32_t p,
 }
 
 /* The routes of one VirtualService host on port p, into the open "routes" array. */
-static void write_vs_routes(struct tctx *t, struct mg_jw *w, const struct mg_istio_virtual_service *vs,
+static void write_vs_routes(struct tctx *t, struct mg_jw *w,
+                            const struct mg_istio_virtual_service *vs,
                             const struct mg_istio_gateway *g, uint32_t p)
 {
 	for (size_t i = 0; i < vs->spec.n_http; i++) {
@@ -958,7 +1003,8 @@ static void write_vs_routes(struct tctx *t, struct mg_jw *w, const struct mg_ist
 
 			if (!match_applies(m, p, vs, g))
 				continue;
-			/* Write the route aside: a destination that does not resolve drops it whole. */
+			/* Write the route aside: a destination that does not resolve drops it
+			 * whole. */
 			f = open_memstream(&buf, &len);
 			if (f == NULL) {
 				t->rc = -ENOMEM;
@@ -969,9 +1015,10 @@ static void write_vs_routes(struct tctx *t, struct mg_jw *w, const struct mg_ist
 			if (r->name.s != NULL)
 				mg_jw_str(&rw, "name", r->name.s);
 			else
-				mg_jw_strf(&rw, "name", "%s.%s.%zu", vs->meta.namespace_.s, vs->meta.name.s, i);
+				mg_jw_strf(&rw, "name", "%s.%s.%zu", vs->meta.namespace_.s,
+				           vs->meta.name.s, i);
 			write_match(&rw, m);
-			ok = write_action(t, &rw, r);
+			ok = write_action(t, &rw, r, vs->meta.namespace_.s);
 			write_headers(&rw, &r->headers);
 			mg_jw_end(&rw);
 			fclose(f);
@@ -995,7 +1042,8 @@ struct vhost_ref {
 
 static int vhost_cmp(const void *x, const void *y)
 {
-	return strcmp(((const struct vhost_ref *)x)->host->s, ((const struct vhost_ref *)y)->host->s);
+	return strcmp(((const struct vhost_ref *)x)->host->s,
+	              ((const struct vhost_ref *)y)->host->s);
 }
 
 static void write_route_config(struct tctx *t, const struct gw_port *p)
@@ -1011,6 +1059,8 @@ static void write_route_config(struct tctx *t, const struct gw_port *p)
 	for (size_t i = 0; i < c->n_virtual_services; i++) {
 		const struct mg_istio_virtual_service *vs = &c->virtual_services[i];
 
+		if (vs->spec.n_http == 0)
+			continue; /* TCP routes only: no virtual host */
 		for (size_t h = 0; h < vs->spec.hosts.n; h++)
 			for (size_t k = 0; k < p->n_servers; k++) {
 				const struct mg_istio_gateway *g = p->servers[k].g;
@@ -1024,10 +1074,13 @@ static void write_route_config(struct tctx *t, const struct gw_port *p)
 						dup = true;
 				if (dup) {
 					if (v[n - 1].vs != vs)
-						mg_diag_add(t->d, MG_DIAG_ERROR, &vs->spec.hosts.v[h].pos,
-						            "VirtualService %s: host %s on port %u is already "
+						mg_diag_add(t->d, MG_DIAG_ERROR,
+						            &vs->spec.hosts.v[h].pos,
+						            "VirtualService %s: host %s on port %u "
+						            "is already "
 						            "routed by another VirtualService",
-						            vs->meta.name.s, vs->spec.hosts.v[h].s, p->number);
+						            vs->meta.name.s, vs->spec.hosts.v[h].s,
+						            p->number);
 					break;
 				}
 				{
@@ -1096,10 +1149,11 @@ static void write_tcp_port(struct tctx *t, const struct gw_port *p)
 			for (size_t k = 0; on_port && k < p->n_servers; k++)
 				if (vs_binds(vs, &vs->spec.gateways, p->servers[k].g)) {
 					if (found != NULL && found != tr)
-						mg_diag_add(t->d, MG_DIAG_ERROR, &tr->o.pos,
-						            "VirtualService %s: TCP port %u already has a "
-						            "route (VirtualService %s)",
-						            vs->meta.name.s, p->number, fvs->meta.name.s);
+						mg_diag_add(
+						    t->d, MG_DIAG_ERROR, &tr->o.pos,
+						    "VirtualService %s: TCP port %u already has a "
+						    "route (VirtualService %s)",
+						    vs->meta.name.s, p->number, fvs->meta.name.s);
 					else {
 						found = tr;
 						fvs = vs;
@@ -1116,7 +1170,8 @@ static void write_tcp_port(struct tctx *t, const struct gw_port *p)
 	for (size_t i = 0; i < found->n_route; i++) {
 		char name[512];
 
-		if (dest_svc(t, &found->route[i].destination, name, sizeof(name)) == NULL)
+		if (dest_svc(t, &found->route[i].destination, fvs->meta.namespace_.s, name,
+		             sizeof(name)) == NULL)
 			return;
 		if (found->n_route == 1) {
 			write_listener(t, p, name, found, fvs);
@@ -1134,20 +1189,19 @@ static int name_cmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-#define SORT_BY(arr, n, type, field)                                                              \
-	do {                                                                                      \
-		for (size_t i_ = 1; i_ < (n); i_++)                                               \
-			for (size_t j_ = i_; j_ > 0 && name_cmp((arr)[j_ - 1]->field,             \
-			                                         (arr)[j_]->field) > 0;           \
-			     j_--) {                                                              \
-				type *tmp_ = (arr)[j_];                                           \
-				(arr)[j_] = (arr)[j_ - 1];                                        \
-				(arr)[j_ - 1] = tmp_;                                             \
-			}                                                                         \
+#define SORT_BY(arr, n, type, field)                                                         \
+	do {                                                                                 \
+		for (size_t i_ = 1; i_ < (n); i_++)                                          \
+			for (size_t j_ = i_;                                                 \
+			     j_ > 0 && name_cmp((arr)[j_ - 1]->field, (arr)[j_]->field) > 0; \
+			     j_--) {                                                         \
+				type *tmp_ = (arr)[j_];                                      \
+				(arr)[j_] = (arr)[j_ - 1];                                   \
+				(arr)[j_ - 1] = tmp_;                                        \
+			}                                                                    \
 	} while (0)
 
-int mg_translate(const struct mg_istio_config *cfg, struct mg_xds_resources *out,
-                 struct mg_diag *d)
+int mg_translate(const struct mg_istio_config *cfg, struct mg_xds_resources *out, struct mg_diag *d)
 {
 	struct tctx t = {.cfg = cfg, .d = d, .out = out};
 
@@ -1174,8 +1228,8 @@ int mg_translate(const struct mg_istio_config *cfg, struct mg_xds_resources *out
 	SORT_BY(out->listeners, out->n_listeners, Envoy__Config__Listener__V3__Listener, name);
 	SORT_BY(out->routes, out->n_routes, Envoy__Config__Route__V3__RouteConfiguration, name);
 	SORT_BY(out->clusters, out->n_clusters, Envoy__Config__Cluster__V3__Cluster, name);
-	SORT_BY(out->endpoints, out->n_endpoints, Envoy__Config__Endpoint__V3__ClusterLoadAssignment,
-	        cluster_name);
+	SORT_BY(out->endpoints, out->n_endpoints,
+	        Envoy__Config__Endpoint__V3__ClusterLoadAssignment, cluster_name);
 	return 0;
 }
 

@@ -113,6 +113,14 @@ struct mg_mirror {
 	uint32_t per_million; /**< share of requests mirrored */
 };
 
+/** What a route's hash policy keys on (RouteAction.hash_policy) for RING_HASH and MAGLEV. */
+enum mg_hash_kind {
+	MG_HASH_NONE,
+	MG_HASH_HEADER,    /**< a request header's value */
+	MG_HASH_COOKIE,    /**< a cookie's value */
+	MG_HASH_SOURCE_IP, /**< the downstream address */
+};
+
 /** A route: conditions, then what to do. */
 struct mg_route_entry {
 	struct mg_rstr name;
@@ -144,6 +152,8 @@ struct mg_route_entry {
 	uint32_t idle_timeout_ms;
 	const struct mg_mirror *mirrors;
 	uint32_t n_mirrors;
+	uint8_t hash_kind;       /**< enum mg_hash_kind */
+	struct mg_rstr hash_key; /**< header (lowered) or cookie name */
 	struct mg_hdr_ops req_hdrs, resp_hdrs;
 };
 

@@ -426,6 +426,50 @@ static int weighted(struct cctx *c, const WeightedCluster *w, struct mg_route_en
 	return rc;
 }
 
+/*
+ * The key a hash policy draws from.  Envoy combines several policies; one is
+ * what configs (and Istio's consistentHash) use, so more is refused, as are
+ * cookie policies with a ttl (Envoy would then set the cookie).
+ */
+static int hash_policy(struct cctx *c, const RouteAction *ra, struct mg_route_entry *rt)
+{
+	const Envoy__Config__Route__V3__RouteAction__HashPolicy *h = ra->hash_policy[0];
+	size_t old = cc_push(c, "hash_policy[0]");
+	int rc = 0;
+
+	if (ra->n_hash_policy > 1)
+		rc = cc_fail(c, NULL, "one hash policy is supported so far");
+	else if (h->terminal)
+		rc = cc_fail(c, "terminal", "not supported (one policy only)");
+	else
+		switch (h->policy_specifier_case) {
+		case ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HASH_POLICY__POLICY_SPECIFIER_HEADER:
+			rt->hash_kind = MG_HASH_HEADER;
+			rc = cc_header_name_ok(h->header->header_name)
+			         ? cc_str(c, h->header->header_name, true, &rt->hash_key)
+			         : cc_fail(c, "header.header_name", "not a valid header name");
+			break;
+		case ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HASH_POLICY__POLICY_SPECIFIER_COOKIE:
+			rt->hash_kind = MG_HASH_COOKIE;
+			if (h->cookie->ttl != NULL)
+				rc = cc_fail(c, "cookie.ttl",
+				             "not supported yet (meshgate does not set cookies)");
+			else if (h->cookie->name[0] == '\0')
+				rc = cc_fail(c, "cookie.name", "is required");
+			else
+				rc = cc_str(c, h->cookie->name, false, &rt->hash_key);
+			break;
+		case ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HASH_POLICY__POLICY_SPECIFIER_CONNECTION_PROPERTIES:
+			rt->hash_kind =
+			    h->connection_properties->source_ip ? MG_HASH_SOURCE_IP : MG_HASH_NONE;
+			break;
+		default:
+			rc = cc_fail(c, NULL, "set header, cookie or connection_properties");
+		}
+	cc_pop(c, old);
+	return rc;
+}
+
 static uint32_t duration_ms(const Google__Protobuf__Duration *d)
 {
 	uint64_t ms;
@@ -512,8 +556,7 @@ static int route_action(struct cctx *c, const RouteAction *ra, struct mg_route_e
 		             "not supported yet (retries come with the resilience "
 		             "work)");
 	if (rc == 0 && ra->n_hash_policy > 0)
-		rc = cc_fail(c, "hash_policy",
-		             "not supported yet (comes with ring hash and maglev)");
+		rc = hash_policy(c, ra, rt);
 	if (rc == 0)
 		rc = mirrors(c, ra->request_mirror_policies, ra->n_request_mirror_policies,
 		             "request_mirror_policies", &rt->mirrors, &rt->n_mirrors);

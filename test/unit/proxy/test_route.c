@@ -309,6 +309,7 @@ START_TEST(actions)
 	    "    route:\n"
 	    "      cluster: c\n"
 	    "      prefix_rewrite: /\n"
+	    "      hash_policy: [{header: {header_name: X-User}}]\n"
 	    "      host_rewrite_literal: backend\n"
 	    "      request_mirror_policies: [{cluster: shadow, runtime_fraction: {default_value: "
 	    "{numerator: 25}}}]\n"
@@ -350,6 +351,8 @@ START_TEST(actions)
 	ck_assert(rt->has_prefix_rewrite);
 	ck_assert_str_eq(rt->prefix_rewrite.s, "/");
 	ck_assert_str_eq(rt->host_rewrite.s, "backend");
+	ck_assert_uint_eq(rt->hash_kind, MG_HASH_HEADER);
+	ck_assert_str_eq(rt->hash_key.s, "x-user");
 	ck_assert_uint_eq(rt->n_mirrors, 1);
 	ck_assert_str_eq(rt->mirrors[0].cluster.s, "shadow");
 	ck_assert_uint_eq(rt->mirrors[0].per_million, 250000);

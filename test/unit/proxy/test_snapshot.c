@@ -155,10 +155,11 @@ static const struct bad {
     {"listeners:\n" HTTP_LISTENER(
          "w", 80,
          "route_config: {virtual_hosts: [{name: v, domains: [\"*\"], routes: [{match: {prefix: "
-         "/}, route: {cluster: v1, hash_policy: [{header: {header_name: x}}]}}]}]}, " ROUTER)
-         CLUSTERS,
-     "typed_config.route_config.virtual_hosts[0].routes[0].route.hash_policy: not supported "
-     "yet"},
+         "/}, route: {cluster: v1, hash_policy: [{header: {header_name: x}}, "
+         "{connection_properties: "
+         "{source_ip: true}}]}}]}]}, " ROUTER) CLUSTERS,
+     "typed_config.route_config.virtual_hosts[0].routes[0].route.hash_policy[0]: one hash "
+     "policy is supported so far"},
     {"listeners:\n"
      "- name: t\n"
      "  address: {socket_address: {address: 0.0.0.0, port_value: 9}}\n"

@@ -27,6 +27,7 @@
 #include "net/impair.h"
 #include "tcp/tcp.h"
 #include "net/net.h"
+#include "proxy/proxy.h"
 
 static volatile sig_atomic_t mg_stop;
 
@@ -322,6 +323,29 @@ static int gw_tcp_init(struct gw *gw)
 	return 0;
 }
 
+/*
+ * Serve the static_resources snapshot on every worker.  It lives as long as
+ * the gateway (until xDS replaces snapshots, with reclamation after every
+ * worker has let go of the old one).
+ */
+static int gw_proxy_init(struct gw *gw)
+{
+	const struct mg_snapshot *s = gw->cfg.snapshot;
+	int rc = 0;
+
+	if (s == NULL)
+		return 0;
+	for (unsigned i = 0; rc == 0 && i < gw->dp.n_workers; i++)
+		rc = mg_proxy_worker_start(gw->dp.workers[i], s);
+	if (rc < 0) {
+		fprintf(stderr, "meshgate: cannot serve static_resources: %s\n", strerror(-rc));
+		return -1;
+	}
+	MG_LOG(INFO, "serving static_resources: %u listener(s), %u cluster(s)", s->n_listeners,
+	       s->n_clusters);
+	return 0;
+}
+
 static void gw_teardown(struct gw *gw)
 {
 	struct mg_dp *dp = &gw->dp;
@@ -333,6 +357,10 @@ static void gw_teardown(struct gw *gw)
 	for (unsigned i = 0; i < MG_MAX_WORKERS; i++)
 		if (dp->workers[i] != NULL)
 			mg_tcp_worker_fini(dp->workers[i]);
+	/* After TCP: closing connections calls back into the proxy. */
+	for (unsigned i = 0; i < MG_MAX_WORKERS; i++)
+		if (dp->workers[i] != NULL)
+			mg_proxy_worker_stop(dp->workers[i]);
 	mg_port_teardown(dp, gw->ports_up);
 	for (unsigned i = 0; i < MG_MAX_WORKERS; i++) {
 		mg_impair_detach(dp->workers[i]); /* a worker that never ran still has it */
@@ -412,9 +440,8 @@ int main(int argc, char **argv)
 	}
 	if (check_only) {
 		if (gw.cfg.static_resources != NULL)
-			printf("%s: OK; static_resources: %u listeners, %u clusters (compiled, not "
-			       "served yet)\n",
-			       config, gw.cfg.n_static_listeners, gw.cfg.n_static_clusters);
+			printf("%s: OK; static_resources: %u listeners, %u clusters\n", config,
+			       gw.cfg.n_static_listeners, gw.cfg.n_static_clusters);
 		else
 			printf("%s: OK\n", config);
 		mg_bootstrap_free(&gw.cfg);
@@ -427,6 +454,8 @@ int main(int argc, char **argv)
 		rc = gw_ports_init(&gw);
 	if (rc == 0)
 		rc = gw_tcp_init(&gw);
+	if (rc == 0)
+		rc = gw_proxy_init(&gw);
 	if (rc == 0)
 		rc = gw_run(&gw);
 	gw_teardown(&gw);

@@ -13,6 +13,7 @@
 #include <rte_pause.h>
 
 #include "core/worker.h"
+#include "proxy/proxy.h"
 #include "net/impair.h"
 #include "net/net.h"
 #include "tcp/tcp.h"
@@ -214,6 +215,8 @@ static unsigned worker_poll_once(struct mg_worker *w)
 	}
 	if (w->tcp != NULL)
 		mg_tcp_poll(w);
+	if (w->proxy != NULL)
+		mg_proxy_poll(w);
 	if (unlikely(w->impair != NULL)) {
 		mg_impair_poll(w);
 		/* Frames wait for their release time: do not fall asleep on them. */

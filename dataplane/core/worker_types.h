@@ -28,8 +28,9 @@ enum mg_idle_mode {
 };
 
 struct mg_worker;
-struct mg_tcp_worker; /* dataplane/tcp: per-worker TCP state */
-struct mg_impair;     /* dataplane/net/impair: the link impairment stage */
+struct mg_tcp_worker;   /* dataplane/tcp: per-worker TCP state */
+struct mg_proxy_worker; /* dataplane/proxy: a worker serving a snapshot */
+struct mg_impair;       /* dataplane/net/impair: the link impairment stage */
 
 /**
  * Port operations a worker uses for packet I/O.  The real ones call
@@ -66,8 +67,9 @@ struct mg_worker {
 	uint32_t idle_polls;        /**< consecutive empty iterations */
 	uint32_t sleep_us;          /**< current adaptive sleep step */
 	struct mg_tx_stage tx[MG_MAX_IFACES];
-	struct mg_tcp_worker *tcp; /**< TCP state, NULL until TCP is set up */
-	struct mg_impair *impair;  /**< impairment stage, NULL when off */
+	struct mg_tcp_worker *tcp;     /**< TCP state, NULL until TCP is set up */
+	struct mg_impair *impair;      /**< impairment stage, NULL when off */
+	struct mg_proxy_worker *proxy; /**< the proxy serving a snapshot, NULL when none */
 	struct mg_net_counters cnt;
 	struct mg_neigh_table neigh;
 } __rte_cache_aligned;

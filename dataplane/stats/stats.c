@@ -79,6 +79,38 @@ static inline uint64_t port_get(const struct rte_eth_stats *st, const struct por
 	return *(const uint64_t *)((const char *)st + f->off);
 }
 
+/* Offsets of the proxy counters, in .def order. */
+static const size_t proxy_offs[] = {
+#define MG_PROXY_STAT(n, h) offsetof(struct mg_proxy_counters, n),
+#include "proxy/proxy_counters.def"
+};
+_Static_assert(sizeof(proxy_offs) / sizeof(proxy_offs[0]) == MG_PROXY_N_COUNTERS,
+               "proxy_offs out of step with proxy_counters.def");
+
+static void sum_proxy(struct mg_stats_snapshot *s)
+{
+	memset(&s->proxy_total, 0, sizeof(s->proxy_total));
+	s->proxy_on = false;
+	for (unsigned i = 0; i < s->n_workers; i++) {
+		if (!s->w[i].proxy_on)
+			continue;
+		s->proxy_on = true;
+		for (unsigned k = 0; k < MG_PROXY_N_COUNTERS; k++)
+			s->proxy_total.cnt[k] += s->w[i].proxy.cnt[k];
+	}
+}
+
+static bool collect_proxy(const struct mg_worker *w, struct mg_stats_proxy *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (w->proxy == NULL)
+		return false;
+	for (unsigned k = 0; k < MG_PROXY_N_COUNTERS; k++)
+		p->cnt[k] =
+		    mg_cnt_read((const uint64_t *)((const char *)&w->proxy->cnt + proxy_offs[k]));
+	return true;
+}
+
 /* s->tcp_total and s->tcp_on from the workers with TCP. */
 static void sum_tcp(struct mg_stats_snapshot *s)
 {
@@ -112,6 +144,7 @@ void mg_stats_sum(struct mg_stats_snapshot *s)
 		}
 	}
 	sum_tcp(s);
+	sum_proxy(s);
 }
 
 uint64_t mg_stats_drops(const struct mg_net_counters *c)
@@ -162,6 +195,7 @@ void mg_stats_collect_workers(const struct mg_dp *dp, struct mg_stats_snapshot *
 			*(uint64_t *)((char *)&sw->c + cnt_fields[k].off) = mg_cnt_read(src);
 		}
 		sw->tcp_on = collect_tcp(w, &sw->tcp);
+		sw->proxy_on = collect_proxy(w, &sw->proxy);
 		n++;
 	}
 	s->n_workers = n;
@@ -270,6 +304,15 @@ static void json_tcp(struct mg_buf *out, const struct mg_stats_tcp *t)
 	mg_buf_puts(out, "}}");
 }
 
+/* {"downstream_rq_total":N,...} */
+static void json_proxy(struct mg_buf *out, const struct mg_stats_proxy *p)
+{
+	for (unsigned k = 0; k < MG_PROXY_N_COUNTERS; k++)
+		mg_buf_printf(out, "%s\"%s\":%" PRIu64, k == 0 ? "{" : ",",
+		              mg_proxy_counter_descs[k].name, p->cnt[k]);
+	mg_buf_puts(out, "}");
+}
+
 /* "ports":[{"port":0,"name":"client","ipackets":N,...},...] */
 static void json_ports(struct mg_buf *out, const struct mg_stats_snapshot *s)
 {
@@ -307,6 +350,10 @@ int mg_stats_render_json(const struct mg_stats_snapshot *s, struct mg_buf *out)
 			mg_buf_puts(out, ",\"tcp\":");
 			json_tcp(out, &s->w[i].tcp);
 		}
+		if (s->w[i].proxy_on) {
+			mg_buf_puts(out, ",\"proxy\":");
+			json_proxy(out, &s->w[i].proxy);
+		}
 		mg_buf_puts(out, "}");
 	}
 	mg_buf_puts(out, "],\"total\":");
@@ -318,6 +365,10 @@ int mg_stats_render_json(const struct mg_stats_snapshot *s, struct mg_buf *out)
 	if (s->tcp_on) {
 		mg_buf_puts(out, ",\"tcp_total\":");
 		json_tcp(out, &s->tcp_total);
+	}
+	if (s->proxy_on) {
+		mg_buf_puts(out, ",\"proxy_total\":");
+		json_proxy(out, &s->proxy_total);
 	}
 	return mg_buf_puts(out, "}");
 }
@@ -410,6 +461,29 @@ static void prom_tcp(const struct mg_stats_snapshot *s, struct mg_buf *out)
 	}
 }
 
+/* meshgate_proxy_<name>_total{worker} per counter. */
+static void prom_proxy(const struct mg_stats_snapshot *s, struct mg_buf *out)
+{
+	char name[128];
+
+	if (!s->proxy_on)
+		return;
+	for (unsigned k = 0; k < MG_PROXY_N_COUNTERS; k++) {
+		const char *n = mg_proxy_counter_descs[k].name;
+		size_t len = strlen(n);
+
+		/* Envoy-style names may already end in _total: not twice. */
+		if (len > 6 && strcmp(n + len - 6, "_total") == 0)
+			len -= 6;
+		snprintf(name, sizeof(name), "meshgate_proxy_%.*s_total", (int)len, n);
+		prom_family(out, name, mg_proxy_counter_descs[k].help, "counter");
+		for (unsigned i = 0; i < s->n_workers; i++)
+			if (s->w[i].proxy_on)
+				mg_buf_printf(out, "%s{worker=\"%u\"} %" PRIu64 "\n", name,
+				              s->w[i].idx, s->w[i].proxy.cnt[k]);
+	}
+}
+
 static void prom_ports(const struct mg_stats_snapshot *s, struct mg_buf *out)
 {
 	char name[128];
@@ -433,6 +507,7 @@ int mg_stats_render_prom(const struct mg_stats_snapshot *s, struct mg_buf *out)
 {
 	prom_workers(s, out);
 	prom_tcp(s, out);
+	prom_proxy(s, out);
 	prom_ports(s, out);
 	prom_family(out, "meshgate_uptime_seconds", "seconds since the gateway started", "gauge");
 	mg_buf_printf(out, "meshgate_uptime_seconds %" PRIu64 "\n", s->uptime_s);

@@ -20,12 +20,18 @@
 
 #include "core/worker_types.h"
 #include "net/net_types.h"
+#include "proxy/proxy.h"
 #include "tcp/tcp.h"
 
 /** One worker's TCP counters, indexed by MG_TCP_IDX_*, and its connections by state. */
 struct mg_stats_tcp {
 	uint64_t cnt[MG_TCP_N_COUNTERS]; /**< in mg_tcp_counter_descs order */
 	uint64_t conns[MG_TCP_N_STATES]; /**< gauges, indexed by enum mg_tcp_state */
+};
+
+/** One worker's proxy counters, indexed by MG_PROXY_IDX_*. */
+struct mg_stats_proxy {
+	uint64_t cnt[MG_PROXY_N_COUNTERS]; /**< in mg_proxy_counter_descs order */
 };
 
 /** One port's device counters. */
@@ -43,6 +49,8 @@ struct mg_stats_worker {
 	struct mg_net_counters c; /**< its L2/L3 counters */
 	bool tcp_on;              /**< its TCP layer is set up; tcp is meaningful */
 	struct mg_stats_tcp tcp;  /**< its TCP counters (zero unless tcp_on) */
+	bool proxy_on;            /**< it serves a snapshot; proxy is meaningful */
+	struct mg_stats_proxy proxy;
 };
 
 /** Everything /stats and /metrics show, read at one moment. */
@@ -52,6 +60,8 @@ struct mg_stats_snapshot {
 	struct mg_net_counters total; /**< the sum over w[] */
 	bool tcp_on;                  /**< some worker has TCP (then /stats and /metrics show it) */
 	struct mg_stats_tcp tcp_total; /**< the sum of w[].tcp over the workers with tcp_on */
+	bool proxy_on;                 /**< some worker serves a snapshot */
+	struct mg_stats_proxy proxy_total;
 	unsigned n_ports;
 	struct mg_stats_port ports[MG_MAX_IFACES];
 	uint64_t uptime_s; /**< seconds since the process started */

@@ -232,7 +232,7 @@ static void up_close(void *ctx, struct mg_tcp_conn *c, int err)
 	fwd_close(ctx, UP, c, err);
 }
 
-static const struct mg_tcp_cbs cli_cbs = {
+const struct mg_tcp_cbs mg_tcp_forward_cbs = {
     .on_data = cli_data,
     .on_writable = cli_writable,
     .on_peer_fin = cli_peer_fin,
@@ -276,5 +276,11 @@ int mg_tcp_forward_start(struct mg_worker *w, uint16_t listen_port, rte_be32_t d
 {
 	if (dst_addr == 0 || dst_port == 0)
 		return -EINVAL;
-	return mg_tcp_listen(w, 0, listen_port, &cli_cbs, fwd_accept, dst_pack(dst_addr, dst_port));
+	return mg_tcp_listen(w, 0, listen_port, &mg_tcp_forward_cbs, fwd_accept,
+	                     dst_pack(dst_addr, dst_port));
+}
+
+void *mg_tcp_forward_open(struct mg_tcp_conn *c, rte_be32_t dst, uint16_t dport)
+{
+	return fwd_accept(dst_pack(dst, dport), c);
 }

@@ -1,0 +1,1256 @@
+/*
+ * http_proxy.c — the HTTP connection manager: HTTP/1.1 requests from a
+ * client connection, routed (route.h), balanced (lb.h) and forwarded over a
+ * pooled upstream connection; the response comes back the same way.
+ *
+ * One request at a time per client connection: a pipelined request waits,
+ * unparsed and unreleased (so the client's window closes), until the
+ * response before it is done.  Bodies are never copied: a body range the
+ * parser reports becomes an indirect mbuf on the bytes TCP handed up, sent
+ * on the other connection.  Flow control: a send refused with -EAGAIN is
+ * held and retried from that side's on_writable, and nothing more is parsed
+ * from the other side meanwhile (its bytes stay unreleased, so its window
+ * closes): a slow side slows the other through TCP.
+ *
+ * Heads are rebuilt, never copied through: hop-by-hop fields are dropped,
+ * Host is rewritten when the route says so, x-forwarded-for/-proto and
+ * x-request-id are set, the route's header edits are applied, and each
+ * direction's body is framed for the next hop (a chunked body is
+ * re-chunked; a response delimited by close is chunked to HTTP/1.1 clients).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "http/h1.h"
+#include "proxy/proxy.h"
+#include "proxy/route.h"
+#include "tcp/tcp.h"
+
+static const struct mg_stream_ops *const ops = &mg_tcp_stream_ops;
+
+enum { H_IDLE, H_REQ, H_CLOSING };
+
+/* One client connection and the request it is on. */
+struct mg_hcm {
+	struct mg_proxy_worker *pw;
+	const struct mg_listener *l;
+	struct mg_tcp_conn *c; /* NULL after its on_close */
+	struct mg_h1_parser rq;
+	struct rte_mbuf *in;     /* client bytes not parsed yet */
+	struct rte_mbuf *batch;  /* what this parse produced for the upstream */
+	struct rte_mbuf *to_up;  /* request bytes the upstream's send refused */
+	struct rte_mbuf *to_cli; /* response bytes the client's send refused */
+	struct mg_upc *up;
+	const struct mg_route_entry *rt;
+	uint8_t state;
+	uint8_t refs;
+	bool discard;     /* answered locally: drop the rest of this request */
+	bool rq_complete; /* the whole request went upstream (or was dropped) */
+	bool rs_started;  /* a response head went to the client */
+	bool close_after; /* close the client after this response */
+	bool chunk_up, chunk_down;
+	bool client_keep, client_fin;
+	bool timed; /* on pw->active */
+	uint8_t req_minor;
+	uint16_t status;
+	uint32_t deadline_ms;
+	TAILQ_ENTRY(mg_hcm) link;
+};
+
+/* One upstream connection: serving h, or idle in its endpoint's pool. */
+struct mg_upc {
+	struct mg_proxy_worker *pw;
+	struct mg_tcp_conn *c; /* NULL after its on_close */
+	struct mg_h1_parser rs;
+	struct mg_hcm *h;
+	struct rte_mbuf *in;    /* response bytes not parsed yet */
+	struct rte_mbuf *batch; /* what this parse produced for the client */
+	uint32_t cl, ep;
+	bool idle, rs_done, keep;
+	LIST_ENTRY(mg_upc) link;
+};
+
+static void hcm_process(struct mg_hcm *h);
+static void upc_process(struct mg_upc *u);
+static void upc_release(struct mg_upc *u, bool reusable);
+
+/* ------------------------------------------------------------------ */
+/* mbuf helpers                                                        */
+
+static struct rte_mempool *pool_of(const struct mg_proxy_worker *pw)
+{
+	return pw->w->pool;
+}
+
+static void chain_append(struct rte_mbuf **head, struct rte_mbuf *m)
+{
+	if (m == NULL)
+		return;
+	if (*head == NULL)
+		*head = m;
+	else if (rte_pktmbuf_chain(*head, m) != 0)
+		rte_pktmbuf_free(m); /* over 65535 segments: the caller's flow control failed */
+}
+
+/* Drop the first n bytes of *head (whole segments freed). */
+static void chain_drop(struct rte_mbuf **head, uint32_t n)
+{
+	struct rte_mbuf *m = *head;
+
+	while (m != NULL && n > 0) {
+		if (n < m->data_len) {
+			uint32_t pkt = m->pkt_len - n;
+
+			m->data_off += n;
+			m->data_len -= n;
+			m->pkt_len = pkt;
+			break;
+		}
+		{
+			struct rte_mbuf *next = m->next;
+			uint16_t nb = m->nb_segs;
+			uint32_t pkt = m->pkt_len - m->data_len;
+
+			n -= m->data_len;
+			m->next = NULL;
+			m->nb_segs = 1;
+			rte_pktmbuf_free_seg(m);
+			m = next;
+			if (m != NULL) {
+				m->nb_segs = nb - 1;
+				m->pkt_len = pkt;
+			}
+		}
+	}
+	*head = m;
+}
+
+/* An indirect mbuf on [at, at+len) of segment seg: body bytes forwarded without a copy. */
+static struct rte_mbuf *clone_range(struct rte_mempool *mp, const struct rte_mbuf *seg,
+                                    const char *at, uint32_t len)
+{
+	struct rte_mbuf *mi = rte_pktmbuf_alloc(mp);
+	uint16_t off;
+
+	if (mi == NULL)
+		return NULL;
+	off = (uint16_t)(at - rte_pktmbuf_mtod(seg, const char *));
+	rte_pktmbuf_attach(mi, (struct rte_mbuf *)(uintptr_t)seg);
+	mi->data_off += off;
+	mi->data_len = (uint16_t)len;
+	mi->pkt_len = len;
+	return mi;
+}
+
+/* A chain holding a copy of len bytes (local replies, chunk trailers). */
+static struct rte_mbuf *chain_from(struct rte_mempool *mp, const char *p, uint32_t len)
+{
+	struct rte_mbuf *head = NULL;
+
+	do {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		uint32_t n;
+		char *d;
+
+		if (m == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
+		d = rte_pktmbuf_append(m, (uint16_t)n);
+		memcpy(d, p, n);
+		p += n;
+		len -= n;
+		chain_append(&head, m);
+	} while (len > 0);
+	return head;
+}
+
+/* Send *pend on c; on -EAGAIN keep it in *held (the caller resumes on writable). */
+static int send_or_hold(struct mg_tcp_conn *c, struct rte_mbuf **pend, struct rte_mbuf **held)
+{
+	struct rte_mbuf *m = *pend;
+	int rc;
+
+	*pend = NULL;
+	if (m == NULL)
+		return 0;
+	if (*held != NULL) {
+		chain_append(held, m);
+		return 0;
+	}
+	rc = c != NULL ? ops->send(c, m) : -ENOTCONN;
+	if (rc == -EAGAIN) {
+		*held = m;
+		return 0;
+	}
+	if (rc < 0)
+		rte_pktmbuf_free(m);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifetime                                                            */
+
+static void hcm_hold(struct mg_hcm *h)
+{
+	h->refs++;
+}
+
+static void hcm_untime(struct mg_hcm *h)
+{
+	if (h->timed) {
+		TAILQ_REMOVE(&h->pw->active, h, link);
+		h->timed = false;
+	}
+}
+
+static void hcm_put(struct mg_hcm *h)
+{
+	if (--h->refs > 0)
+		return;
+	hcm_untime(h);
+	mg_h1_parser_fini(&h->rq);
+	rte_pktmbuf_free(h->in);
+	rte_pktmbuf_free(h->batch);
+	rte_pktmbuf_free(h->to_up);
+	rte_pktmbuf_free(h->to_cli);
+	free(h);
+}
+
+static void count_status(struct mg_proxy_worker *pw, uint16_t status)
+{
+	uint64_t *c[] = {&pw->cnt.downstream_rq_1xx, &pw->cnt.downstream_rq_2xx,
+	                 &pw->cnt.downstream_rq_3xx, &pw->cnt.downstream_rq_4xx,
+	                 &pw->cnt.downstream_rq_5xx};
+
+	if (status >= 100 && status < 600)
+		mg_cnt_add(c[status / 100 - 1], 1);
+}
+
+/* Close the client (orderly), once. */
+static void hcm_close(struct mg_hcm *h)
+{
+	if (h->state == H_CLOSING || h->c == NULL)
+		return;
+	h->state = H_CLOSING;
+	ops->close(h->c);
+}
+
+static void hcm_abort(struct mg_hcm *h)
+{
+	h->state = H_CLOSING;
+	if (h->c != NULL)
+		ops->abort(h->c);
+}
+
+static const char *reason_of(uint16_t status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 303:
+		return "See Other";
+	case 307:
+		return "Temporary Redirect";
+	case 308:
+		return "Permanent Redirect";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+	}
+}
+
+/*
+ * Answer the current request from the gateway (an error, a redirect, a
+ * direct response).  The rest of the request, if any, is read and dropped;
+ * close says whether the connection ends after it.
+ */
+static void local_reply(struct mg_hcm *h, uint16_t status, const char *body, uint32_t body_len,
+                        const char *location, bool close)
+{
+	char head[2048];
+	int n;
+	struct rte_mbuf *m;
+
+	if (h->c == NULL || h->rs_started) {
+		hcm_abort(h);
+		return;
+	}
+	h->discard = true;
+	h->status = status;
+	h->rs_started = true;
+	h->close_after |= close || !h->client_keep;
+	n = snprintf(head, sizeof(head),
+	             "HTTP/1.1 %u %s\r\ncontent-length: %u\r\ncontent-type: text/plain\r\n"
+	             "server: %.*s\r\n%s%.1024s%s%s\r\n",
+	             status, reason_of(status), body_len, (int)h->l->http.server_name.len,
+	             h->l->http.server_name.s, location ? "location: " : "",
+	             location ? location : "", location ? "\r\n" : "",
+	             h->close_after ? "connection: close\r\n" : "");
+	m = chain_from(pool_of(h->pw), head, (uint32_t)RTE_MIN(n, (int)sizeof(head) - 1));
+	if (m != NULL && body_len > 0)
+		chain_append(&m, chain_from(pool_of(h->pw), body, body_len));
+	count_status(h->pw, status);
+	if (m == NULL || send_or_hold(h->c, &m, &h->to_cli) < 0)
+		hcm_abort(h);
+}
+
+/* ------------------------------------------------------------------ */
+/* Upstream connections and pools                                      */
+
+static const struct mg_tcp_cbs upc_cbs;
+static const struct mg_h1_cbs rs_cbs;
+
+static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t ep)
+{
+	struct mg_proxy_cluster *pc = &pw->clusters[ci];
+	const struct mg_endpoint *e = &pc->cl->eps[ep];
+	struct mg_upc *u = LIST_FIRST(&pc->idle[ep]);
+
+	if (u != NULL) {
+		LIST_REMOVE(u, link);
+		pc->n_idle[ep]--;
+		u->idle = false;
+		u->rs_done = false;
+		mg_cnt_add(&pw->cnt.upstream_cx_reused, 1);
+		return u;
+	}
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return NULL;
+	u->pw = pw;
+	u->cl = ci;
+	u->ep = ep;
+	if (mg_h1_parser_init(&u->rs, MG_H1_RESPONSE, NULL, &rs_cbs, u, &pw->h1) < 0) {
+		free(u);
+		return NULL;
+	}
+	u->c = mg_tcp_connect(pw->w, e->addr, e->port, &upc_cbs, u);
+	if (u->c == NULL) {
+		mg_h1_parser_fini(&u->rs);
+		free(u);
+		return NULL;
+	}
+	mg_cnt_add(&pw->cnt.upstream_cx_total, 1);
+	return u;
+}
+
+static void upc_free(struct mg_upc *u)
+{
+	mg_h1_parser_fini(&u->rs);
+	rte_pktmbuf_free(u->in);
+	rte_pktmbuf_free(u->batch);
+	free(u);
+}
+
+/* u is done with its request: back to the pool, or closed. */
+static void upc_release(struct mg_upc *u, bool reusable)
+{
+	struct mg_proxy_cluster *pc = &u->pw->clusters[u->cl];
+
+	if (u->h != NULL) {
+		mg_lb_request_end(&pc->lb, u->ep);
+		u->h->up = NULL;
+		u->h = NULL;
+	}
+	if (u->c == NULL) {
+		upc_free(u);
+		return;
+	}
+	if (reusable && u->in == NULL && pc->n_idle[u->ep] < MG_PROXY_MAX_IDLE) {
+		u->idle = true;
+		mg_h1_parser_reset(&u->rs);
+		LIST_INSERT_HEAD(&pc->idle[u->ep], u, link);
+		pc->n_idle[u->ep]++;
+		return;
+	}
+	ops->abort(u->c); /* on_close frees u */
+}
+
+void mg_upc_drain_idle(struct mg_proxy_worker *pw)
+{
+	for (uint32_t ci = 0; ci < pw->snap->n_clusters; ci++) {
+		struct mg_proxy_cluster *pc = &pw->clusters[ci];
+
+		for (uint32_t ep = 0; pc->idle != NULL && ep < pc->cl->n_eps; ep++) {
+			struct mg_upc *u;
+
+			while ((u = LIST_FIRST(&pc->idle[ep])) != NULL) {
+				LIST_REMOVE(u, link);
+				pc->n_idle[ep]--;
+				u->idle = false;
+				if (u->c != NULL)
+					ops->abort(u->c);
+				else
+					upc_free(u);
+			}
+		}
+	}
+}
+
+/* The response is over (or the upstream is gone): settle both sides. */
+static void finish_response(struct mg_hcm *h, struct mg_upc *u, bool reusable)
+{
+	hcm_untime(h);
+	if (u != NULL)
+		upc_release(u, reusable && h->rq_complete);
+	h->rt = NULL;
+	if (h->c == NULL)
+		return;
+	h->state = H_IDLE;
+	if (h->close_after || h->client_fin) {
+		if (h->to_cli == NULL)
+			hcm_close(h);
+		return;
+	}
+	h->discard = false;
+	h->rq_complete = false;
+	h->rs_started = false;
+	h->chunk_up = h->chunk_down = false;
+	hcm_process(h); /* a pipelined request may be waiting */
+}
+
+/* ---- response parser callbacks (ctx: the upstream connection) ---- */
+
+static int rs_head(void *ctx, const struct mg_h1_msg *m)
+{
+	struct mg_upc *u = ctx;
+	struct mg_hcm *h = u->h;
+	struct mg_h1_header hdr[MG_H1_DEF_MAX_HEADERS + 40];
+	struct mg_h1_msg out = *m;
+	const struct mg_route_entry *rt = h->rt;
+	uint16_t n = 0;
+	struct rte_mbuf *hm;
+
+	if (m->status < 200)
+		return 0; /* 1xx: the gateway answered 100-continue itself; others dropped */
+	for (uint16_t i = 0; i < m->n_headers && n < MG_H1_DEF_MAX_HEADERS; i++) {
+		const struct mg_h1_header *f = &m->headers[i];
+
+		if ((f->flags & MG_H1_HF_HOP) ||
+		    (f->name.len == 6 && strncasecmp(f->name.p, "server", 6) == 0))
+			continue;
+		hdr[n++] = *f;
+	}
+	hdr[n++] = (struct mg_h1_header){
+	    .name = {"server", 6}, .value = {h->l->http.server_name.s, h->l->http.server_name.len}};
+	h->chunk_down = false;
+	if (m->body == MG_H1_B_CHUNKED || (m->body == MG_H1_B_UNTIL_CLOSE && h->req_minor >= 1)) {
+		h->chunk_down = true;
+		hdr[n++] = (struct mg_h1_header){.name = {"transfer-encoding", 17},
+		                                 .value = {"chunked", 7}};
+	} else if (m->body == MG_H1_B_UNTIL_CLOSE) {
+		h->close_after = true;
+	}
+	if (!(m->flags & MG_H1_F_KEEP_ALIVE))
+		u->keep = false;
+	else
+		u->keep = true;
+	if (h->close_after || !h->client_keep) {
+		h->close_after = true;
+		hdr[n++] = (struct mg_h1_header){.name = {"connection", 10}, .value = {"close", 5}};
+	}
+	for (int lvl = 0; rt != NULL && lvl < 1; lvl++)
+		for (uint32_t i = 0; i < rt->resp_hdrs.n_add && n < MG_H1_DEF_MAX_HEADERS + 38; i++)
+			hdr[n++] = (struct mg_h1_header){
+			    .name = {rt->resp_hdrs.add[i].name.s, rt->resp_hdrs.add[i].name.len},
+			    .value = {rt->resp_hdrs.add[i].value.s,
+			              rt->resp_hdrs.add[i].value.len}};
+	out.headers = hdr;
+	out.n_headers = n;
+	out.minor = 1;
+	hm = mg_h1_write_head_mbuf(pool_of(u->pw), &out, MG_H1_HF_HOP);
+	if (hm == NULL)
+		return -1;
+	h->status = m->status;
+	h->rs_started = true;
+	count_status(u->pw, m->status);
+	chain_append(&u->batch, hm);
+	return 0;
+}
+
+static int rs_body(void *ctx, const char *at, uint32_t len)
+{
+	struct mg_upc *u = ctx;
+	struct rte_mbuf *m = clone_range(pool_of(u->pw), mg_h1_parser_segment(&u->rs), at, len);
+
+	if (m == NULL)
+		return -1;
+	if (u->h->chunk_down && mg_h1_frame_chunk(pool_of(u->pw), &m) < 0) {
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	mg_cnt_add(&u->pw->cnt.bytes_out, len);
+	chain_append(&u->batch, m);
+	return 0;
+}
+
+static int rs_end(void *ctx, const struct mg_h1_msg *m)
+{
+	struct mg_upc *u = ctx;
+
+	if (m->status < 200 && m->status >= 100)
+		return 0; /* an interim response: the final one follows */
+	if (u->h->chunk_down)
+		chain_append(&u->batch, chain_from(pool_of(u->pw), "0\r\n\r\n", 5));
+	u->rs_done = true;
+	return 0;
+}
+
+static const struct mg_h1_cbs rs_cbs = {
+    .on_head = rs_head,
+    .on_body = rs_body,
+    .on_message_end = rs_end,
+};
+
+/* Parse what the upstream sent while the client has room. */
+static void upc_process(struct mg_upc *u)
+{
+	struct mg_hcm *h = u->h;
+
+	if (h == NULL) {
+		/* An idle connection spoke: nothing may arrive between responses. */
+		if (u->in != NULL && u->c != NULL) {
+			rte_pktmbuf_free(u->in);
+			u->in = NULL;
+			ops->abort(u->c);
+		}
+		return;
+	}
+	hcm_hold(h);
+	while (u->in != NULL && h->c != NULL && h->to_cli == NULL && !u->rs_done) {
+		int n;
+
+		n = mg_h1_parse_mbuf(&u->rs, u->in, 0);
+		if (n < 0) {
+			mg_cnt_add(&u->pw->cnt.upstream_rs_bad, 1);
+			rte_pktmbuf_free(u->batch);
+			u->batch = NULL;
+			if (!h->rs_started)
+				local_reply(h, 502, "upstream sent an invalid response\n", 34, NULL,
+				            true);
+			else
+				hcm_abort(h);
+			upc_release(u, false);
+			break;
+		}
+		if (u->c != NULL)
+			ops->recved(u->c, (uint32_t)n);
+		chain_drop(&u->in, (uint32_t)n);
+		if (send_or_hold(h->c, &u->batch, &h->to_cli) < 0) {
+			hcm_abort(h);
+			upc_release(u, false);
+			break;
+		}
+		if (u->rs_done) {
+			finish_response(h, u, u->keep);
+			break;
+		}
+		if (n == 0)
+			break;
+	}
+	hcm_put(h);
+}
+
+static void upc_data(void *ctx, struct mg_tcp_conn *c, struct rte_mbuf *m)
+{
+	struct mg_upc *u = ctx;
+
+	(void)c;
+	chain_append(&u->in, m);
+	upc_process(u);
+}
+
+static void upc_writable(void *ctx, struct mg_tcp_conn *c)
+{
+	struct mg_upc *u = ctx;
+	struct mg_hcm *h = u->h;
+
+	(void)c;
+	if (h == NULL)
+		return;
+	hcm_hold(h);
+	if (h->to_up != NULL) {
+		struct rte_mbuf *m = h->to_up;
+
+		h->to_up = NULL;
+		if (send_or_hold(u->c, &m, &h->to_up) < 0)
+			hcm_abort(h);
+	}
+	if (h->to_up == NULL)
+		hcm_process(h);
+	hcm_put(h);
+}
+
+/* The upstream closed its side: a response delimited by the close ends here. */
+static void upc_peer_fin(void *ctx, struct mg_tcp_conn *c)
+{
+	struct mg_upc *u = ctx;
+
+	(void)c;
+	u->keep = false;
+	if (u->h == NULL || u->rs_done)
+		return;
+	upc_process(u);
+	if (u->h != NULL && !u->rs_done && u->in == NULL && mg_h1_parse_eof(&u->rs) == 0 &&
+	    u->rs_done) {
+		struct mg_hcm *h = u->h;
+
+		hcm_hold(h);
+		if (send_or_hold(h->c, &u->batch, &h->to_cli) < 0)
+			hcm_abort(h);
+		finish_response(h, u, false);
+		hcm_put(h);
+	}
+}
+
+static void upc_close(void *ctx, struct mg_tcp_conn *c, int err)
+{
+	struct mg_upc *u = ctx;
+	struct mg_hcm *h = u->h;
+	bool fini = err == -ECONNABORTED && c->state != MG_TCP_CLOSED;
+
+	u->c = NULL;
+	if (u->idle) {
+		struct mg_proxy_cluster *pc = &u->pw->clusters[u->cl];
+
+		LIST_REMOVE(u, link);
+		pc->n_idle[u->ep]--;
+		upc_free(u);
+		return;
+	}
+	if (h == NULL) {
+		upc_free(u);
+		return;
+	}
+	hcm_hold(h);
+	if (!fini && !u->rs_done) {
+		if (!h->rs_started) {
+			mg_cnt_add(&u->pw->cnt.upstream_cx_connect_fail, 1);
+			local_reply(h, 502,
+			            "upstream connect error or disconnect/reset before headers\n",
+			            58, NULL, !h->rq_complete);
+			finish_response(h, u, false);
+		} else {
+			mg_cnt_add(&u->pw->cnt.upstream_rs_reset, 1);
+			upc_release(u, false);
+			hcm_abort(h);
+		}
+	} else {
+		upc_release(u, false);
+	}
+	hcm_put(h);
+}
+
+static const struct mg_tcp_cbs upc_cbs = {
+    .on_data = upc_data,
+    .on_writable = upc_writable,
+    .on_peer_fin = upc_peer_fin,
+    .on_close = upc_close,
+};
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+
+struct rq_view {
+	const struct mg_h1_msg *m;
+	char authority[256];
+	uint32_t authority_len;
+};
+
+/* Header lookup for the router: the first field of that name (pseudo-headers too). */
+static const char *rq_header(void *ctx, const char *name, uint32_t len, uint32_t *vlen)
+{
+	const struct rq_view *v = ctx;
+	const struct mg_h1_msg *m = v->m;
+
+	if (len > 0 && name[0] == ':') {
+		if (len == 7 && memcmp(name, ":method", 7) == 0) {
+			*vlen = m->method_str.len;
+			return m->method_str.p;
+		}
+		if (len == 10 && memcmp(name, ":authority", 10) == 0) {
+			*vlen = v->authority_len;
+			return v->authority;
+		}
+		if (len == 5 && memcmp(name, ":path", 5) == 0) {
+			*vlen = m->target.len;
+			return m->target.p;
+		}
+		if (len == 7 && memcmp(name, ":scheme", 7) == 0) {
+			*vlen = 4;
+			return "http";
+		}
+		return NULL;
+	}
+	for (uint16_t i = 0; i < m->n_headers; i++)
+		if (m->headers[i].name.len == len &&
+		    strncasecmp(m->headers[i].name.p, name, len) == 0) {
+			*vlen = m->headers[i].value.len;
+			return m->headers[i].value.p;
+		}
+	return NULL;
+}
+
+static uint64_t next_rand(struct mg_proxy_worker *pw)
+{
+	uint64_t x = pw->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return pw->rng = x;
+}
+
+/* The cluster's index in the snapshot (binary search by name), or -1. */
+static int cluster_index(const struct mg_snapshot *s, struct mg_rstr name)
+{
+	uint32_t lo = 0, hi = s->n_clusters;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const struct mg_rstr *n = &s->clusters[mid]->name;
+		int r = memcmp(n->s, name.s, RTE_MIN(n->len, name.len));
+
+		if (r == 0)
+			r = (n->len > name.len) - (n->len < name.len);
+		if (r == 0)
+			return (int)mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Apply one level of header edits to the upstream head being built. */
+static void apply_ops(struct mg_h1_header *hdr, uint16_t *n, uint16_t cap,
+                      const struct mg_hdr_ops *ops_)
+{
+	for (uint32_t r = 0; r < ops_->n_remove; r++)
+		for (uint16_t i = 0; i < *n; i++)
+			if (hdr[i].name.len == ops_->remove[r].len &&
+			    strncasecmp(hdr[i].name.p, ops_->remove[r].s, hdr[i].name.len) == 0) {
+				hdr[i--] = hdr[--*n];
+			}
+	for (uint32_t a = 0; a < ops_->n_add; a++) {
+		const struct mg_hdr_add *add = &ops_->add[a];
+		int found = -1;
+
+		for (uint16_t i = 0; i < *n && found < 0; i++)
+			if (hdr[i].name.len == add->name.len &&
+			    strncasecmp(hdr[i].name.p, add->name.s, add->name.len) == 0)
+				found = i;
+		if (add->value.len == 0 && !add->keep_empty)
+			continue;
+		if (found >= 0 && (add->action == MG_HDR_ADD_IF_ABSENT))
+			continue;
+		if (found < 0 && add->action == MG_HDR_OVERWRITE_IF_EXISTS)
+			continue;
+		if (found >= 0 && add->action != MG_HDR_APPEND_OR_ADD) {
+			hdr[found].value = (struct mg_h1_str){add->value.s, add->value.len};
+			continue;
+		}
+		if (*n < cap)
+			hdr[(*n)++] =
+			    (struct mg_h1_header){.name = {add->name.s, add->name.len},
+			                          .value = {add->value.s, add->value.len}};
+	}
+}
+
+static void set_deadline(struct mg_hcm *h, uint32_t timeout_ms)
+{
+	if (timeout_ms == 0)
+		return;
+	struct mg_hcm *o;
+
+	h->deadline_ms = h->pw->w->tcp->now_ms + timeout_ms;
+	/* Kept in deadline order; most routes share a timeout, so this is the tail. */
+	TAILQ_FOREACH_REVERSE(o, &h->pw->active, mg_hcm_list, link)
+	if ((int32_t)(o->deadline_ms - h->deadline_ms) <= 0)
+		break;
+	if (o == NULL)
+		TAILQ_INSERT_HEAD(&h->pw->active, h, link);
+	else
+		TAILQ_INSERT_AFTER(&h->pw->active, o, h, link);
+	h->timed = true;
+}
+
+/* A redirect's Location for the request. */
+static void redirect_location(const struct mg_route_entry *rt, const struct mg_h1_msg *m,
+                              const struct rq_view *v, char *buf, size_t len)
+{
+	const struct mg_redirect *r = &rt->redirect;
+	const char *scheme = r->scheme.len ? r->scheme.s : "http";
+	const char *q = memchr(m->target.p, '?', m->target.len);
+	uint32_t plen = q ? (uint32_t)(q - m->target.p) : m->target.len;
+	uint32_t alen = v->authority_len;
+	char port[16] = "";
+
+	if (r->port != 0)
+		snprintf(port, sizeof(port), ":%u", r->port);
+	if (r->host.len == 0 && r->port != 0) /* keep the host, replace the port */
+		for (uint32_t i = alen; i > 0; i--)
+			if (v->authority[i - 1] == ':') {
+				alen = i - 1;
+				break;
+			}
+	if (r->path.len > 0)
+		snprintf(buf, len, "%s://%.*s%s%s%.*s", scheme,
+		         (int)(r->host.len ? r->host.len : alen),
+		         r->host.len ? r->host.s : v->authority, port, r->path.s,
+		         (int)(r->strip_query || !q ? 0 : m->target.len - plen), q ? q : "");
+	else if (r->has_prefix_rewrite && rt->path_kind != MG_PATH_REGEX)
+		snprintf(
+		    buf, len, "%s://%.*s%s%s%.*s", scheme, (int)(r->host.len ? r->host.len : alen),
+		    r->host.len ? r->host.s : v->authority, port, r->prefix_rewrite.s,
+		    (int)((r->strip_query ? plen : m->target.len) - RTE_MIN(rt->path.len, plen)),
+		    m->target.p + RTE_MIN(rt->path.len, plen));
+	else
+		snprintf(buf, len, "%s://%.*s%s%.*s", scheme,
+		         (int)(r->host.len ? r->host.len : alen),
+		         r->host.len ? r->host.s : v->authority, port,
+		         (int)(r->strip_query ? plen : m->target.len), m->target.p);
+}
+
+static int rq_head(void *ctx, const struct mg_h1_msg *m)
+{
+	struct mg_hcm *h = ctx;
+	struct mg_proxy_worker *pw = h->pw;
+	const struct mg_route_table *t = h->l->routes;
+	struct rq_view v = {.m = m};
+	struct mg_route_req req;
+	const struct mg_vhost *vh;
+	const struct mg_route_entry *rt;
+	const struct mg_wcluster *wc = NULL;
+	struct mg_rstr cname;
+	uint64_t rnd = next_rand(pw);
+	struct mg_h1_header hdr[MG_H1_DEF_MAX_HEADERS + 40];
+	uint16_t n = 0, cap = MG_H1_DEF_MAX_HEADERS + 40;
+	struct mg_h1_msg out = *m;
+	char xff[128], rid[40], target[2048], host[256];
+	const char *prev_xff = NULL;
+	uint32_t prev_xff_len = 0;
+	int ci, ep;
+	struct mg_upc *u;
+	struct rte_mbuf *hm;
+	uint64_t hash = 0;
+	int has_hash = 0;
+
+	mg_cnt_add(&pw->cnt.downstream_rq_total, 1);
+	h->client_keep = (m->flags & MG_H1_F_KEEP_ALIVE) != 0;
+	h->req_minor = m->minor;
+	h->discard = false;
+	h->rq_complete = false;
+	h->rs_started = false;
+	h->close_after = false;
+	if (m->host.len > 0 && m->host.len < sizeof(v.authority)) {
+		memcpy(v.authority, m->host.p, m->host.len);
+		v.authority_len = m->host.len;
+	}
+	req = (struct mg_route_req){{m->method_str.p, m->method_str.len},
+	                            {v.authority, v.authority_len},
+	                            {m->target.p, m->target.len},
+	                            rq_header,
+	                            &v};
+	if (t == NULL || (vh = mg_route_vhost(t, req.authority)) == NULL ||
+	    (rt = mg_route_match(vh, &req, (uint32_t)rnd)) == NULL) {
+		mg_cnt_add(&pw->cnt.downstream_rq_no_route, 1);
+		local_reply(h, 404, NULL, 0, NULL, false);
+		return 0;
+	}
+	h->rt = rt;
+	if (rt->kind == MG_ROUTE_DIRECT || rt->kind == MG_ROUTE_REDIRECT) {
+		char loc[1200];
+
+		mg_cnt_add(&pw->cnt.downstream_rq_direct, 1);
+		if (rt->kind == MG_ROUTE_DIRECT) {
+			local_reply(h, rt->direct_status, rt->direct_body.s, rt->direct_body.len,
+			            NULL, false);
+		} else {
+			redirect_location(rt, m, &v, loc, sizeof(loc));
+			local_reply(h, rt->redirect.code, NULL, 0, loc, false);
+		}
+		return 0;
+	}
+	cname = mg_route_cluster(rt, &req, (uint32_t)(rnd >> 32), &wc);
+	ci = cname.s != NULL ? cluster_index(pw->snap, cname) : -1;
+	if (ci < 0) {
+		mg_cnt_add(&pw->cnt.upstream_rq_no_cluster, 1);
+		local_reply(h, rt->not_found_status ? rt->not_found_status : 503, NULL, 0, NULL,
+		            false);
+		return 0;
+	}
+	if (rt->hash_kind == MG_HASH_HEADER) {
+		uint32_t hl;
+		const char *hv = rq_header(&v, rt->hash_key.s, rt->hash_key.len, &hl);
+
+		if (hv != NULL) {
+			hash = mg_xxh64(hv, hl, 0);
+			has_hash = 1;
+		}
+	} else if (rt->hash_kind == MG_HASH_SOURCE_IP) {
+		hash = mg_xxh64(&h->c->raddr, sizeof(h->c->raddr), 0);
+		has_hash = 1;
+	}
+	ep = mg_lb_pick(&pw->clusters[ci].lb, hash, has_hash);
+	if (ep < 0) {
+		mg_cnt_add(&pw->cnt.upstream_rq_no_healthy, 1);
+		local_reply(h, 503, "no healthy upstream\n", 20, NULL, false);
+		return 0;
+	}
+	u = upc_get(pw, (uint32_t)ci, (uint32_t)ep);
+	if (u == NULL) {
+		mg_cnt_add(&pw->cnt.upstream_cx_connect_fail, 1);
+		local_reply(h, 503, "upstream connection failed\n", 27, NULL, false);
+		return 0;
+	}
+	u->h = h;
+	h->up = u;
+	mg_lb_request_start(&pw->clusters[ci].lb, (uint32_t)ep);
+	mg_h1_parser_set_request(&u->rs, m->method);
+
+	/* The upstream's head. */
+	for (uint16_t i = 0; i < m->n_headers && n < MG_H1_DEF_MAX_HEADERS; i++) {
+		const struct mg_h1_header *f = &m->headers[i];
+
+		if ((f->flags & MG_H1_HF_HOP) || f->id == MG_H1_H_HOST || f->id == MG_H1_H_EXPECT)
+			continue;
+		if (f->name.len == 15 && strncasecmp(f->name.p, "x-forwarded-for", 15) == 0) {
+			prev_xff = f->value.p;
+			prev_xff_len = f->value.len;
+			continue;
+		}
+		if (f->name.len == 17 && strncasecmp(f->name.p, "x-forwarded-proto", 17) == 0)
+			continue;
+		hdr[n++] = *f;
+	}
+	{
+		const char *hv = v.authority;
+		uint32_t hl = v.authority_len;
+
+		if (wc != NULL && wc->host_rewrite.len) {
+			hv = wc->host_rewrite.s;
+			hl = wc->host_rewrite.len;
+		} else if (rt->host_rewrite.len) {
+			hv = rt->host_rewrite.s;
+			hl = rt->host_rewrite.len;
+		} else if (rt->auto_host_rewrite) {
+			snprintf(host, sizeof(host), "%s", pw->clusters[ci].cl->eps[ep].name.s);
+			hv = host;
+			hl = (uint32_t)strlen(host);
+		}
+		hdr[n++] = (struct mg_h1_header){
+		    .name = {"host", 4}, .value = {hv, hl}, .id = MG_H1_H_HOST};
+	}
+	{
+		const uint8_t *ip = (const uint8_t *)&h->c->raddr;
+		int xl = snprintf(xff, sizeof(xff), "%.*s%s%u.%u.%u.%u",
+		                  (int)RTE_MIN(prev_xff_len, 64u), prev_xff ? prev_xff : "",
+		                  prev_xff ? ", " : "", ip[0], ip[1], ip[2], ip[3]);
+
+		if (h->l->http.skip_xff_append && prev_xff)
+			hdr[n++] = (struct mg_h1_header){.name = {"x-forwarded-for", 15},
+			                                 .value = {prev_xff, prev_xff_len}};
+		else
+			hdr[n++] = (struct mg_h1_header){.name = {"x-forwarded-for", 15},
+			                                 .value = {xff, (uint32_t)xl}};
+	}
+	hdr[n++] = (struct mg_h1_header){.name = {"x-forwarded-proto", 17}, .value = {"http", 4}};
+	if (h->l->http.generate_request_id) {
+		uint32_t l_;
+		bool have = rq_header(&v, "x-request-id", 12, &l_) != NULL;
+
+		if (!have) {
+			uint64_t a = next_rand(pw), b = next_rand(pw);
+
+			snprintf(rid, sizeof(rid), "%08x-%04x-4%03x-%04x-%012llx",
+			         (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
+			         (unsigned)a & 0xfff, (unsigned)((b >> 48) & 0x3fff) | 0x8000,
+			         (unsigned long long)(b & 0xffffffffffffULL));
+			hdr[n++] =
+			    (struct mg_h1_header){.name = {"x-request-id", 12}, .value = {rid, 36}};
+		}
+	}
+	if (m->body == MG_H1_B_CHUNKED) {
+		h->chunk_up = true;
+		hdr[n++] = (struct mg_h1_header){.name = {"transfer-encoding", 17},
+		                                 .value = {"chunked", 7}};
+	}
+	apply_ops(hdr, &n, cap, &t->req_hdrs);
+	apply_ops(hdr, &n, cap, &vh->req_hdrs);
+	apply_ops(hdr, &n, cap, &rt->req_hdrs);
+	if (wc != NULL)
+		apply_ops(hdr, &n, cap, &wc->req_hdrs);
+	out.headers = hdr;
+	out.n_headers = n;
+	out.minor = 1;
+	if (rt->has_prefix_rewrite && rt->path_kind != MG_PATH_REGEX &&
+	    m->target.len >= rt->path.len) {
+		int tl = snprintf(target, sizeof(target), "%s%.*s", rt->prefix_rewrite.s,
+		                  (int)(m->target.len - rt->path.len), m->target.p + rt->path.len);
+
+		/* "/api" + "/x" rewritten to "/" gives "//x": keep one slash */
+		if (tl > 1 && target[0] == '/' && target[1] == '/')
+			memmove(target, target + 1, (size_t)tl--);
+		out.target =
+		    (struct mg_h1_str){target, (uint32_t)RTE_MIN(tl, (int)sizeof(target) - 1)};
+	}
+	hm = mg_h1_write_head_mbuf(pool_of(pw), &out, MG_H1_HF_HOP);
+	if (hm == NULL) {
+		upc_release(u, false);
+		local_reply(h, 400, NULL, 0, NULL, true);
+		return 0;
+	}
+	chain_append(&h->batch, hm);
+	if (m->flags & MG_H1_F_EXPECT_CONTINUE) {
+		struct rte_mbuf *c100 =
+		    chain_from(pool_of(pw), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+
+		if (c100 != NULL && send_or_hold(h->c, &c100, &h->to_cli) < 0)
+			return -1;
+	}
+	set_deadline(h, rt->timeout_ms);
+	return 0;
+}
+
+static int rq_body(void *ctx, const char *at, uint32_t len)
+{
+	struct mg_hcm *h = ctx;
+	struct rte_mbuf *m;
+
+	if (h->discard || h->up == NULL)
+		return 0;
+	m = clone_range(pool_of(h->pw), mg_h1_parser_segment(&h->rq), at, len);
+	if (m == NULL)
+		return -1;
+	if (h->chunk_up && mg_h1_frame_chunk(pool_of(h->pw), &m) < 0) {
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	mg_cnt_add(&h->pw->cnt.bytes_in, len);
+	chain_append(&h->batch, m);
+	return 0;
+}
+
+static int rq_end(void *ctx, const struct mg_h1_msg *m)
+{
+	struct mg_hcm *h = ctx;
+
+	(void)m;
+	if (!h->discard && h->up != NULL && h->chunk_up)
+		chain_append(&h->batch, chain_from(pool_of(h->pw), "0\r\n\r\n", 5));
+	h->rq_complete = true;
+	return 0;
+}
+
+static const struct mg_h1_cbs rq_cbs = {
+    .on_head = rq_head,
+    .on_body = rq_body,
+    .on_message_end = rq_end,
+};
+
+/*
+ * Parse what the client sent, one request at a time, while the upstream can
+ * take it; a finished request waits for its response before the next one is
+ * read.
+ */
+static void hcm_process(struct mg_hcm *h)
+{
+	hcm_hold(h);
+	while (h->c != NULL && h->in != NULL && h->state != H_CLOSING) {
+		int n;
+
+		if (h->rq_complete || h->to_up != NULL || h->to_cli != NULL)
+			break; /* waiting for the response, or for room */
+		h->state = H_REQ;
+		n = mg_h1_parse_mbuf(&h->rq, h->in, 0);
+		if (n < 0) {
+			enum mg_h1_err e = mg_h1_parser_error(&h->rq);
+
+			rte_pktmbuf_free(h->batch);
+			h->batch = NULL;
+			mg_cnt_add(&h->pw->cnt.downstream_rq_bad, 1);
+			if (h->up != NULL)
+				upc_release(h->up, false);
+			h->rs_started = false;
+			local_reply(h, (uint16_t)(e != MG_H1_E_NONE ? mg_h1_err_status(e) : 400),
+			            NULL, 0, NULL, true);
+			hcm_untime(h);
+			if (h->to_cli == NULL)
+				hcm_close(h);
+			break;
+		}
+		ops->recved(h->c, (uint32_t)n);
+		chain_drop(&h->in, (uint32_t)n);
+		if (h->up != NULL && send_or_hold(h->up->c, &h->batch, &h->to_up) < 0) {
+			struct mg_upc *u = h->up;
+
+			upc_release(u, false);
+			local_reply(h, 502, NULL, 0, NULL, true);
+		}
+		rte_pktmbuf_free(h->batch); /* a dropped request's body */
+		h->batch = NULL;
+		if (h->rq_complete && h->up == NULL) {
+			/* answered locally: the request is over */
+			finish_response(h, NULL, false);
+			break;
+		}
+		if (n == 0)
+			break;
+	}
+	if (h->c != NULL && h->client_fin && h->state == H_IDLE && h->to_cli == NULL)
+		hcm_close(h);
+	hcm_put(h);
+}
+
+/* ---- client callbacks ---- */
+
+void *mg_hcm_accept(void *arg, struct mg_tcp_conn *c)
+{
+	const struct mg_listener *l = arg;
+	struct mg_proxy_worker *pw = mg_proxy_of(c->tw->w);
+	struct mg_h1_conf conf = {.max_head_bytes = l->http.max_request_headers_kb * 1024u};
+	struct mg_hcm *h;
+
+	if (pw == NULL)
+		return NULL;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return NULL;
+	if (mg_h1_parser_init(&h->rq, MG_H1_REQUEST, &conf, &rq_cbs, h, &pw->h1) < 0) {
+		free(h);
+		return NULL;
+	}
+	h->pw = pw;
+	h->l = l;
+	h->c = c;
+	h->refs = 1; /* the client connection's */
+	mg_cnt_add(&pw->cnt.downstream_cx_total, 1);
+	return h;
+}
+
+static void hcm_data(void *ctx, struct mg_tcp_conn *c, struct rte_mbuf *m)
+{
+	struct mg_hcm *h = ctx;
+
+	(void)c;
+	chain_append(&h->in, m);
+	hcm_process(h);
+}
+
+static void hcm_writable(void *ctx, struct mg_tcp_conn *c)
+{
+	struct mg_hcm *h = ctx;
+
+	hcm_hold(h);
+	if (h->to_cli != NULL) {
+		struct rte_mbuf *m = h->to_cli;
+
+		h->to_cli = NULL;
+		if (send_or_hold(c, &m, &h->to_cli) < 0)
+			hcm_abort(h);
+	}
+	if (h->to_cli == NULL) {
+		if (h->up != NULL)
+			upc_process(h->up);
+		else if (h->close_after && h->state == H_IDLE)
+			hcm_close(h);
+		else if (h->state != H_CLOSING)
+			hcm_process(h);
+	}
+	hcm_put(h);
+}
+
+static void hcm_peer_fin(void *ctx, struct mg_tcp_conn *c)
+{
+	struct mg_hcm *h = ctx;
+
+	(void)c;
+	h->client_fin = true;
+	hcm_hold(h);
+	if (h->up == NULL && h->in == NULL && h->to_cli == NULL)
+		hcm_close(h);
+	hcm_put(h);
+}
+
+static void hcm_on_close(void *ctx, struct mg_tcp_conn *c, int err)
+{
+	struct mg_hcm *h = ctx;
+	bool fini = err == -ECONNABORTED && c->state != MG_TCP_CLOSED;
+
+	h->c = NULL;
+	h->state = H_CLOSING;
+	hcm_untime(h);
+	if (h->up != NULL) {
+		struct mg_upc *u = h->up;
+
+		/* The response can't be delivered: the upstream connection can't be reused. */
+		u->h = NULL;
+		h->up = NULL;
+		mg_lb_request_end(&h->pw->clusters[u->cl].lb, u->ep);
+		if (u->c != NULL && !fini)
+			ops->abort(u->c);
+	}
+	hcm_put(h);
+}
+
+const struct mg_tcp_cbs mg_hcm_cbs = {
+    .on_data = hcm_data,
+    .on_writable = hcm_writable,
+    .on_peer_fin = hcm_peer_fin,
+    .on_close = hcm_on_close,
+};
+
+void mg_hcm_expire(struct mg_proxy_worker *pw, uint32_t now_ms)
+{
+	struct mg_hcm *h;
+
+	while ((h = TAILQ_FIRST(&pw->active)) != NULL && (int32_t)(now_ms - h->deadline_ms) >= 0) {
+		struct mg_upc *u = h->up;
+
+		hcm_hold(h);
+		hcm_untime(h);
+		mg_cnt_add(&pw->cnt.downstream_rq_timeout, 1);
+		if (u != NULL)
+			upc_release(u, false);
+		if (!h->rs_started) {
+			local_reply(h, 504, "upstream request timeout\n", 25, NULL,
+			            !h->rq_complete);
+			if (h->rq_complete)
+				finish_response(h, NULL, false);
+		} else {
+			hcm_abort(h);
+		}
+		hcm_put(h);
+	}
+}

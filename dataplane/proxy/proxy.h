@@ -1,0 +1,72 @@
+/*
+ * proxy.h — serving a config snapshot on a worker: its listeners accept
+ * clients; HTTP listeners run the HTTP connection manager (http_proxy.c:
+ * HTTP/1.1 requests parsed, routed, load-balanced and forwarded over pooled
+ * upstream connections), TCP listeners relay bytes to an endpoint of their
+ * cluster.  Types are in proxy_types.h.
+ *
+ * What a client gets when something goes wrong, as Envoy answers: 400/431/
+ * 501/505 for a request the parser refuses (never forwarded), 404 when no
+ * virtual host or route matches, 503 when the cluster is unknown or has no
+ * eligible endpoint, 502 when the upstream refuses, resets or answers
+ * something unparsable before a response began, 504 when the route's
+ * timeout passes first.  Each is counted (proxy_counters.def).
+ */
+#ifndef MG_PROXY_H
+#define MG_PROXY_H
+
+#include "proxy/proxy_types.h"
+
+/**
+ * Serve snapshot s on worker w (after mg_tcp_worker_init; before w runs):
+ * listen on every listener's port and set up per-cluster state.  s must
+ * outlive the worker's use of it (mg_proxy_worker_stop).
+ * @return 0; -ENOMEM; an error of mg_tcp_listen (-EADDRINUSE, -ENOSPC)
+ */
+int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s);
+
+/** Free w's proxy state (after its lcore returned and after mg_tcp_worker_fini). */
+void mg_proxy_worker_stop(struct mg_worker *w);
+
+/** Run due proxy timers (route timeouts).  The worker loop calls it every iteration. */
+void mg_proxy_poll(struct mg_worker *w);
+
+/** w's proxy, or NULL when it serves no snapshot. */
+static inline struct mg_proxy_worker *mg_proxy_of(const struct mg_worker *w);
+
+/** Names and help of the counters, in struct order (MG_PROXY_N_COUNTERS). */
+struct mg_proxy_counter_desc {
+	const char *name;
+	const char *help;
+};
+
+enum {
+#define MG_PROXY_STAT(n, h) MG_PROXY_IDX_##n,
+#include "proxy/proxy_counters.def"
+	MG_PROXY_N_COUNTERS
+};
+
+extern const struct mg_proxy_counter_desc mg_proxy_counter_descs[];
+
+/* ---- internal to dataplane/proxy: the HTTP connection manager ---- */
+
+/** Accept a client on an HTTP listener (mg_tcp_listen's accept_ctx). */
+void *mg_hcm_accept(void *arg, struct mg_tcp_conn *c);
+
+/** Callbacks of client connections on HTTP listeners. */
+extern const struct mg_tcp_cbs mg_hcm_cbs;
+
+/** Expire requests whose route timeout passed (504). */
+void mg_hcm_expire(struct mg_proxy_worker *pw, uint32_t now_ms);
+
+/** Close every idle upstream connection (worker stop). */
+void mg_upc_drain_idle(struct mg_proxy_worker *pw);
+
+#include "core/worker_types.h"
+
+static inline struct mg_proxy_worker *mg_proxy_of(const struct mg_worker *w)
+{
+	return w->proxy;
+}
+
+#endif /* MG_PROXY_H */

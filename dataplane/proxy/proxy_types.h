@@ -1,0 +1,60 @@
+/*
+ * proxy_types.h — a worker's proxy runtime: the snapshot it serves, its own
+ * load-balancing state per cluster, its upstream connection pools, its
+ * requests in flight and its counters.  The API is in proxy.h.
+ *
+ * Everything here belongs to one worker and is touched only by its lcore:
+ * a client connection, its requests and the upstream connections serving
+ * them all live on the worker the client's packets arrive on.
+ */
+#ifndef MG_PROXY_TYPES_H
+#define MG_PROXY_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "http/h1_types.h"
+#include "proxy/lb.h"
+#include "proxy/listener_types.h"
+
+struct mg_worker;
+struct mg_tcp_conn;
+struct rte_mbuf;
+
+/** Counters of one worker's proxy; one field per line of proxy_counters.def. */
+struct mg_proxy_counters {
+#define MG_PROXY_STAT(n, h) uint64_t n;
+#include "proxy/proxy_counters.def"
+};
+
+struct mg_hcm;
+struct mg_upc;
+
+LIST_HEAD(mg_upc_list, mg_upc);
+TAILQ_HEAD(mg_hcm_list, mg_hcm);
+
+/** One cluster as a worker sees it: balancing state and idle connections per endpoint. */
+struct mg_proxy_cluster {
+	const struct mg_cluster *cl;
+	struct mg_lb_state lb;
+	struct mg_upc_list *idle; /**< per endpoint: kept-alive connections, most recent first */
+	uint32_t *n_idle;         /**< per endpoint */
+};
+
+/** Upstream connections kept idle per endpoint at most. */
+#define MG_PROXY_MAX_IDLE 64
+
+/** One worker's proxy. */
+struct mg_proxy_worker {
+	struct mg_worker *w;
+	const struct mg_snapshot *snap;
+	struct mg_proxy_cluster *clusters; /**< snap->n_clusters, same order */
+	struct mg_hcm_list active;         /**< requests with a deadline, oldest first */
+	uint64_t rng;                      /**< xorshift: weighted splits, request ids */
+	uint32_t next_check_ms;
+	struct mg_h1_counters h1;
+	struct mg_proxy_counters cnt;
+};
+
+#endif /* MG_PROXY_TYPES_H */

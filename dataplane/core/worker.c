@@ -20,6 +20,8 @@
 
 /** Size of each control ring, in messages. */
 #define MG_WORKER_RING_SIZE 1024
+/* Segments in flight between workers: a burst from each of a few workers. */
+#define MG_WORKER_HANDOFF_SIZE 2048
 /** How often the L2/L3 timers run. */
 #define MG_WORKER_TIMER_MS 10
 /** Empty polls before an adaptive worker starts pausing, then sleeping. */
@@ -71,7 +73,9 @@ struct mg_worker *mg_worker_create(struct mg_dp *dp, uint16_t idx, unsigned lcor
 	snprintf(name, sizeof(name), "mg_w2ctl_%u", idx);
 	w->to_ctl = rte_ring_create_elem(name, sizeof(struct mg_msg), MG_WORKER_RING_SIZE, socket,
 	                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (w->pool == NULL || w->to_worker == NULL || w->to_ctl == NULL) {
+	snprintf(name, sizeof(name), "mg_hand_%u", idx);
+	w->handoff = rte_ring_create(name, MG_WORKER_HANDOFF_SIZE, socket, RING_F_SC_DEQ);
+	if (w->pool == NULL || w->to_worker == NULL || w->to_ctl == NULL || w->handoff == NULL) {
 		int err = rte_errno ? rte_errno : ENOMEM;
 
 		mg_worker_destroy(w);
@@ -87,6 +91,13 @@ void mg_worker_destroy(struct mg_worker *w)
 		return;
 	rte_ring_free(w->to_worker);
 	rte_ring_free(w->to_ctl);
+	if (w->handoff != NULL) {
+		void *m;
+
+		while (rte_ring_dequeue(w->handoff, &m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(w->handoff);
+	}
 	rte_mempool_free(w->pool);
 	rte_free(w);
 }
@@ -193,6 +204,17 @@ static void worker_idle(struct mg_worker *w)
 		w->sleep_us = RTE_MIN(w->sleep_us * 2, (uint32_t)MG_IDLE_SLEEP_MAX_US);
 }
 
+/* TCP segments other workers handed over (their connection lives here). */
+static unsigned worker_drain_handoff(struct mg_worker *w)
+{
+	struct rte_mbuf *ms[MG_BURST];
+	unsigned n = rte_ring_dequeue_burst(w->handoff, (void **)ms, MG_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++)
+		mg_tcp_handoff_input(w, ms[i]);
+	return n;
+}
+
 /* One poll iteration; returns the number of frames and messages handled. */
 static unsigned worker_poll_once(struct mg_worker *w)
 {
@@ -209,6 +231,7 @@ static unsigned worker_poll_once(struct mg_worker *w)
 		work += n;
 	}
 	work += worker_drain_ring(w);
+	work += worker_drain_handoff(w);
 	if (w->now >= w->next_timer) {
 		mg_net_timer(w);
 		w->next_timer = w->now + mg_ms_to_tsc(w->dp, MG_WORKER_TIMER_MS);

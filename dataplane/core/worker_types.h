@@ -62,6 +62,12 @@ struct mg_worker {
 	struct rte_mempool *pool;   /**< this worker's mbufs (RX queues and replies) */
 	struct rte_ring *to_worker; /**< control core → this worker (struct mg_msg) */
 	struct rte_ring *to_ctl;    /**< this worker → control core */
+	/**
+	 * Other workers → this one: TCP segments (mbufs, m->port = the
+	 * interface) of connections this worker opened, which the NIC's RSS or
+	 * af_packet's fanout delivered elsewhere (tcp_input.c hands them over).
+	 */
+	struct rte_ring *handoff;
 	uint64_t now;               /**< TSC at the start of this poll iteration */
 	uint64_t next_timer;        /**< TSC when mg_net_timer() next runs */
 	uint32_t idle_polls;        /**< consecutive empty iterations */

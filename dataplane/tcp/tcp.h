@@ -128,6 +128,13 @@ struct mg_tcp_conn *mg_tcp_connect(struct mg_worker *w, rte_be32_t dst, uint16_t
                                    const struct mg_tcp_cbs *cbs, void *ctx);
 
 /**
+ * A segment another worker handed over (w->handoff): its connection was
+ * opened here.  m's data starts at the IPv4 header; m->port is the interface.
+ * The worker loop calls it for each mbuf it takes off the ring.
+ */
+void mg_tcp_handoff_input(struct mg_worker *w, struct rte_mbuf *m);
+
+/**
  * Run due TCP timers (retransmission, persist, delayed ACK, TIME-WAIT, ...).
  * Call every poll iteration with w->now set; cheap when nothing is due.
  */

@@ -20,8 +20,6 @@
 #include "tcp/tcp_pvt.h"
 
 #define NIL          UINT32_MAX
-#define EPHEMERAL_LO 32768
-#define EPHEMERAL_HI 60999
 
 const struct mg_tcp_counter_desc mg_tcp_counter_descs[] = {
 #define MG_TCP_STAT(n, h) {#n, h, MG_TCP_KIND_STAT},
@@ -359,7 +357,7 @@ int mg_tcp_worker_init(struct mg_worker *w, const struct mg_tcp_conf *conf)
 	tw->wheel_ms = tw->now_ms;
 	tw->chal_sec = tw->now_ms / 1000;
 	tw->chal_left = MG_TCP_CHALLENGE_PER_SEC;
-	tw->next_port = (uint16_t)(EPHEMERAL_LO + rte_rand() % (EPHEMERAL_HI - EPHEMERAL_LO + 1));
+	tw->next_port = (uint16_t)(MG_TCP_EPHEMERAL_LO + rte_rand() % (MG_TCP_EPHEMERAL_HI - MG_TCP_EPHEMERAL_LO + 1));
 	TAILQ_INIT(&tw->time_wait);
 	for (unsigned i = 0; i < MG_TCP_WHEEL_SLOTS; i++)
 		LIST_INIT(&tw->wheel[i]);
@@ -427,17 +425,25 @@ static bool port_free(struct mg_tcp_worker *tw, rte_be32_t laddr, rte_be16_t lpo
 
 /*
  * Ephemeral port: a cursor over 32768..60999 from a random start, skipping
- * ports in use towards the same peer.  RSS-aware choice (a port whose
- * Toeplitz hash lands on this worker's queue) is still to do: with one
- * worker every port fits.
+ * ports in use towards the same peer.  With several workers a port belongs
+ * to the worker port % n_workers: replies the NIC (or af_packet's fanout,
+ * whose hash we cannot predict) delivers to another worker are handed over
+ * to the owner (mg_tcp_handoff_input), which finds it from the port alone.
+ * Choosing a port whose RSS hash lands on our own queue (software Toeplitz
+ * over the port's key) would save the hand-over on NICs with a known key;
+ * it is still to do.
  */
 static rte_be16_t pick_port(struct mg_tcp_worker *tw, rte_be32_t laddr, rte_be32_t dst,
                             rte_be16_t dport)
 {
-	for (unsigned n = 0; n <= EPHEMERAL_HI - EPHEMERAL_LO; n++) {
+	unsigned nw = tw->w->dp != NULL && tw->w->dp->n_workers > 1 ? tw->w->dp->n_workers : 1;
+
+	for (unsigned n = 0; n <= MG_TCP_EPHEMERAL_HI - MG_TCP_EPHEMERAL_LO; n++) {
 		uint16_t p = tw->next_port;
 
-		tw->next_port = p >= EPHEMERAL_HI ? EPHEMERAL_LO : (uint16_t)(p + 1);
+		tw->next_port = p >= MG_TCP_EPHEMERAL_HI ? MG_TCP_EPHEMERAL_LO : (uint16_t)(p + 1);
+		if (p % nw != tw->w->idx)
+			continue;
 		if (port_free(tw, laddr, rte_cpu_to_be_16(p), dst, dport))
 			return rte_cpu_to_be_16(p);
 	}

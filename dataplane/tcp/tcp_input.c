@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_ring.h>
+
 #include "tcp/tcp_pvt.h"
 
 /* ---- mbuf helpers ---- */
@@ -882,6 +884,42 @@ static bool time_wait_reusable(const struct mg_tcp_conn *c, const struct mg_tcp_
 	return SEQ_GT(s->seq, c->rcv_nxt);
 }
 
+/*
+ * A segment for no connection here, to an ephemeral port another worker
+ * owns (port % n_workers): the reply to that worker's active open, which the
+ * NIC's RSS or af_packet's fanout delivered here.  Hand it over rather than
+ * answer it with an RST.  Returns true when m is no longer ours.
+ */
+static bool handoff(struct mg_worker *w, struct mg_tcp_worker *tw, uint8_t iface,
+                    struct rte_mbuf *m, const struct mg_tcp_seg *s)
+{
+	unsigned nw = w->dp != NULL ? w->dp->n_workers : 1;
+	uint16_t port = rte_be_to_cpu_16(s->th->dst_port);
+	struct mg_worker *owner;
+
+	if (nw < 2 || port < MG_TCP_EPHEMERAL_LO || port > MG_TCP_EPHEMERAL_HI ||
+	    port % nw == w->idx || listener_find(tw, s->ip->dst_addr, s->th->dst_port) != NULL)
+		return false;
+	owner = w->dp->workers[port % nw];
+	if (owner == NULL || owner->handoff == NULL)
+		return false;
+	m->port = iface;
+	if (rte_ring_enqueue(owner->handoff, m) != 0) {
+		mg_cnt_add(&tw->cnt.drop_handoff_full, 1);
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	mg_cnt_add(&tw->cnt.handoff_out, 1);
+	return true;
+}
+
+void mg_tcp_handoff_input(struct mg_worker *w, struct rte_mbuf *m)
+{
+	if (w->tcp != NULL)
+		mg_cnt_add(&w->tcp->cnt.handoff_in, 1);
+	mg_tcp_input(w, (uint8_t)m->port, m, rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *));
+}
+
 void mg_tcp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m,
                   const struct rte_ipv4_hdr *ip)
 {
@@ -890,7 +928,6 @@ void mg_tcp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m,
 	struct mg_tcp_seg s;
 	uint64_t *drop;
 
-	(void)iface;
 	if (unlikely(tw == NULL)) {
 		rte_pktmbuf_free(m);
 		return;
@@ -904,6 +941,8 @@ void mg_tcp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m,
 			tcp_conn_close(c, 0);
 			c = NULL;
 		}
+		if (c == NULL && handoff(w, tw, iface, m, &s))
+			return;
 		if (c == NULL)
 			drop = listen_input(tw, m, &s);
 		else

@@ -34,6 +34,9 @@
 #define MG_TCP_RTO_MIN            200
 #define MG_TCP_RTO_MAX            120000
 #define MG_TCP_DELACK_MS          40
+/* Ephemeral ports of active opens (Linux's default range). */
+#define MG_TCP_EPHEMERAL_LO 32768
+#define MG_TCP_EPHEMERAL_HI 60999
 #define MG_TCP_MSL_MS             30000
 #define MG_TCP_FIN_WAIT2_MS       60000
 #define MG_TCP_SYN_RETRIES        6

@@ -22,9 +22,10 @@
 #       accepted, sees a reset;
 #   then no connection is left but TIME_WAIT, and TIME_WAIT drains to 0
 #   (2 MSL, ~60 s; MG_FWD_TW_WAIT=0 skips that wait).
-# With several workers the upstream's SYN-ACK may reach a worker that did
-# not send the SYN (af_packet fanout hashes the flow): that needs the flow
-# steering / hand-over of active opens.
+# With several workers the upstream's SYN-ACK and data may reach a worker
+# that did not open the connection (af_packet's fanout hashes the flow): the
+# TCP layer hands those segments to the owner (port % workers), and the
+# script checks that this happened and lost nothing.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -150,6 +151,19 @@ run_workers() {
 	mg_check "[$tag] active_opens == passive_opens == $((CYCLES + 6))" test \
 		"$(delta "$tag-0" "$tag-1" active_opens)" -eq $((CYCLES + 6)) -a \
 		"$(delta "$tag-0" "$tag-1" passive_opens)" -eq $((CYCLES + 6))
+	# With two workers about half of the upstream's segments reach the worker
+	# that did not open the connection; every one must be handed over.
+	local hout hin full
+	hout=$(delta "$tag-0" "$tag-1" handoff_out)
+	hin=$(delta "$tag-0" "$tag-1" handoff_in)
+	full=$(delta "$tag-0" "$tag-1" drop_handoff_full)
+	mg_log "[$tag] segments handed between workers: out $hout, in $hin, ring full $full"
+	if ((n > 1)); then
+		mg_check "[$tag] segments were handed over ($hout) and all arrived ($hin)" \
+			test "$hout" -gt 0 -a "$hout" -eq "$hin" -a "$full" -eq 0
+	else
+		mg_check "[$tag] one worker hands nothing over ($hout)" test "$hout" -eq 0
+	fi
 
 	stop_server
 	out=$(peer 30 refused "$GW" $FWD_PORT) || mg_fail "[$tag] (f) refused upstream: $out"

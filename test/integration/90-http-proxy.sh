@@ -38,7 +38,15 @@ http_cleanup() {
 mg_setup
 trap http_cleanup EXIT
 
-mg_write_config
+# Two workers by default (MG_HTTP_WORKERS=1 for one): client connections land
+# on either, and each worker's upstream connections must come back to it.
+WORKERS=${MG_HTTP_WORKERS:-2}
+if ((WORKERS > 1)); then
+	mg_write_config "workers=$WORKERS" "lcores=$(seq -s, 0 "$WORKERS" |
+		sed -E 's/([0-9]+)/\1@\1/g; s/@([0-9]+)/@0/3g')"
+else
+	mg_write_config
+fi
 cat >>"$MG_CONFIG" <<EOF
 static_resources:
   listeners:

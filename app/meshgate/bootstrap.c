@@ -627,6 +627,22 @@ static int parse_cc(struct ctx *c, yaml_node_t *n, void *obj, const struct field
 	            where(c));
 }
 
+/* true or false into a bool. */
+static int parse_bool(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	const char *s;
+	size_t len;
+	int rc = scalar(c, n, "true or false", &s, &len);
+
+	if (rc < 0)
+		return rc;
+	if ((len == 4 && memcmp(s, "true", 4) == 0) || (len == 5 && memcmp(s, "false", 5) == 0)) {
+		*(bool *)((char *)obj + f->off) = len == 4;
+		return 0;
+	}
+	return fail(c, n, "bad value \"%s\" in %s: expected true or false", quote(c, n), where(c));
+}
+
 static int parse_idle(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
 {
 	static const struct {
@@ -929,6 +945,7 @@ static const struct field tcp_fields[] = {
     {"receive_buffer", parse_size, offsetof(struct mg_cfg_tcp, rcvbuf), sizeof(uint32_t),
      TCP_BUF_MIN, TCP_BUF_MAX, 0},
     FIELD("congestion_control", parse_cc, struct mg_cfg_tcp, cc, 0),
+    FIELD("syn_cookies", parse_bool, struct mg_cfg_tcp, syn_cookies, 0),
 };
 
 enum { SV_ECHO, SV_DISCARD, SV_SOURCE, SV_FORWARD };
@@ -1298,6 +1315,7 @@ static void set_defaults(struct mg_bootstrap *b)
 	b->arp_max_probes = 3;
 	b->tcp.max_conns = 65536;
 	b->tcp.syn_backlog = 1024;
+	b->tcp.syn_cookies = true;
 	b->tcp.sndbuf = 262144;
 	b->tcp.rcvbuf = 262144;
 	snprintf(b->tcp.cc, sizeof(b->tcp.cc), "newreno");

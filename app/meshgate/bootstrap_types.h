@@ -35,6 +35,7 @@ struct mg_cfg_tcp {
 	uint32_t sndbuf;       /**< bytes per connection, default 262144 */
 	uint32_t rcvbuf;       /**< bytes per connection, default 262144 */
 	char cc[16];           /**< "newreno" or "cubic", default "cubic" */
+	bool syn_cookies;      /**< answer SYNs over the backlog with cookies (default true) */
 };
 
 /** One interface as written in the bootstrap. */

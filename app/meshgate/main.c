@@ -286,6 +286,7 @@ static int gw_tcp_init(struct gw *gw)
 	    .syn_backlog = t->syn_backlog,
 	    .sndbuf = t->sndbuf,
 	    .rcvbuf = t->rcvbuf,
+	    .no_syncookies = !t->syn_cookies,
 	};
 	int rc = mg_tcp_register();
 

@@ -53,7 +53,7 @@ int mg_tcp_register(void)
 		v2 += v1, v1 = ROTL(v1, 17), v1 ^= v2, v2 = ROTL(v2, 32); \
 	} while (0)
 
-static uint64_t siphash16(const uint64_t key[2], uint64_t m0, uint64_t m1)
+uint64_t tcp_siphash(const uint64_t key[2], uint64_t m0, uint64_t m1)
 {
 	uint64_t v0 = key[0] ^ 0x736f6d6570736575ull, v1 = key[1] ^ 0x646f72616e646f6dull;
 	uint64_t v2 = key[0] ^ 0x6c7967656e657261ull, v3 = key[1] ^ 0x7465646279746573ull;
@@ -140,6 +140,25 @@ static void conn_free_slot(struct mg_tcp_worker *tw, struct mg_tcp_conn *c)
 	mg_cnt_add(&tw->cnt.conn_closed, 1);
 }
 
+/*
+ * Free a scratch control block that never took part in a connection (the
+ * one a SYN cookie's SYN-ACK is sent from): no callbacks, not counted as a
+ * connection closed.
+ */
+void tcp_conn_discard(struct mg_tcp_conn *c)
+{
+	struct mg_tcp_worker *tw = tcp_of(c);
+
+	tcp_timer_unlink(c);
+	hash_unlink(tw, c);
+	gauge_add(&tw->n_state[c->state], -1);
+	c->state = MG_TCP_CLOSED;
+	c->flags = 0;
+	c->hnext = tw->free_head;
+	tw->free_head = (uint32_t)(c - tw->conns);
+	tw->n_used--;
+}
+
 void tcp_conn_hold(struct mg_tcp_conn *c)
 {
 	c->busy++;
@@ -220,8 +239,9 @@ uint16_t tcp_adv_mss(const struct mg_tcp_worker *tw, rte_be32_t raddr)
 }
 
 /* Window scale that lets rcvbuf be advertised whole (RFC 7323: at most 14). */
-static uint8_t rcv_wscale_for(uint32_t rcvbuf)
+uint8_t tcp_rcv_wscale(const struct mg_tcp_worker *tw)
 {
+	uint32_t rcvbuf = tw->conf.rcvbuf;
 	uint8_t s = 0;
 
 	while (s < 14 && (rcvbuf >> s) > 65535)
@@ -270,14 +290,14 @@ struct mg_tcp_conn *tcp_conn_new(struct mg_tcp_worker *tw, rte_be32_t laddr, rte
 	c->hnext = tw->buckets[b];
 	tw->buckets[b] = (uint32_t)(c - tw->conns);
 	/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 µs clock. */
-	h = siphash16(tw->isn_key, ((uint64_t)laddr << 32) | raddr,
+	h = tcp_siphash(tw->isn_key, ((uint64_t)laddr << 32) | raddr,
 	              ((uint64_t)lport << 16) | rport);
 	c->iss = (uint32_t)h + (uint32_t)(tw->w->now / tw->tsc_per_4us);
 	c->ts_off = (uint32_t)(h >> 32);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss; /* RFC 6582 */
 	c->rto = MG_TCP_RTO_INIT;
-	c->rcv_wscale = rcv_wscale_for(tw->conf.rcvbuf);
+	c->rcv_wscale = tcp_rcv_wscale(tw);
 	c->rcv_wnd = tw->conf.rcvbuf;
 	c->mss = MG_TCP_DEFAULT_MSS;
 	c->quickack = MG_TCP_QUICKACK;
@@ -351,6 +371,8 @@ int mg_tcp_worker_init(struct mg_worker *w, const struct mg_tcp_conf *conf)
 	tw->hash_seed = (uint32_t)rte_rand();
 	tw->isn_key[0] = rte_rand();
 	tw->isn_key[1] = rte_rand();
+	tw->cookie_key[0] = rte_rand();
+	tw->cookie_key[1] = rte_rand();
 	tw->tsc_per_ms = RTE_MAX(w->dp->tsc_hz / 1000, (uint64_t)1);
 	tw->tsc_per_4us = RTE_MAX(w->dp->tsc_hz / 250000, (uint64_t)1);
 	tw->now_ms = (uint32_t)(w->now / tw->tsc_per_ms);

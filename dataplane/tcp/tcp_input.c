@@ -443,8 +443,13 @@ static uint64_t *listen_syn(struct mg_tcp_worker *tw, struct mg_tcp_listener *l,
 		}
 		return &tw->cnt.drop_listen_bad;
 	}
-	if (l->n_syn >= tw->conf.syn_backlog)
-		return &tw->cnt.drop_syn_backlog_full;
+	if (l->n_syn >= tw->conf.syn_backlog) {
+		if (tw->conf.no_syncookies)
+			return &tw->cnt.drop_syn_backlog_full;
+		tw->cookie_ms = tcp_now_ms(tw);
+		tcp_cookie_syn(tw, l, s);
+		return NULL;
+	}
 	c = tcp_conn_new(tw, s->ip->dst_addr, s->th->dst_port, s->ip->src_addr, s->th->src_port);
 	if (c == NULL)
 		return &tw->cnt.drop_table_full;
@@ -461,11 +466,35 @@ static uint64_t *listen_syn(struct mg_tcp_worker *tw, struct mg_tcp_listener *l,
 	return NULL;
 }
 
+static uint64_t *conn_input(struct mg_tcp_conn *c, struct rte_mbuf *m,
+                            const struct mg_tcp_seg *s);
+
+/*
+ * An ACK to a listener with no connection may end a handshake we answered
+ * with a SYN cookie: considered only while cookies are being sent (two
+ * periods after the last one), so a quiet listener cannot be probed.
+ */
+static bool cookie_candidate(const struct mg_tcp_worker *tw, const struct mg_tcp_listener *l,
+                             const struct mg_tcp_seg *s)
+{
+	return l != NULL && !tw->conf.no_syncookies &&
+	       (s->flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK && tw->cookie_ms != 0 &&
+	       tcp_now_ms(tw) - tw->cookie_ms < 2u * 65536u;
+}
+
 static uint64_t *listen_input(struct mg_tcp_worker *tw, struct rte_mbuf *m,
                               const struct mg_tcp_seg *s)
 {
 	struct mg_tcp_listener *l = listener_find(tw, s->ip->dst_addr, s->th->dst_port);
-	uint64_t *drop = listen_syn(tw, l, s);
+	uint64_t *drop;
+
+	if (cookie_candidate(tw, l, s)) {
+		struct mg_tcp_conn *c = tcp_cookie_ack(tw, l, s);
+
+		if (c != NULL)
+			return conn_input(c, m, s);
+	}
+	drop = listen_syn(tw, l, s);
 
 	/* The SYN's payload, if any, is not kept (no TFO): the peer sends it again. */
 	rte_pktmbuf_free(m);

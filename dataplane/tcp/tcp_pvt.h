@@ -87,6 +87,14 @@ struct mg_tcp_conn *tcp_conn_new(struct mg_tcp_worker *tw, rte_be32_t laddr, rte
                                  rte_be32_t raddr, rte_be16_t rport);
 void tcp_conn_set_state(struct mg_tcp_conn *c, enum mg_tcp_state s);
 void tcp_conn_close(struct mg_tcp_conn *c, int err);
+void tcp_conn_discard(struct mg_tcp_conn *c);
+uint64_t tcp_siphash(const uint64_t key[2], uint64_t m0, uint64_t m1);
+uint8_t tcp_rcv_wscale(const struct mg_tcp_worker *tw);
+/* SYN cookies (tcp_syncookie.c). */
+void tcp_cookie_syn(struct mg_tcp_worker *tw, struct mg_tcp_listener *l,
+                    const struct mg_tcp_seg *s);
+struct mg_tcp_conn *tcp_cookie_ack(struct mg_tcp_worker *tw, struct mg_tcp_listener *l,
+                                   const struct mg_tcp_seg *s);
 void tcp_conn_hold(struct mg_tcp_conn *c);
 void tcp_conn_put(struct mg_tcp_conn *c);
 void tcp_conn_time_wait(struct mg_tcp_conn *c);

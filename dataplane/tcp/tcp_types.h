@@ -75,6 +75,7 @@ struct mg_tcp_conf {
 	uint32_t rcvbuf;       /**< receive window per connection, bytes (262144) */
 	char cc[16];           /**< congestion control: "newreno" (default; "cubic" not yet) */
 	uint32_t keepalive_ms; /**< idle time before keepalive probes; 0 = off (default) */
+	bool no_syncookies;    /**< drop SYNs over the backlog instead of answering with cookies */
 };
 
 /**
@@ -237,7 +238,9 @@ struct mg_tcp_worker {
 	uint32_t free_head; /**< free list through hnext */
 	uint32_t n_used;
 	uint32_t hash_seed;
-	uint64_t isn_key[2]; /**< SipHash key for ISNs (RFC 6528) */
+	uint64_t isn_key[2];    /**< SipHash key for ISNs (RFC 6528) */
+	uint64_t cookie_key[2]; /**< SipHash key for SYN cookies */
+	uint32_t cookie_ms;     /**< when the last SYN cookie was sent (ms clock) */
 	uint64_t tsc_per_ms;
 	uint64_t tsc_per_4us;
 	uint32_t now_ms;    /**< worker ms clock at this poll */

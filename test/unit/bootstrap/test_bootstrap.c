@@ -191,6 +191,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(b.tcp.source_port, 0);
 	ck_assert_uint_eq(b.tcp.max_conns, 65536);
 	ck_assert_uint_eq(b.tcp.syn_backlog, 1024);
+	ck_assert(b.tcp.syn_cookies);
 	ck_assert_uint_eq(b.tcp.sndbuf, 262144);
 	ck_assert_uint_eq(b.tcp.rcvbuf, 262144);
 	ck_assert_str_eq(b.tcp.cc, "newreno");
@@ -212,7 +213,8 @@ START_TEST(test_impair_tcp_full)
 	        "  syn_backlog: 128\n"
 	        "  send_buffer: 4MiB\n"
 	        "  receive_buffer: 131072\n"
-	        "  congestion_control: newreno\n";
+	        "  congestion_control: newreno\n"
+	        "  syn_cookies: false\n";
 	const struct mg_cfg_impair *im;
 	struct mg_bootstrap b;
 	char err[512];
@@ -236,6 +238,7 @@ START_TEST(test_impair_tcp_full)
 	ck_assert_uint_eq(b.tcp.source_port, 19);
 	ck_assert_uint_eq(b.tcp.max_conns, 1000);
 	ck_assert_uint_eq(b.tcp.syn_backlog, 128);
+	ck_assert(!b.tcp.syn_cookies);
 	ck_assert_uint_eq(b.tcp.sndbuf, 4194304);
 	ck_assert_uint_eq(b.tcp.rcvbuf, 131072);
 	ck_assert_str_eq(b.tcp.cc, "newreno");
@@ -553,12 +556,14 @@ static const struct err_case {
      NAME ":5:27: bad value \"reno\" in tcp.congestion_control: expected cubic or newreno"},
     {IF0 "tcp: {congestion_control: CUBIC}\n",
      NAME ":5:27: bad value \"CUBIC\" in tcp.congestion_control: expected cubic or newreno"},
+    {IF0 "tcp: {syn_cookies: yes}\n",
+     NAME ":5:20: bad value \"yes\" in tcp.syn_cookies: expected true or false"},
     {IF0 "tcp: {congestion_control: {}}\n",
      NAME ":5:27: wrong type in tcp.congestion_control: expected cubic or newreno, got a "
           "mapping"},
     {IF0 "tcp: {mss: 1460}\n",
      NAME ":5:7: unknown key \"mss\" in tcp (expected one of: services, max_connections, "
-          "syn_backlog, send_buffer, receive_buffer, congestion_control)"},
+          "syn_backlog, send_buffer, receive_buffer, congestion_control, syn_cookies)"},
     {IF0 "tcp: 1\n", NAME ":5:6: wrong type in tcp: expected a mapping (key: value), got a scalar"},
     /* unknown keys */
     {"workerz: 2\n" IF0,

@@ -293,6 +293,7 @@ END_TEST
 static void setup_backlog(void)
 {
 	tconf.syn_backlog = 2;
+	tconf.no_syncookies = true; /* SYN cookies have their tests (test_syncookie.c) */
 	tcp_setup();
 }
 

@@ -149,5 +149,6 @@ TCase *tcase_services_bp(void);
 TCase *tcase_keepalive(void);
 TCase *tcase_rcvwnd(void);
 TCase *tcase_forward(void);
+TCase *tcase_syncookie(void);
 
 #endif /* MG_TEST_TCP_H */

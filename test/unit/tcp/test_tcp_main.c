@@ -572,6 +572,7 @@ int main(void)
 		return 1;
 	}
 	suite_add_tcase(s, tcase_open());
+	suite_add_tcase(s, tcase_syncookie());
 	suite_add_tcase(s, tcase_limits());
 	suite_add_tcase(s, tcase_limits2());
 	suite_add_tcase(s, tcase_backpressure());

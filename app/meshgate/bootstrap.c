@@ -866,6 +866,7 @@ static int parse_neighbors(struct ctx *c, yaml_node_t *n, void *obj, const struc
 static int parse_routes(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 static int parse_arp(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 static int parse_tcp(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
+static int parse_keepalive(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 static int parse_services(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 static int parse_forward(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
 static int parse_forward_to(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
@@ -946,6 +947,17 @@ static const struct field tcp_fields[] = {
      TCP_BUF_MIN, TCP_BUF_MAX, 0},
     FIELD("congestion_control", parse_cc, struct mg_cfg_tcp, cc, 0),
     FIELD("syn_cookies", parse_bool, struct mg_cfg_tcp, syn_cookies, 0),
+    {"keepalive", parse_keepalive, 0, 0, 0, 0, 0},
+    {"user_timeout", parse_duration, offsetof(struct mg_cfg_tcp, user_timeout_ms),
+     sizeof(uint32_t), 1, 86400000, 0},
+};
+
+static const struct field keepalive_fields[] = {
+    {"idle", parse_duration, offsetof(struct mg_cfg_tcp, ka_idle_ms), sizeof(uint32_t), 1,
+     86400000, 0},
+    {"interval", parse_duration, offsetof(struct mg_cfg_tcp, ka_intvl_ms), sizeof(uint32_t), 1,
+     86400000, 0},
+    UINT_FIELD("probes", struct mg_cfg_tcp, ka_probes, 1, 100, 0),
 };
 
 enum { SV_ECHO, SV_DISCARD, SV_SOURCE, SV_FORWARD };
@@ -1034,6 +1046,20 @@ static int parse_tcp(struct ctx *c, yaml_node_t *n, void *obj, const struct fiel
 	(void)obj;
 	(void)f;
 	return walk_mapping(c, n, tcp_fields, ARRAY_SIZE(tcp_fields), &c->out->tcp, NULL);
+}
+
+/* Keepalive: idle must be set for the rest to mean anything. */
+static int parse_keepalive(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f)
+{
+	struct mg_cfg_tcp *t = &c->out->tcp;
+	int rc;
+
+	(void)obj;
+	(void)f;
+	rc = walk_mapping(c, n, keepalive_fields, ARRAY_SIZE(keepalive_fields), t, NULL);
+	if (rc == 0 && t->ka_idle_ms == 0 && (t->ka_intvl_ms != 0 || t->ka_probes != 0))
+		return fail(c, n, "%s: set idle (keepalive is off without it)", where(c));
+	return rc;
 }
 
 /* The built-in services; two on one port would fight over it. */

@@ -36,6 +36,10 @@ struct mg_cfg_tcp {
 	uint32_t rcvbuf;       /**< bytes per connection, default 262144 */
 	char cc[16];           /**< "newreno" or "cubic", default "cubic" */
 	bool syn_cookies;      /**< answer SYNs over the backlog with cookies (default true) */
+	uint32_t ka_idle_ms;   /**< keepalive: idle time before probing; 0 = off (default) */
+	uint32_t ka_intvl_ms;  /**< keepalive: between probes (default 75 s) */
+	uint32_t ka_probes;    /**< keepalive: unanswered probes before giving up (default 9) */
+	uint32_t user_timeout_ms; /**< give up on unacknowledged data after this; 0 = ~15 min of RTOs */
 };
 
 /** One interface as written in the bootstrap. */

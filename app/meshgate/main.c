@@ -287,6 +287,10 @@ static int gw_tcp_init(struct gw *gw)
 	    .sndbuf = t->sndbuf,
 	    .rcvbuf = t->rcvbuf,
 	    .no_syncookies = !t->syn_cookies,
+	    .keepalive_ms = t->ka_idle_ms,
+	    .keepalive_intvl_ms = t->ka_intvl_ms,
+	    .keepalive_probes = t->ka_probes,
+	    .user_timeout_ms = t->user_timeout_ms,
 	};
 	int rc = mg_tcp_register();
 

@@ -320,6 +320,10 @@ static void conf_defaults(struct mg_tcp_conf *c, const struct mg_tcp_conf *in)
 		c->rcvbuf = 262144;
 	if (c->cc[0] == '\0')
 		strcpy(c->cc, "newreno");
+	if (c->keepalive_intvl_ms == 0)
+		c->keepalive_intvl_ms = MG_TCP_KEEPALIVE_INTVL_MS;
+	if (c->keepalive_probes == 0)
+		c->keepalive_probes = MG_TCP_KEEPALIVE_PROBES;
 }
 
 static int tcp_tables_alloc(struct mg_tcp_worker *tw)

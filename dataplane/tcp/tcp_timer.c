@@ -157,7 +157,12 @@ static void rexmt_fire(struct mg_tcp_conn *c)
 	}
 	if (c->snd_una == c->snd_max)
 		return;
-	if (c->retries >= MG_TCP_MAX_RETRIES) {
+	if (c->retries == 0)
+		c->rto_first_ms = tcp_now_ms(tw);
+	/* Give up after MAX_RETRIES, or sooner with a user timeout (TCP_USER_TIMEOUT). */
+	if (c->retries >= MG_TCP_MAX_RETRIES ||
+	    (tw->conf.user_timeout_ms != 0 &&
+	     tcp_now_ms(tw) - c->rto_first_ms >= tw->conf.user_timeout_ms)) {
 		mg_cnt_add(&tw->cnt.conn_timeout, 1);
 		tcp_conn_close(c, -ETIMEDOUT);
 		return;
@@ -177,7 +182,8 @@ static void rexmt_fire(struct mg_tcp_conn *c)
 /*
  * The MISC timer: TIME-WAIT over, an orphaned FIN-WAIT-2 waited long
  * enough, or the connection was idle for keepalive_ms (then a probe every
- * 75 s, giving up after 9, as Linux).  Returns true if c was closed.
+ * keepalive_intvl_ms, giving up after keepalive_probes: 75 s and 9 by
+ * default, as Linux).  Returns true if c was closed.
  */
 static bool misc_fire(struct mg_tcp_conn *c)
 {
@@ -192,7 +198,7 @@ static bool misc_fire(struct mg_tcp_conn *c)
 	case MG_TCP_CLOSE_WAIT:
 		if (tw->conf.keepalive_ms == 0)
 			return false;
-		if (c->ka_probes >= MG_TCP_KEEPALIVE_PROBES) {
+		if (c->ka_probes >= tw->conf.keepalive_probes) {
 			mg_cnt_add(&tw->cnt.keepalive_timeouts, 1);
 			tcp_conn_close(c, -ETIMEDOUT);
 			return true;
@@ -202,7 +208,7 @@ static bool misc_fire(struct mg_tcp_conn *c)
 			c->ka_probes++;
 			tcp_send_keepalive(c);
 		}
-		tcp_timer_set(c, MG_TCPT_MISC, MG_TCP_KEEPALIVE_INTVL_MS);
+		tcp_timer_set(c, MG_TCPT_MISC, tw->conf.keepalive_intvl_ms);
 		return false;
 	default:
 		return false; /* FIN-WAIT-1, CLOSING, LAST-ACK: the RTO runs these */

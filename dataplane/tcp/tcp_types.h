@@ -75,6 +75,9 @@ struct mg_tcp_conf {
 	uint32_t rcvbuf;       /**< receive window per connection, bytes (262144) */
 	char cc[16];           /**< congestion control: "newreno" (default; "cubic" not yet) */
 	uint32_t keepalive_ms; /**< idle time before keepalive probes; 0 = off (default) */
+	uint32_t keepalive_intvl_ms; /**< between keepalive probes (75000, as Linux) */
+	uint32_t keepalive_probes;   /**< unanswered probes before giving up (9) */
+	uint32_t user_timeout_ms; /**< give up on data unacknowledged this long; 0: after MG_TCP_MAX_RETRIES RTOs */
 	bool no_syncookies;    /**< drop SYNs over the backlog instead of answering with cookies */
 };
 
@@ -198,6 +201,7 @@ struct mg_tcp_conn {
 	uint32_t srtt8, rttvar4, rto, rtt_seq, rtt_start;
 	/* Timers. */
 	uint32_t t_rexmt, t_delack, t_misc, wheel_at;
+	uint32_t rto_first_ms; /**< when the first RTO of the current run of them fired */
 	LIST_ENTRY(mg_tcp_conn) wheel;
 	TAILQ_ENTRY(mg_tcp_conn) tw_link; /**< TIME-WAIT list, oldest first */
 	struct mg_tcp_worker *tw;

@@ -214,7 +214,9 @@ START_TEST(test_impair_tcp_full)
 	        "  send_buffer: 4MiB\n"
 	        "  receive_buffer: 131072\n"
 	        "  congestion_control: newreno\n"
-	        "  syn_cookies: false\n";
+	        "  syn_cookies: false\n"
+	        "  keepalive: { idle: 2s, interval: 500ms, probes: 3 }\n"
+	        "  user_timeout: 10s\n";
 	const struct mg_cfg_impair *im;
 	struct mg_bootstrap b;
 	char err[512];
@@ -239,6 +241,10 @@ START_TEST(test_impair_tcp_full)
 	ck_assert_uint_eq(b.tcp.max_conns, 1000);
 	ck_assert_uint_eq(b.tcp.syn_backlog, 128);
 	ck_assert(!b.tcp.syn_cookies);
+	ck_assert_uint_eq(b.tcp.ka_idle_ms, 2000);
+	ck_assert_uint_eq(b.tcp.ka_intvl_ms, 500);
+	ck_assert_uint_eq(b.tcp.ka_probes, 3);
+	ck_assert_uint_eq(b.tcp.user_timeout_ms, 10000);
 	ck_assert_uint_eq(b.tcp.sndbuf, 4194304);
 	ck_assert_uint_eq(b.tcp.rcvbuf, 131072);
 	ck_assert_str_eq(b.tcp.cc, "newreno");
@@ -556,6 +562,10 @@ static const struct err_case {
      NAME ":5:27: bad value \"reno\" in tcp.congestion_control: expected cubic or newreno"},
     {IF0 "tcp: {congestion_control: CUBIC}\n",
      NAME ":5:27: bad value \"CUBIC\" in tcp.congestion_control: expected cubic or newreno"},
+    {IF0 "tcp: {keepalive: {probes: 3}}\n",
+     NAME ":5:18: tcp.keepalive: set idle (keepalive is off without it)"},
+    {IF0 "tcp: {keepalive: {idle: 0s}}\n",
+     NAME ":5:25: bad duration \"0s\" in tcp.keepalive.idle: must be 1ms..86400000ms"},
     {IF0 "tcp: {syn_cookies: yes}\n",
      NAME ":5:20: bad value \"yes\" in tcp.syn_cookies: expected true or false"},
     {IF0 "tcp: {congestion_control: {}}\n",
@@ -563,7 +573,7 @@ static const struct err_case {
           "mapping"},
     {IF0 "tcp: {mss: 1460}\n",
      NAME ":5:7: unknown key \"mss\" in tcp (expected one of: services, max_connections, "
-          "syn_backlog, send_buffer, receive_buffer, congestion_control, syn_cookies)"},
+          "syn_backlog, send_buffer, receive_buffer, congestion_control, syn_cookies, keepalive, user_timeout)"},
     {IF0 "tcp: 1\n", NAME ":5:6: wrong type in tcp: expected a mapping (key: value), got a scalar"},
     /* unknown keys */
     {"workerz: 2\n" IF0,

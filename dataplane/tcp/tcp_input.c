@@ -866,6 +866,9 @@ static void conn_input_end(struct mg_tcp_conn *c, bool was_open)
 {
 	if (c->flags & MG_TCPF_FREED)
 		return;
+	/* An answer to a zero-window probe: the peer is there, probing goes on. */
+	if ((c->flags & MG_TCPF_PERSIST) || (c->snd_wnd == 0 && c->snd_una != c->snd_max))
+		c->retries = 0;
 	/* Anything from the peer proves it alive: restart the keepalive idle time. */
 	if (c->tw->conf.keepalive_ms != 0 &&
 	    (c->state == MG_TCP_ESTABLISHED || c->state == MG_TCP_CLOSE_WAIT)) {

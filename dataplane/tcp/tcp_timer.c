@@ -130,9 +130,27 @@ static void rexmt_handshake(struct mg_tcp_conn *c)
 	tcp_rexmt_arm(c);
 }
 
+/*
+ * Zero-window probing.  A peer that answers keeps the connection however
+ * long its window stays shut (each answer resets retries, tcp_input.c); one
+ * that stops answering is given up like an unanswered retransmission: after
+ * MG_TCP_MAX_RETRIES probes, or the user timeout (as Linux).
+ */
 static void persist_fire(struct mg_tcp_conn *c)
 {
+	struct mg_tcp_worker *tw = tcp_of(c);
+
 	if (c->snd_wnd == 0 && c->sndq_len > 0 && c->snd_una == c->snd_max) {
+		if (c->retries == 0)
+			c->rto_first_ms = tcp_now_ms(tw);
+		if (c->retries >= MG_TCP_MAX_RETRIES ||
+		    (tw->conf.user_timeout_ms != 0 &&
+		     tcp_now_ms(tw) - c->rto_first_ms >= tw->conf.user_timeout_ms)) {
+			mg_cnt_add(&tw->cnt.conn_timeout, 1);
+			tcp_conn_close(c, -ETIMEDOUT);
+			return;
+		}
+		c->retries++;
 		tcp_send_probe(c);
 		if (((uint64_t)c->rto << c->backoff) < MG_TCP_RTO_MAX)
 			c->backoff++;
@@ -171,12 +189,26 @@ static void rexmt_fire(struct mg_tcp_conn *c)
 	c->retries++;
 	if (((uint64_t)c->rto << c->backoff) < MG_TCP_RTO_MAX)
 		c->backoff++;
+	if (c->snd_wnd == 0) {
+		/*
+		 * The peer shut its window with our data in flight: nothing may be
+		 * resent, so probe it as a zero window and keep the timer going.
+		 * An answer resets retries (tcp_input.c); silence runs into the
+		 * give-up above.  Without this the timer stopped here for good.
+		 */
+		tcp_send_probe(c);
+		tcp_rexmt_arm(c);
+		return;
+	}
 	c->cc->on_rto(c);
 	c->flags &= (uint16_t) ~(MG_TCPF_RECOVERY | MG_TCPF_RTT_TIMING);
 	c->dupacks = 0;
 	c->recover = c->snd_max; /* RFC 6582 4.2: no fast retransmit for what the RTO resends */
 	c->snd_nxt = c->snd_una;
 	tcp_output(c);
+	/* Whatever output could or could not send, unacknowledged data keeps a timer. */
+	if (!(c->timers & MG_TCPT_REXMT) && c->snd_una != c->snd_max)
+		tcp_rexmt_arm(c);
 }
 
 /*

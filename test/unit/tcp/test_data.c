@@ -191,6 +191,44 @@ START_TEST(test_zero_window_persist)
 }
 END_TEST
 
+/*
+ * The window shuts with our data in flight (the peer took less than we sent
+ * and then stopped reading): the RTO may resend nothing, so it probes, and
+ * the timer must keep running (it once stopped here for good: a 30 s stall
+ * under loss, and a vanished peer never given up).  An answered probe keeps
+ * the connection; the window's opening resends the data.
+ */
+START_TEST(test_rto_zero_window_in_flight)
+{
+	uint32_t iss = open_passive(true);
+	struct mg_tcp_conn *c = ev.conn;
+
+	P.win = 8; /* 1024 bytes */
+	peer_send(F_ACK, NULL, 0);
+	ck_assert_int_eq(send_bytes(c, 0, 1024), 0);
+	expect_seg(F_ACK | F_PSH, iss + 1, P.snd_nxt, 1024);
+	/* The peer ACKs nothing and shuts its window. */
+	P.win = 0;
+	peer_send(F_ACK, NULL, 0);
+	ck_assert_uint_eq(c->snd_wnd, 0);
+	expect_none();
+	advance_ms(200);
+	expect_seg(F_ACK, iss, P.snd_nxt, 0); /* a probe, not a retransmission */
+	ck_assert(c->timers & MG_TCPT_REXMT);
+	advance_ms(400);
+	expect_seg(F_ACK, iss, P.snd_nxt, 0); /* and again: the timer kept running */
+	ck_assert_uint_eq(c->retries, 2);
+	/* An answer (window still shut) proves the peer alive. */
+	peer_send(F_ACK, NULL, 0);
+	ck_assert_uint_eq(c->retries, 0);
+	/* The window opens: the unacknowledged data goes again. */
+	P.win = 8;
+	peer_send(F_ACK, NULL, 0);
+	advance_ms(800);
+	check_pattern(expect_seg(F_ACK | F_PSH, iss + 1, P.snd_nxt, 1024), 0);
+}
+END_TEST
+
 START_TEST(test_window_update)
 {
 	uint32_t iss = open_passive(true);
@@ -369,6 +407,7 @@ TCase *tcase_data(void)
 	tcase_add_test(tc, test_fast_retransmit);
 	tcase_add_test(tc, test_zero_window_persist);
 	tcase_add_test(tc, test_window_update);
+	tcase_add_test(tc, test_rto_zero_window_in_flight);
 	tcase_add_test(tc, test_ooo_sack);
 	tcase_add_test(tc, test_ooo_bound_and_overlap);
 	tcase_add_test(tc, test_paws);

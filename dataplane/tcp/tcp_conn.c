@@ -19,7 +19,7 @@
 #include "net/net.h"
 #include "tcp/tcp_pvt.h"
 
-#define NIL          UINT32_MAX
+#define NIL UINT32_MAX
 
 const struct mg_tcp_counter_desc mg_tcp_counter_descs[] = {
 #define MG_TCP_STAT(n, h) {#n, h, MG_TCP_KIND_STAT},
@@ -291,7 +291,7 @@ struct mg_tcp_conn *tcp_conn_new(struct mg_tcp_worker *tw, rte_be32_t laddr, rte
 	tw->buckets[b] = (uint32_t)(c - tw->conns);
 	/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 µs clock. */
 	h = tcp_siphash(tw->isn_key, ((uint64_t)laddr << 32) | raddr,
-	              ((uint64_t)lport << 16) | rport);
+	                ((uint64_t)lport << 16) | rport);
 	c->iss = (uint32_t)h + (uint32_t)(tw->w->now / tw->tsc_per_4us);
 	c->ts_off = (uint32_t)(h >> 32);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
@@ -383,7 +383,8 @@ int mg_tcp_worker_init(struct mg_worker *w, const struct mg_tcp_conf *conf)
 	tw->wheel_ms = tw->now_ms;
 	tw->chal_sec = tw->now_ms / 1000;
 	tw->chal_left = MG_TCP_CHALLENGE_PER_SEC;
-	tw->next_port = (uint16_t)(MG_TCP_EPHEMERAL_LO + rte_rand() % (MG_TCP_EPHEMERAL_HI - MG_TCP_EPHEMERAL_LO + 1));
+	tw->next_port = (uint16_t)(MG_TCP_EPHEMERAL_LO +
+	                           rte_rand() % (MG_TCP_EPHEMERAL_HI - MG_TCP_EPHEMERAL_LO + 1));
 	TAILQ_INIT(&tw->time_wait);
 	for (unsigned i = 0; i < MG_TCP_WHEEL_SLOTS; i++)
 		LIST_INIT(&tw->wheel[i]);

@@ -97,6 +97,12 @@ static void parse_opts(const uint8_t *p, unsigned n, bool syn, struct mg_tcp_opt
 			o->has_ws = true;
 		} else if (kind == 4 && len == 2 && syn) {
 			o->sack_ok = true;
+		} else if (kind == 5 && len >= 10 && (len - 2) % 8 == 0 && !syn) {
+			for (unsigned k = 0; k < (unsigned)(len - 2) / 8 && o->n_sack < 4; k++) {
+				o->sack[o->n_sack][0] = get32(p + i + 2 + 8 * k);
+				o->sack[o->n_sack][1] = get32(p + i + 6 + 8 * k);
+				o->n_sack++;
+			}
 		} else if (kind == 8 && len == 10) {
 			o->tsval = get32(p + i + 2);
 			o->tsecr = get32(p + i + 6);
@@ -466,8 +472,7 @@ static uint64_t *listen_syn(struct mg_tcp_worker *tw, struct mg_tcp_listener *l,
 	return NULL;
 }
 
-static uint64_t *conn_input(struct mg_tcp_conn *c, struct rte_mbuf *m,
-                            const struct mg_tcp_seg *s);
+static uint64_t *conn_input(struct mg_tcp_conn *c, struct rte_mbuf *m, const struct mg_tcp_seg *s);
 
 /*
  * An ACK to a listener with no connection may end a handshake we answered
@@ -721,15 +726,43 @@ static void enter_recovery(struct mg_tcp_conn *c)
 	c->cwnd = c->ssthresh + 3u * c->mss;
 }
 
+/*
+ * An ACK that moves nothing but brings SACK blocks while it carries data
+ * (traffic both ways): RFC 6675 5 still looks at the scoreboard, or a
+ * bidirectional flow would never leave loss to anything but the RTO.
+ */
+static void sack_news(struct mg_tcp_conn *c)
+{
+	if (c->flags & MG_TCPF_SACKREC)
+		tcp_sack_output(c);
+	else if (!(c->flags & MG_TCPF_RECOVERY) && SEQ_GT(c->snd_una, c->recover) &&
+	         (tcp_sack_bytes(c) > 2u * c->mss || (c->tlp == 2 && tcp_sack_bytes(c) > 0)) &&
+	         tcp_sack_enter(c))
+		c->flags |= MG_TCPF_SACKREC;
+}
+
 static void dupack_input(struct mg_tcp_conn *c)
 {
 	mg_cnt_add(&tcp_of(c)->cnt.dupacks_in, 1);
 	if (c->dupacks < UINT8_MAX)
 		c->dupacks++;
-	if (c->flags & MG_TCPF_RECOVERY)
+	if (c->flags & MG_TCPF_SACKREC)
+		tcp_sack_output(c); /* RFC 6675: pipe, not inflation, says what may go */
+	else if (c->flags & MG_TCPF_RECOVERY)
 		c->cwnd += c->mss; /* RFC 6582 3.2 step 4: inflate */
-	else if (c->dupacks == 3 && SEQ_GT(c->snd_una, c->recover))
-		enter_recovery(c);
+	else if ((c->dupacks == 3 || tcp_sack_bytes(c) > 2u * c->mss ||
+	          (c->tlp == 2 && tcp_sack_bytes(c) > 0)) &&
+	         SEQ_GT(c->snd_una, c->recover)) {
+		/*
+		 * RFC 6675 5: three duplicates, or more than 2 segments SACKed above
+		 * snd_una; or the answer to a tail loss probe SACKs it with a hole
+		 * below (RFC 8985 7.4): the hole is lost.
+		 */
+		if (tcp_sack_enter(c))
+			c->flags |= MG_TCPF_SACKREC;
+		else if (c->dupacks >= 3)
+			enter_recovery(c);
+	}
 }
 
 /* New data acknowledged; returns true when the ACK also covers our FIN. */
@@ -742,6 +775,9 @@ static bool new_ack(struct mg_tcp_conn *c, const struct mg_tcp_seg *s)
 	c->snd_una = s->ack;
 	if (SEQ_LT(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
+	if (SEQ_LT(c->high_rxt, c->snd_una))
+		c->high_rxt = c->snd_una;
+	tcp_sack_update(c, s); /* trim what snd_una passed; take this ACK's blocks */
 	if ((c->flags & MG_TCPF_TS) && s->opt.has_ts) {
 		rtt_from_ts(c, s);
 	} else if ((c->flags & MG_TCPF_RTT_TIMING) && SEQ_GEQ(s->ack, c->rtt_seq)) {
@@ -750,14 +786,17 @@ static bool new_ack(struct mg_tcp_conn *c, const struct mg_tcp_seg *s)
 	}
 	c->retries = 0;
 	c->backoff = 0;
+	c->tlp = 0; /* new data acknowledged: the next flight may probe again */
 	if (!(c->flags & MG_TCPF_RECOVERY)) {
 		c->dupacks = 0;
 		c->cc->on_ack(c, data);
 	} else if (SEQ_GEQ(s->ack, c->recover)) {
-		c->flags &= (uint16_t)~MG_TCPF_RECOVERY;
+		c->flags &= (uint16_t) ~(MG_TCPF_RECOVERY | MG_TCPF_SACKREC);
 		c->dupacks = 0;
 		c->cc->on_recovery_end(c);
-	} else { /* partial ACK (RFC 6582 3.2 step 5) */
+	} else if (c->flags & MG_TCPF_SACKREC) {
+		tcp_sack_output(c); /* RFC 6675: holes and new data as pipe allows */
+	} else {                    /* partial ACK (RFC 6582 3.2 step 5) */
 		tcp_retransmit_una(c);
 		c->cwnd = c->cwnd > data ? c->cwnd - data : 0;
 		c->cwnd += c->mss;
@@ -783,11 +822,16 @@ static uint64_t *ack_input(struct mg_tcp_conn *c, const struct mg_tcp_seg *s, bo
 		challenge_ack(c);
 		return &tcp_of(c)->cnt.drop_ack_too_old;
 	}
-	if (SEQ_GT(s->ack, c->snd_una))
+	if (SEQ_GT(s->ack, c->snd_una)) {
 		*fin_acked = new_ack(c, s);
-	else if (s->ack == c->snd_una && s->len == 0 && !(s->flags & TH_FIN) && wnd == c->snd_wnd &&
-	         c->snd_max != c->snd_una)
-		dupack_input(c);
+	} else {
+		tcp_sack_update(c, s);
+		if (s->ack == c->snd_una && s->len == 0 && !(s->flags & TH_FIN) &&
+		    wnd == c->snd_wnd && c->snd_max != c->snd_una)
+			dupack_input(c);
+		else if (s->opt.n_sack > 0 && s->ack == c->snd_una && c->snd_max != c->snd_una)
+			sack_news(c); /* data or a window change rides on it: not a dupack */
+	}
 	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
 		c->snd_wnd = wnd;
 		c->max_snd_wnd = RTE_MAX(c->max_snd_wnd, wnd);

@@ -399,6 +399,11 @@ void tcp_send_keepalive(struct mg_tcp_conn *c)
 	(void)conn_xmit(c, c->snd_una - 1, TH_ACK, NULL);
 }
 
+int tcp_send_range(struct mg_tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	return send_data(c, seq, len, false);
+}
+
 /* Resend the first unacknowledged segment (fast retransmit, partial ACK). */
 void tcp_retransmit_una(struct mg_tcp_conn *c)
 {

@@ -30,13 +30,14 @@
 #define TH_URG RTE_TCP_URG_FLAG
 
 /* Timing (ms) — why each value is in tcp_timer.c. */
-#define MG_TCP_RTO_INIT           1000
-#define MG_TCP_RTO_MIN            200
-#define MG_TCP_RTO_MAX            120000
-#define MG_TCP_DELACK_MS          40
+#define MG_TCP_RTO_INIT   1000
+#define MG_TCP_RTO_MIN    200
+#define MG_TCP_TLP_MIN_MS 10u /* RFC 8985: the smallest probe timeout */
+#define MG_TCP_RTO_MAX    120000
+#define MG_TCP_DELACK_MS  40
 /* Ephemeral ports of active opens (Linux's default range). */
-#define MG_TCP_EPHEMERAL_LO 32768
-#define MG_TCP_EPHEMERAL_HI 60999
+#define MG_TCP_EPHEMERAL_LO       32768
+#define MG_TCP_EPHEMERAL_HI       60999
 #define MG_TCP_MSL_MS             30000
 #define MG_TCP_FIN_WAIT2_MS       60000
 #define MG_TCP_SYN_RETRIES        6
@@ -56,6 +57,8 @@ struct mg_tcp_opts {
 	uint8_t wscale;
 	bool has_mss, has_ws, sack_ok, has_ts;
 	uint32_t tsval, tsecr;
+	uint8_t n_sack;      /**< SACK blocks in the segment (RFC 2018) */
+	uint32_t sack[4][2]; /**< left, right edges (host order) */
 };
 
 /** A received segment, parsed (host order). */
@@ -88,6 +91,14 @@ struct mg_tcp_conn *tcp_conn_new(struct mg_tcp_worker *tw, rte_be32_t laddr, rte
 void tcp_conn_set_state(struct mg_tcp_conn *c, enum mg_tcp_state s);
 void tcp_conn_close(struct mg_tcp_conn *c, int err);
 void tcp_conn_discard(struct mg_tcp_conn *c);
+/* Send [seq, seq + len) of the send queue (a retransmission if below snd_max). */
+int tcp_send_range(struct mg_tcp_conn *c, uint32_t seq, uint32_t len);
+/* SACK scoreboard and SACK-based recovery (tcp_sack.c). */
+void tcp_sack_update(struct mg_tcp_conn *c, const struct mg_tcp_seg *s);
+uint32_t tcp_sack_bytes(const struct mg_tcp_conn *c);
+bool tcp_sack_enter(struct mg_tcp_conn *c);
+void tcp_sack_output(struct mg_tcp_conn *c);
+void tcp_sack_reset(struct mg_tcp_conn *c);
 uint64_t tcp_siphash(const uint64_t key[2], uint64_t m0, uint64_t m1);
 uint8_t tcp_rcv_wscale(const struct mg_tcp_worker *tw);
 /* SYN cookies (tcp_syncookie.c). */

@@ -64,7 +64,8 @@ void tcp_cookie_syn(struct mg_tcp_worker *tw, struct mg_tcp_listener *l, const s
 	c->flags |= MG_TCPF_PASSIVE;
 	if (o->has_ts) {
 		/* Our TSval's low bits carry the peer's scale and SACK-permitted. */
-		c->flags |= MG_TCPF_TS | (o->has_ws ? MG_TCPF_WS : 0) | (o->sack_ok ? MG_TCPF_SACK : 0);
+		c->flags |=
+		    MG_TCPF_TS | (o->has_ws ? MG_TCPF_WS : 0) | (o->sack_ok ? MG_TCPF_SACK : 0);
 		tsval = ((tcp_now_ms(tw) + c->ts_off) & ~(uint32_t)TS_MASK) |
 		        (o->sack_ok ? TS_SACK : 0) |
 		        (o->has_ws ? RTE_MIN(o->wscale, (uint8_t)14) : TS_NO_WSCALE);
@@ -87,7 +88,8 @@ struct mg_tcp_conn *tcp_cookie_ack(struct mg_tcp_worker *tw, struct mg_tcp_liste
 	for (uint32_t back = 0; back < 2 && !ok; back++) {
 		uint32_t t = now - back;
 
-		ok = (cookie >> 26) == (t & 0x3f) && ((cookie >> 2) & 0xffffff) == mac(tw, s, irs, t);
+		ok = (cookie >> 26) == (t & 0x3f) &&
+		     ((cookie >> 2) & 0xffffff) == mac(tw, s, irs, t);
 	}
 	if (!ok) {
 		mg_cnt_add(&tw->cnt.syncookies_failed, 1);

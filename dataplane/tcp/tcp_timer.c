@@ -85,11 +85,60 @@ void tcp_timer_stop(struct mg_tcp_conn *c, uint8_t which)
 }
 
 /* Retransmission (or persist) timer: RTO doubled per backoff, at most MG_TCP_RTO_MAX. */
+/*
+ * Tail loss probe (RFC 8985 7): with SACK, a flight whose last segments are
+ * lost brings no duplicate ACKs and would wait for the RTO (200 ms at least).
+ * Instead, after about two round trips of silence, send one segment (new
+ * data, or the last one again): its ACK's SACK blocks show the loss and the
+ * SACK-based recovery repairs it.  One probe per flight; then the RTO.
+ */
+static bool tlp_eligible(const struct mg_tcp_conn *c)
+{
+	return c->tlp != 2 && !c->tw->conf.no_tlp && (c->flags & MG_TCPF_SACK) && c->srtt8 != 0 &&
+	       !(c->flags & (MG_TCPF_RECOVERY | MG_TCPF_PERSIST)) && c->snd_una != c->snd_max &&
+	       (c->state == MG_TCP_ESTABLISHED || c->state == MG_TCP_CLOSE_WAIT) && c->backoff == 0;
+}
+
 void tcp_rexmt_arm(struct mg_tcp_conn *c)
 {
 	uint64_t ms = (uint64_t)c->rto << RTE_MIN(c->backoff, (uint8_t)20);
 
+	if (tlp_eligible(c)) {
+		uint32_t pto = RTE_MAX(2u * (c->srtt8 >> 3), MG_TCP_TLP_MIN_MS);
+
+		/* One segment out: its ACK may be a delayed one. */
+		if (c->snd_max - c->snd_una <= c->mss)
+			pto += MG_TCP_DELACK_MS;
+		if (pto < ms) {
+			c->tlp = 1;
+			tcp_timer_set(c, MG_TCPT_REXMT, pto);
+			return;
+		}
+	}
+	if (c->tlp == 1)
+		c->tlp = 0;
 	tcp_timer_set(c, MG_TCPT_REXMT, (uint32_t)RTE_MIN(ms, (uint64_t)MG_TCP_RTO_MAX));
+}
+
+static void tlp_fire(struct mg_tcp_conn *c)
+{
+	uint32_t data_end = c->snd_una + c->sndq_len;
+	uint32_t len, seq;
+
+	c->tlp = 2;
+	mg_cnt_add(&tcp_of(c)->cnt.tlp_probes, 1);
+	if (SEQ_LT(c->snd_nxt, data_end) && SEQ_LT(c->snd_nxt, c->snd_una + c->snd_wnd)) {
+		tcp_output(c); /* new data is the best probe */
+	} else {
+		/* The last segment again (not past the data: a FIN is the RTO's). */
+		uint32_t end = SEQ_MIN(c->snd_max, data_end);
+
+		len = RTE_MIN((uint32_t)c->mss, end - c->snd_una);
+		seq = end - len;
+		if (len > 0)
+			(void)tcp_send_range(c, seq, len);
+	}
+	tcp_rexmt_arm(c); /* tlp == 2: the full RTO now */
 }
 
 void tcp_rtt_sample(struct mg_tcp_conn *c, uint32_t r)
@@ -175,6 +224,10 @@ static void rexmt_fire(struct mg_tcp_conn *c)
 	}
 	if (c->snd_una == c->snd_max)
 		return;
+	if (c->tlp == 1) {
+		tlp_fire(c);
+		return;
+	}
 	if (c->retries == 0)
 		c->rto_first_ms = tcp_now_ms(tw);
 	/* Give up after MAX_RETRIES, or sooner with a user timeout (TCP_USER_TIMEOUT). */
@@ -201,7 +254,8 @@ static void rexmt_fire(struct mg_tcp_conn *c)
 		return;
 	}
 	c->cc->on_rto(c);
-	c->flags &= (uint16_t) ~(MG_TCPF_RECOVERY | MG_TCPF_RTT_TIMING);
+	c->flags &= (uint16_t) ~(MG_TCPF_RECOVERY | MG_TCPF_SACKREC | MG_TCPF_RTT_TIMING);
+	tcp_sack_reset(c); /* the peer may have dropped what it SACKed (reneging) */
 	c->dupacks = 0;
 	c->recover = c->snd_max; /* RFC 6582 4.2: no fast retransmit for what the RTO resends */
 	c->snd_nxt = c->snd_una;

@@ -77,8 +77,10 @@ struct mg_tcp_conf {
 	uint32_t keepalive_ms; /**< idle time before keepalive probes; 0 = off (default) */
 	uint32_t keepalive_intvl_ms; /**< between keepalive probes (75000, as Linux) */
 	uint32_t keepalive_probes;   /**< unanswered probes before giving up (9) */
-	uint32_t user_timeout_ms; /**< give up on data unacknowledged this long; 0: after MG_TCP_MAX_RETRIES RTOs */
-	bool no_syncookies;    /**< drop SYNs over the backlog instead of answering with cookies */
+	uint32_t user_timeout_ms;    /**< give up on data unacknowledged this long; 0: after
+	                                MG_TCP_MAX_RETRIES RTOs */
+	bool no_syncookies; /**< drop SYNs over the backlog instead of answering with cookies */
+	bool no_tlp; /**< no tail loss probes (RFC 8985): RTO only (script tests of the RTO) */
 };
 
 /**
@@ -134,6 +136,9 @@ struct mg_tcp_cc_ops {
  */
 #define MG_TCP_OOO_MAX 8
 
+/** SACKed ranges a sender remembers (counted as sack_blocks_lost when more arrive). */
+#define MG_TCP_SB_MAX 4
+
 /** One out-of-order segment: payload chain starting at seq. */
 struct mg_tcp_ooo {
 	uint32_t seq;
@@ -157,6 +162,7 @@ struct mg_tcp_ooo {
 #define MG_TCPF_OPENED     0x1000 /**< on_open called (or active): on_close owed */
 #define MG_TCPF_ACK_NOW    0x2000 /**< send an ACK at the end of input */
 #define MG_TCPF_FREED      0x4000 /**< released; freed when busy drops to 0 */
+#define MG_TCPF_SACKREC    0x8000 /**< the recovery in progress is SACK-based (RFC 6675) */
 
 /* Timer bits (mg_tcp_conn.timers); deadlines are worker ms ticks. */
 #define MG_TCPT_REXMT  0x01 /**< retransmission or persist */
@@ -209,6 +215,13 @@ struct mg_tcp_conn {
 	void *ctx;
 	const struct mg_tcp_cc_ops *cc;
 	uint64_t cc_priv[4];
+	/* SACK scoreboard (RFC 6675): what the peer holds above snd_una, sorted, disjoint. */
+	struct {
+		uint32_t l, r;
+	} sb[MG_TCP_SB_MAX];
+	uint8_t n_sb;
+	uint8_t tlp;       /**< tail loss probe: 0 none, 1 its timer is armed, 2 probe sent */
+	uint32_t high_rxt; /**< retransmitted up to here in this recovery */
 	struct mg_tcp_ooo ooo[MG_TCP_OOO_MAX]; /**< sorted by seq, disjoint */
 };
 

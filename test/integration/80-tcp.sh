@@ -181,7 +181,7 @@ mg_log "(g) $out"
 snap g1
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 mg_log "(g) $IMPAIR_MIB MiB echoed under 1% loss each way in ${secs}s (limit ${IMPAIR_LIMIT}s);" \
-	"retransmits +$(delta g0 g1 retransmits), rto_expired +$(delta g0 g1 rto_expired)," \
+	"retransmits +$(delta g0 g1 retransmits), rto_expired +$(delta g0 g1 rto_expired), tlp_probes +$(delta g0 g1 tlp_probes), sack_recoveries +$(delta g0 g1 sack_recoveries)," \
 	"fast_retransmits +$(delta g0 g1 fast_retransmits), ooo_queued +$(delta g0 g1 ooo_queued)," \
 	"impair_lost +$(($("$MG_PYTHON" "$MG_IT_DIR/stats.py" get "$MG_WORKDIR/g1.json" impair_lost) -
 		$("$MG_PYTHON" "$MG_IT_DIR/stats.py" get "$MG_WORKDIR/g0.json" impair_lost)))"

@@ -35,8 +35,13 @@ static void fill_backlog(void)
 
 START_TEST(test_cookie_full_options)
 {
-	struct topts syn = {.mss_on = true, .mss = 1460, .ws_on = true, .ws = 7, .sack_ok = true,
-	                    .ts_on = true, .tsval = 5000};
+	struct topts syn = {.mss_on = true,
+	                    .mss = 1460,
+	                    .ws_on = true,
+	                    .ws = 7,
+	                    .sack_ok = true,
+	                    .ts_on = true,
+	                    .tsval = 5000};
 	struct tseg *sa;
 	uint32_t cookie, tsval;
 	struct mg_tcp_conn *c;
@@ -48,7 +53,7 @@ START_TEST(test_cookie_full_options)
 	cookie = sa->seq;
 	tsval = sa->o.tsval;
 	ck_assert(sa->o.ts_on && sa->o.ws_on && sa->o.sack_ok && sa->o.mss_on);
-	ck_assert_uint_eq(cookie & 3, 3);           /* 1460 is the table's last entry */
+	ck_assert_uint_eq(cookie & 3, 3);          /* 1460 is the table's last entry */
 	ck_assert_uint_eq(tsval & 0x1f, 0x10 | 7); /* SACK and scale 7 in the TSval */
 	ck_assert_uint_eq(sa->o.tsecr, 5000);
 	/* No state: still only the first half-open connection. */
@@ -92,8 +97,9 @@ START_TEST(test_cookie_bare)
 
 	fill_backlog();
 	P.port = PPORT + 1;
-	inject(F_SYN, 1000, 0, NULL, 0,
-	       &(struct topts){.mss_on = true, .mss = 1400, .ws_on = true, .ws = 5, .sack_ok = true});
+	inject(
+	    F_SYN, 1000, 0, NULL, 0,
+	    &(struct topts){.mss_on = true, .mss = 1400, .ws_on = true, .ws = 5, .sack_ok = true});
 	sa = synack(1001);
 	cookie = sa->seq;
 	ck_assert_uint_eq(cookie & 3, 1); /* 1400 rounds down to 1300 */

@@ -93,6 +93,7 @@ extern const struct mg_tcp_cbs test_cbs;
 /* Fixture (checked): worker, TCP with conf (max_conns 16 unless tconf set before), listener on
  * LPORT. */
 extern struct mg_tcp_conf tconf;
+extern bool tcp_tlp; /* set before tcp_setup to have tail loss probes (off in the other tests) */
 void tcp_setup(void);
 void tcp_teardown(void);
 
@@ -150,5 +151,7 @@ TCase *tcase_keepalive(void);
 TCase *tcase_rcvwnd(void);
 TCase *tcase_forward(void);
 TCase *tcase_syncookie(void);
+TCase *tcase_sack(void);
+TCase *tcase_tlp(void);
 
 #endif /* MG_TEST_TCP_H */

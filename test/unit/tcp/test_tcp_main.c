@@ -25,6 +25,7 @@ struct rte_mempool *tpool;
 struct tpeer P;
 struct tevents ev;
 struct mg_tcp_conf tconf;
+bool tcp_tlp;
 
 static struct mg_dp tdp;
 static uint64_t t0;
@@ -166,6 +167,9 @@ void tcp_setup(void)
 	e->iface = 0;
 	if (tconf.max_conns == 0)
 		tconf.max_conns = 16;
+	/* Tail loss probes change when a lost tail is resent: the RTO tests
+	 * expect the RTO, and the TLP test asks for probes (tcp_tlp). */
+	tconf.no_tlp = !tcp_tlp;
 	ck_assert_int_eq(mg_tcp_worker_init(tw, &tconf), 0);
 	ck_assert_int_eq(mg_tcp_listen(tw, 0, LPORT, &test_cbs, t_accept, NULL), 0);
 	P.port = PPORT;
@@ -187,6 +191,7 @@ void tcp_teardown(void)
 	free(tw);
 	tw = NULL;
 	memset(&tconf, 0, sizeof(tconf));
+	tcp_tlp = false;
 	/* Every test must leave the pool whole: a leaked mbuf fails here. */
 	ck_assert_uint_eq(avail, POOL_SIZE);
 }
@@ -367,6 +372,17 @@ static uint8_t build_opts(uint8_t *p, const struct topts *o)
 			memcpy(p + n, &v, 4);
 			memcpy(p + n + 4, &e, 4);
 			n = (uint8_t)(n + 8);
+		}
+		if (o->n_sack > 0) {
+			p[n++] = 1, p[n++] = 1, p[n++] = 5, p[n++] = (uint8_t)(2 + 8 * o->n_sack);
+			for (unsigned b = 0; b < o->n_sack; b++) {
+				uint32_t l = rte_cpu_to_be_32(o->sack[b][0]),
+				         r = rte_cpu_to_be_32(o->sack[b][1]);
+
+				memcpy(p + n, &l, 4);
+				memcpy(p + n + 4, &r, 4);
+				n = (uint8_t)(n + 8);
+			}
 		}
 	}
 	while (n % 4)
@@ -573,6 +589,8 @@ int main(void)
 	}
 	suite_add_tcase(s, tcase_open());
 	suite_add_tcase(s, tcase_syncookie());
+	suite_add_tcase(s, tcase_sack());
+	suite_add_tcase(s, tcase_tlp());
 	suite_add_tcase(s, tcase_limits());
 	suite_add_tcase(s, tcase_limits2());
 	suite_add_tcase(s, tcase_backpressure());

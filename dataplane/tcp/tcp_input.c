@@ -730,12 +730,16 @@ static void enter_recovery(struct mg_tcp_conn *c)
  * An ACK that moves nothing but brings SACK blocks while it carries data
  * (traffic both ways): RFC 6675 5 still looks at the scoreboard, or a
  * bidirectional flow would never leave loss to anything but the RTO.
+ * NewReno's guard (no new recovery before snd_una passes the last recovery
+ * point, RFC 6582 4.2) is for duplicate ACKs that may be echoes of our own
+ * go-back-N; SACK blocks say what the peer holds, so they need no guard:
+ * after an RTO the board is empty and fills only with what is true.
  */
 static void sack_news(struct mg_tcp_conn *c)
 {
 	if (c->flags & MG_TCPF_SACKREC)
 		tcp_sack_output(c);
-	else if (!(c->flags & MG_TCPF_RECOVERY) && SEQ_GT(c->snd_una, c->recover) &&
+	else if (!(c->flags & MG_TCPF_RECOVERY) &&
 	         (tcp_sack_bytes(c) > 2u * c->mss || (c->tlp == 2 && tcp_sack_bytes(c) > 0)) &&
 	         tcp_sack_enter(c))
 		c->flags |= MG_TCPF_SACKREC;
@@ -752,7 +756,7 @@ static void dupack_input(struct mg_tcp_conn *c)
 		c->cwnd += c->mss; /* RFC 6582 3.2 step 4: inflate */
 	else if ((c->dupacks == 3 || tcp_sack_bytes(c) > 2u * c->mss ||
 	          (c->tlp == 2 && tcp_sack_bytes(c) > 0)) &&
-	         SEQ_GT(c->snd_una, c->recover)) {
+	         (SEQ_GT(c->snd_una, c->recover) || tcp_sack_bytes(c) > 0)) {
 		/*
 		 * RFC 6675 5: three duplicates, or more than 2 segments SACKed above
 		 * snd_una; or the answer to a tail loss probe SACKs it with a hole

@@ -34,7 +34,7 @@ struct mg_cfg_tcp {
 	uint32_t syn_backlog;  /**< per listener, default 1024 */
 	uint32_t sndbuf;       /**< bytes per connection, default 262144 */
 	uint32_t rcvbuf;       /**< bytes per connection, default 262144 */
-	char cc[16];           /**< "newreno" or "cubic", default "cubic" */
+	char cc[16];           /**< "newreno" (default) or "cubic" */
 	bool syn_cookies;      /**< answer SYNs over the backlog with cookies (default true) */
 	uint32_t ka_idle_ms;   /**< keepalive: idle time before probing; 0 = off (default) */
 	uint32_t ka_intvl_ms;  /**< keepalive: between probes (default 75 s) */

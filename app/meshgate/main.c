@@ -305,13 +305,6 @@ static int gw_tcp_init(struct gw *gw)
 		if (rc == 0 && t->fwd_port != 0)
 			rc = mg_tcp_forward_start(w, t->fwd_port, t->fwd_addr, t->fwd_dport);
 	}
-	if (rc == -ENOTSUP) {
-		fprintf(stderr,
-		        "meshgate: %s: tcp.congestion_control %s is not implemented yet; "
-		        "use newreno\n",
-		        gw->cfg.path, t->cc);
-		return -1;
-	}
 	if (rc < 0) {
 		fprintf(stderr, "meshgate: cannot set up TCP: %s\n", strerror(-rc));
 		return -1;

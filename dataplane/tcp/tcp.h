@@ -91,8 +91,7 @@ void mg_tcp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m,
  * Set up w's TCP state (w->tcp).  Call on any core before w starts.
  * @param w     the worker (w->dp->tsc_hz and w->pool set)
  * @param conf  settings; NULL or zero fields take the defaults
- * @return 0; -EINVAL (unknown cc, max_conns beyond 2^24), -ENOTSUP (cc
- *         "cubic": not written yet), -ENOMEM, -EEXIST
+ * @return 0; -EINVAL (unknown cc, max_conns beyond 2^24), -ENOMEM, -EEXIST
  */
 int mg_tcp_worker_init(struct mg_worker *w, const struct mg_tcp_conf *conf);
 
@@ -133,6 +132,21 @@ struct mg_tcp_conn *mg_tcp_connect(struct mg_worker *w, rte_be32_t dst, uint16_t
  * The worker loop calls it for each mbuf it takes off the ring.
  */
 void mg_tcp_handoff_input(struct mg_worker *w, struct rte_mbuf *m);
+
+/**
+ * Choose c's congestion control ("newreno" or "cubic"; the worker's default
+ * otherwise): right after mg_tcp_connect (the upstream cluster's choice) or
+ * in a listener's accept_ctx.
+ * @return 0; -ENOENT for an unknown name; -EBUSY once data went out
+ */
+int mg_tcp_set_cc(struct mg_tcp_conn *c, const char *name);
+
+/**
+ * Connections accepted on the listener at addr:port use congestion control
+ * name from their first segment on.
+ * @return 0; -ENOENT (unknown name); -ESRCH (no such listener)
+ */
+int mg_tcp_listener_set_cc(struct mg_worker *w, rte_be32_t addr, uint16_t port, const char *name);
 
 /**
  * Run due TCP timers (retransmission, persist, delayed ACK, TIME-WAIT, ...).

@@ -355,16 +355,14 @@ int mg_tcp_worker_init(struct mg_worker *w, const struct mg_tcp_conf *conf)
 	if (w->tcp != NULL)
 		return -EEXIST;
 	conf_defaults(&c, conf);
-	if (strcmp(c.cc, "cubic") == 0)
-		return -ENOTSUP; /* planned (RFC 9438); the ops table is ready for it */
-	if (c.max_conns > (1u << 24) || strcmp(c.cc, mg_tcp_cc_newreno.name) != 0)
+	if (c.max_conns > (1u << 24) || tcp_cc_find(c.cc) == NULL)
 		return -EINVAL;
 	tw = rte_zmalloc("mg_tcp_worker", sizeof(*tw), RTE_CACHE_LINE_SIZE);
 	if (tw == NULL)
 		return -ENOMEM;
 	tw->w = w;
 	tw->conf = c;
-	tw->cc = &mg_tcp_cc_newreno;
+	tw->cc = tcp_cc_find(c.cc);
 	rc = tcp_tables_alloc(tw);
 	if (rc < 0) {
 		rte_free(tw->conns);
@@ -441,6 +439,24 @@ int mg_tcp_listen(struct mg_worker *w, rte_be32_t addr, uint16_t port, const str
 	return 0;
 }
 
+int mg_tcp_listener_set_cc(struct mg_worker *w, rte_be32_t addr, uint16_t port, const char *name)
+{
+	const struct mg_tcp_cc_ops *cc = tcp_cc_find(name);
+	rte_be16_t p = rte_cpu_to_be_16(port);
+
+	if (cc == NULL)
+		return -ENOENT;
+	for (unsigned i = 0; w->tcp != NULL && i < MG_TCP_MAX_LISTENERS; i++) {
+		struct mg_tcp_listener *l = &w->tcp->listeners[i];
+
+		if (l->port == p && l->addr == addr) {
+			l->cc = cc;
+			return 0;
+		}
+	}
+	return -ESRCH;
+}
+
 static bool port_free(struct mg_tcp_worker *tw, rte_be32_t laddr, rte_be16_t lport, rte_be32_t dst,
                       rte_be16_t dport)
 {
@@ -474,6 +490,31 @@ static rte_be16_t pick_port(struct mg_tcp_worker *tw, rte_be32_t laddr, rte_be32
 		if (port_free(tw, laddr, rte_cpu_to_be_16(p), dst, dport))
 			return rte_cpu_to_be_16(p);
 	}
+	return 0;
+}
+
+const struct mg_tcp_cc_ops *tcp_cc_find(const char *name)
+{
+	static const struct mg_tcp_cc_ops *const all[] = {&mg_tcp_cc_newreno, &mg_tcp_cc_cubic};
+
+	for (unsigned i = 0; name != NULL && i < MG_ARRAY_SIZE(all); i++)
+		if (strcmp(all[i]->name, name) == 0)
+			return all[i];
+	return NULL;
+}
+
+int mg_tcp_set_cc(struct mg_tcp_conn *c, const char *name)
+{
+	const struct mg_tcp_cc_ops *cc = tcp_cc_find(name);
+
+	if (cc == NULL)
+		return -ENOENT;
+	/* Before any data (snd_max is past the SYN only): the algorithm's state
+	 * starts with the connection. */
+	if (c->snd_max != c->iss + 1)
+		return -EBUSY;
+	c->cc = cc;
+	cc->init(c);
 	return 0;
 }
 

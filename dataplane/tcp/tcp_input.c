@@ -461,6 +461,8 @@ static uint64_t *listen_syn(struct mg_tcp_worker *tw, struct mg_tcp_listener *l,
 		return &tw->cnt.drop_table_full;
 	c->flags |= MG_TCPF_PASSIVE | MG_TCPF_TS | MG_TCPF_WS | MG_TCPF_SACK;
 	c->listener = (uint8_t)(l - tw->listeners);
+	if (l->cc != NULL)
+		c->cc = l->cc;
 	l->n_syn++;
 	syn_negotiate(c, s);
 	c->snd_wnd = s->wnd; /* never scaled in a SYN (RFC 7323 2.2) */

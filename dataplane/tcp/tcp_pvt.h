@@ -138,5 +138,11 @@ void tcp_ooo_free(struct mg_tcp_conn *c);
 
 /* tcp_cc_*.c */
 extern const struct mg_tcp_cc_ops mg_tcp_cc_newreno;
+extern const struct mg_tcp_cc_ops mg_tcp_cc_cubic;
+/* The congestion control called name ("newreno", "cubic"), or NULL. */
+const struct mg_tcp_cc_ops *tcp_cc_find(const char *name);
+/* CUBIC's K and W_cubic(t) (segments, seconds), for the tests. */
+double mg_tcp_cubic_k(double w_max);
+double mg_tcp_cubic_w(double w_max, double k, double t);
 
 #endif /* MG_TCP_PVT_H */

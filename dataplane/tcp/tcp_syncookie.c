@@ -101,6 +101,8 @@ struct mg_tcp_conn *tcp_cookie_ack(struct mg_tcp_worker *tw, struct mg_tcp_liste
 	idx = cookie & 3;
 	c->flags |= MG_TCPF_PASSIVE;
 	c->listener = (uint8_t)(l - tw->listeners);
+	if (l->cc != NULL)
+		c->cc = l->cc;
 	c->iss = cookie;
 	c->snd_una = cookie;
 	c->snd_nxt = c->snd_max = cookie + 1;

@@ -69,12 +69,12 @@ struct mg_tcp_counter_desc {
  * defaults named below.
  */
 struct mg_tcp_conf {
-	uint32_t max_conns;    /**< connections per worker, TIME-WAIT included (65536) */
-	uint32_t syn_backlog;  /**< half-open connections per listener (1024) */
-	uint32_t sndbuf;       /**< send-queue bytes per connection before -EAGAIN (262144) */
-	uint32_t rcvbuf;       /**< receive window per connection, bytes (262144) */
-	char cc[16];           /**< congestion control: "newreno" (default; "cubic" not yet) */
-	uint32_t keepalive_ms; /**< idle time before keepalive probes; 0 = off (default) */
+	uint32_t max_conns;          /**< connections per worker, TIME-WAIT included (65536) */
+	uint32_t syn_backlog;        /**< half-open connections per listener (1024) */
+	uint32_t sndbuf;             /**< send-queue bytes per connection before -EAGAIN (262144) */
+	uint32_t rcvbuf;             /**< receive window per connection, bytes (262144) */
+	char cc[16];                 /**< congestion control: "newreno" (default) or "cubic" */
+	uint32_t keepalive_ms;       /**< idle time before keepalive probes; 0 = off (default) */
 	uint32_t keepalive_intvl_ms; /**< between keepalive probes (75000, as Linux) */
 	uint32_t keepalive_probes;   /**< unanswered probes before giving up (9) */
 	uint32_t user_timeout_ms;    /**< give up on data unacknowledged this long; 0: after
@@ -232,6 +232,8 @@ struct mg_tcp_listener {
 	rte_be32_t addr; /**< 0: any of our addresses */
 	rte_be16_t port; /**< 0: slot unused */
 	uint32_t n_syn;  /**< connections in SYN-RECEIVED */
+	const struct mg_tcp_cc_ops
+	    *cc; /**< its connections' congestion control; NULL: the worker's */
 	const struct mg_tcp_cbs *cbs;
 	void *(*accept_ctx)(void *arg, struct mg_tcp_conn *c);
 	void *arg;

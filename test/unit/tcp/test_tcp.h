@@ -153,5 +153,6 @@ TCase *tcase_forward(void);
 TCase *tcase_syncookie(void);
 TCase *tcase_sack(void);
 TCase *tcase_tlp(void);
+TCase *tcase_cc(void);
 
 #endif /* MG_TEST_TCP_H */

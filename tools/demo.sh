@@ -2,9 +2,11 @@
 # tools/demo.sh — see meshgate work, in about half a minute.
 #
 # Installs what is missing, builds, brings up the netns test bed, starts the
-# gateway on it (with its TCP echo and source services), pings the gateway
+# gateway on it (TCP echo and source services, and an HTTP canary front door
+# splitting 90/10 between two upstream versions), pings the gateway
 # from the client namespace, moves 16 MiB each way through its TCP stack, shows that it
-# resolved its upstream next hop by ARP, prints its counters, and tears
+# sends 1,000 requests through the canary and prints the observed split,
+# shows that it resolved its upstream next hop by ARP, prints its counters, and tears
 # everything down again (also on failure or Ctrl-C).  Needs root.
 set -euo pipefail
 
@@ -16,6 +18,7 @@ PY=/usr/bin/python3
 PID=
 RUN=
 WORK=
+UP_PID=
 
 step() {
 	echo
@@ -26,6 +29,10 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	set +e
+	if [[ -n "$UP_PID" ]]; then
+		kill "$UP_PID" 2>/dev/null
+		wait "$UP_PID" 2>/dev/null
+	fi
 	if [[ -n "$PID" ]] && kill -0 "$PID" 2>/dev/null; then
 		echo
 		echo "==> Stopping the gateway (SIGTERM to pid $PID)"
@@ -79,8 +86,34 @@ echo "    upstream $MG_NS_UP: $MG_IF_UP $MG_ADDR_UP/$MG_PREFIX_UP, service netwo
 
 step "Starting meshgate in $MG_NS_GW (config from tools/netns.sh config $RUN)"
 tools/netns.sh config "$RUN" >"$WORK/meshgate.yaml"
-# The userspace TCP stack's built-in services, for the TCP step below.
+# The userspace TCP stack's built-in services, for the TCP step below, and
+# the canary front door: an HTTP listener on 8080 sending 10% of requests to
+# v2 (and every request with x-canary: v2), 90% to v1.
 printf 'tcp:\n  services: { echo: 7, source: 19 }\n' >>"$WORK/meshgate.yaml"
+cat >>"$WORK/meshgate.yaml" <<EOF
+static_resources:
+  listeners:
+  - name: front
+    address: {socket_address: {address: 0.0.0.0, port_value: 8080}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: front
+          route_config:
+            virtual_hosts:
+            - name: shop
+              domains: ["*"]
+              routes:
+              - match: {prefix: /, headers: [{name: x-canary, string_match: {exact: v2}}]}
+                route: {cluster: v2}
+              - match: {prefix: /}
+                route: {weighted_clusters: {clusters: [{name: v1, weight: 90}, {name: v2, weight: 10}]}}
+  clusters:
+  - {name: v1, load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 198.18.2.1, port_value: 8081}}}}]}]}}
+  - {name: v2, load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 198.18.2.1, port_value: 8082}}}}]}]}}
+EOF
 sed 's/^/    | /' "$WORK/meshgate.yaml"
 ip netns exec "$MG_NS_GW" "$BIN" --config "$WORK/meshgate.yaml" >"$WORK/meshgate.log" 2>&1 &
 PID=$!
@@ -109,6 +142,26 @@ ip netns exec "$MG_NS_CLIENT" "$PY" "$ROOT/test/integration/tcp_client.py" --dea
 ip netns exec "$MG_NS_CLIENT" "$PY" "$ROOT/test/integration/tcp_client.py" --deadline 60 \
 	source "$MG_ADDR_GW_CLIENT" 19 $((16 << 20)) | sed 's/^/    source 16 MiB: /'
 
+step "The canary: v1 and v2 of a service (python3 HTTP servers) in $MG_NS_UP, 90/10 through the gateway"
+ip netns exec "$MG_NS_UP" timeout 300 "$PY" "$ROOT/test/integration/http_upstream.py" --deadline 280 \
+	198.18.2.1:8081=v1 198.18.2.1:8082=v2 >"$WORK/upstream.out" 2>&1 &
+UP_PID=$!
+for _ in $(seq 50); do grep -q listening "$WORK/upstream.out" && break; sleep 0.1; done
+ip netns exec "$MG_NS_CLIENT" "$PY" - "$MG_ADDR_GW_CLIENT" <<'PY'
+import collections, http.client, json, socket, sys
+c = http.client.HTTPConnection(sys.argv[1], 8080, timeout=10)
+c.connect()
+c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+seen = collections.Counter()
+for _ in range(1000):
+    c.request("GET", "/product", headers={"Host": "shop.example"})
+    seen[json.loads(c.getresponse().read())["server"]] += 1
+print("    1000 requests on one keep-alive connection: v1 %d, v2 %d (%.1f%% to v2)"
+      % (seen["v1"], seen["v2"], seen["v2"] / 10.0))
+c.request("GET", "/product", headers={"Host": "shop.example", "x-canary": "v2"})
+print("    with x-canary: v2 -> %s" % json.loads(c.getresponse().read())["server"])
+PY
+
 step "The gateway resolved its upstream next hop $MG_ADDR_UP by ARP (GET /neighbors)"
 sleep 0.5
 api /neighbors | "$PY" -c '
@@ -134,5 +187,12 @@ for k, v in sorted(s["drops"].items()):
 for p in s.get("ports", []):
     print("    port %s (%s): %s packets in, %s out" % (p.get("port"), p.get("name"),
           p.get("ipackets"), p.get("opackets")))
+'
+api /stats | "$PY" -c '
+import json, sys
+p = json.load(sys.stdin).get("proxy_total", {})
+print("    proxy: %d requests (2xx %d), %d upstream connections opened, %d requests on reused ones"
+      % (p.get("downstream_rq_total", 0), p.get("downstream_rq_2xx", 0),
+         p.get("upstream_cx_total", 0), p.get("upstream_cx_reused", 0)))
 '
 echo "    (Prometheus metrics: ip netns exec $MG_NS_GW curl -s http://127.0.0.1:15000/metrics)"

@@ -66,6 +66,37 @@ static void port_conf_fill(struct rte_eth_conf *conf, const struct rte_eth_dev_i
 		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 }
 
+/*
+ * Read back the RSS key and redirection table the device uses, so that
+ * active opens can pick source ports whose replies come to their own worker
+ * (software Toeplitz, rte_softrss).  Anything unknown leaves rss_ok false and
+ * TCP relies on handing segments over between workers.
+ */
+static void port_rss_read(uint16_t pid, const struct rte_eth_dev_info *info,
+                          const struct rte_eth_conf *conf, uint16_t nq, struct mg_iface *ifc)
+{
+	struct rte_eth_rss_conf rc = {.rss_key = ifc->rss_key, .rss_key_len = sizeof(ifc->rss_key)};
+	struct rte_eth_rss_reta_entry64 reta[512 / RTE_ETH_RETA_GROUP_SIZE];
+
+	ifc->rss_ok = false;
+	if (conf->rxmode.mq_mode != RTE_ETH_MQ_RX_RSS || nq < 2 || info->reta_size == 0 ||
+	    info->reta_size > 512 ||
+	    !(conf->rx_adv_conf.rss_conf.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP))
+		return;
+	if (rte_eth_dev_rss_hash_conf_get(pid, &rc) != 0 || rc.rss_key_len < 16)
+		return;
+	memset(reta, 0, sizeof(reta));
+	for (unsigned i = 0; i < info->reta_size; i++)
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+	if (rte_eth_dev_rss_reta_query(pid, reta, info->reta_size) != 0)
+		return;
+	for (unsigned i = 0; i < info->reta_size; i++)
+		ifc->reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	ifc->reta_size = info->reta_size;
+	ifc->rss_key_len = rc.rss_key_len;
+	ifc->rss_ok = true;
+}
+
 static int port_queues_setup(struct mg_dp *dp, uint16_t pid, const struct rte_eth_dev_info *info,
                              uint16_t rx_desc, uint16_t tx_desc, char *err, size_t errlen)
 {
@@ -137,6 +168,7 @@ int mg_port_setup(struct mg_dp *dp, const struct mg_cfg_iface *cfg, struct mg_if
 		return rc;
 	}
 	rte_eth_macaddr_get(pid, &ifc->mac);
+	port_rss_read(pid, &info, &conf, nq, ifc);
 	MG_LOG(INFO,
 	       "interface %s: port %u, %u queue pair(s), MAC " RTE_ETHER_ADDR_PRT_FMT
 	       ", tx-cksum %s, rx-cksum %s",

@@ -55,6 +55,19 @@ struct mg_iface {
 	uint8_t prefix_len;        /**< length of mask */
 	bool tx_ip_cksum;          /**< the port computes IPv4 header checksums */
 	bool rx_ip_cksum;          /**< the port validates IPv4 header checksums */
+	/*
+	 * How the NIC spreads TCP/IPv4 flows over the workers' queues, when it
+	 * can be predicted (RSS with a key and redirection table we read back):
+	 * queue = reta[toeplitz(key, src, dst, sport, dport) % reta_size], and
+	 * queue q is worker q's.  Active opens pick source ports whose replies
+	 * land on their own worker (tcp_conn.c).  rss_ok is false for one queue
+	 * or devices without RSS (net_af_packet: the kernel's fanout decides).
+	 */
+	bool rss_ok;
+	uint8_t rss_key_len;
+	uint16_t reta_size;
+	uint8_t rss_key[52];
+	uint16_t reta[512];
 };
 
 /** A route: destinations within prefix/mask leave through iface, via a next hop. */

@@ -134,6 +134,15 @@ struct mg_tcp_conn *mg_tcp_connect(struct mg_worker *w, rte_be32_t dst, uint16_t
 void mg_tcp_handoff_input(struct mg_worker *w, struct rte_mbuf *m);
 
 /**
+ * The queue (= worker) the NIC of ifc delivers a TCP/IPv4 segment
+ * src:sport -> dst:dport to, by its RSS key and redirection table
+ * (ifc->rss_ok must be true): software Toeplitz, as the NIC computes it.
+ * Ports in host order.
+ */
+uint16_t mg_tcp_rss_queue(const struct mg_iface *ifc, rte_be32_t src, rte_be32_t dst,
+                          uint16_t sport, uint16_t dport);
+
+/**
  * Choose c's congestion control ("newreno" or "cubic"; the worker's default
  * otherwise): right after mg_tcp_connect (the upstream cluster's choice) or
  * in a listener's accept_ctx.

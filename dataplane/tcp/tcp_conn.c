@@ -17,6 +17,8 @@
 #include <rte_random.h>
 
 #include "net/net.h"
+#include <rte_thash.h>
+
 #include "tcp/tcp_pvt.h"
 
 #define NIL UINT32_MAX
@@ -472,12 +474,12 @@ static bool port_free(struct mg_tcp_worker *tw, rte_be32_t laddr, rte_be16_t lpo
  * to the worker port % n_workers: replies the NIC (or af_packet's fanout,
  * whose hash we cannot predict) delivers to another worker are handed over
  * to the owner (mg_tcp_handoff_input), which finds it from the port alone.
- * Choosing a port whose RSS hash lands on our own queue (software Toeplitz
- * over the port's key) would save the hand-over on NICs with a known key;
- * it is still to do.
+ * Where the interface's RSS is known (ifc->rss_ok), the port must also be one
+ * whose replies the NIC's Toeplitz hash sends to our own queue, so they need
+ * no hand-over at all.
  */
-static rte_be16_t pick_port(struct mg_tcp_worker *tw, rte_be32_t laddr, rte_be32_t dst,
-                            rte_be16_t dport)
+static rte_be16_t pick_port(struct mg_tcp_worker *tw, const struct mg_iface *ifc, rte_be32_t laddr,
+                            rte_be32_t dst, rte_be16_t dport)
 {
 	unsigned nw = tw->w->dp != NULL && tw->w->dp->n_workers > 1 ? tw->w->dp->n_workers : 1;
 
@@ -487,10 +489,25 @@ static rte_be16_t pick_port(struct mg_tcp_worker *tw, rte_be32_t laddr, rte_be32
 		tw->next_port = p >= MG_TCP_EPHEMERAL_HI ? MG_TCP_EPHEMERAL_LO : (uint16_t)(p + 1);
 		if (p % nw != tw->w->idx)
 			continue;
+		if (nw > 1 && ifc->rss_ok &&
+		    mg_tcp_rss_queue(ifc, dst, laddr, rte_be_to_cpu_16(dport), p) != tw->w->idx)
+			continue;
 		if (port_free(tw, laddr, rte_cpu_to_be_16(p), dst, dport))
 			return rte_cpu_to_be_16(p);
 	}
 	return 0;
+}
+
+uint16_t mg_tcp_rss_queue(const struct mg_iface *ifc, rte_be32_t src, rte_be32_t dst,
+                          uint16_t sport, uint16_t dport)
+{
+	struct rte_ipv4_tuple t = {.src_addr = rte_be_to_cpu_32(src),
+	                           .dst_addr = rte_be_to_cpu_32(dst),
+	                           .sport = sport,
+	                           .dport = dport};
+
+	return ifc
+	    ->reta[rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, ifc->rss_key) % ifc->reta_size];
 }
 
 const struct mg_tcp_cc_ops *tcp_cc_find(const char *name)
@@ -538,7 +555,7 @@ struct mg_tcp_conn *mg_tcp_connect(struct mg_worker *w, rte_be32_t dst, uint16_t
 	}
 	tw->now_ms = (uint32_t)(w->now / tw->tsc_per_ms);
 	laddr = w->net->ifaces[rt->iface].addr;
-	lport = pick_port(tw, laddr, dst, rte_cpu_to_be_16(dport));
+	lport = pick_port(tw, &w->net->ifaces[rt->iface], laddr, dst, rte_cpu_to_be_16(dport));
 	if (lport == 0) {
 		errno = EADDRNOTAVAIL;
 		return NULL;

@@ -154,5 +154,6 @@ TCase *tcase_syncookie(void);
 TCase *tcase_sack(void);
 TCase *tcase_tlp(void);
 TCase *tcase_cc(void);
+TCase *tcase_rss(void);
 
 #endif /* MG_TEST_TCP_H */

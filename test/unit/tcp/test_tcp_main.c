@@ -592,6 +592,7 @@ int main(void)
 	suite_add_tcase(s, tcase_sack());
 	suite_add_tcase(s, tcase_tlp());
 	suite_add_tcase(s, tcase_cc());
+	suite_add_tcase(s, tcase_rss());
 	suite_add_tcase(s, tcase_limits());
 	suite_add_tcase(s, tcase_limits2());
 	suite_add_tcase(s, tcase_backpressure());

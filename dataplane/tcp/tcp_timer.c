@@ -127,8 +127,19 @@ static void tlp_fire(struct mg_tcp_conn *c)
 
 	c->tlp = 2;
 	mg_cnt_add(&tcp_of(c)->cnt.tlp_probes, 1);
-	if (SEQ_LT(c->snd_nxt, data_end) && SEQ_LT(c->snd_nxt, c->snd_una + c->snd_wnd)) {
-		tcp_output(c); /* new data is the best probe */
+	if (c->snd_nxt == c->snd_max && SEQ_LT(c->snd_nxt, data_end) &&
+	    SEQ_LT(c->snd_nxt, c->snd_una + c->snd_wnd)) {
+		/*
+		 * New data is the best probe, one segment of it whatever cwnd says
+		 * (as Linux): a flight that filled cwnd and whose last ACK was lost
+		 * would otherwise probe with nothing and wait for the RTO.
+		 */
+		len = RTE_MIN(data_end - c->snd_nxt, (uint32_t)c->mss);
+		len = RTE_MIN(len, c->snd_una + c->snd_wnd - c->snd_nxt);
+		if (tcp_send_range(c, c->snd_nxt, len) == 0) {
+			c->snd_nxt += len;
+			c->snd_max = c->snd_nxt;
+		}
 	} else {
 		/* The last segment again (not past the data: a FIN is the RTO's). */
 		uint32_t end = SEQ_MIN(c->snd_max, data_end);

@@ -73,7 +73,8 @@ void mg_icmp_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf *m,
 		mg_net_drop(m, &w->cnt.drop_icmp_runt);
 		return;
 	}
-	if (unlikely(rte_raw_cksum_mbuf(m, hlen, len, &sum) != 0 || sum != 0xffff)) {
+	if (unlikely(rte_pktmbuf_pkt_len(m) < hlen + len ||
+	             (sum = mg_net_raw_cksum(m, hlen, len)) != 0xffff)) {
 		mg_net_drop(m, &w->cnt.drop_icmp_bad_cksum);
 		return;
 	}

@@ -172,3 +172,30 @@ int mg_ipv4_output(struct mg_worker *w, struct rte_mbuf *m)
 	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	return mg_neigh_output(w, rt->iface, nh, m);
 }
+
+/*
+ * Not rte_raw_cksum_mbuf(): in DPDK 22.11 it truncates the partial sum of a segment that starts at an
+ * odd offset to 16 bits before swapping it, so a segment whose payload
+ * spans odd-sized mbufs (a relay sends on whatever sizes its peer sent)
+ * left with a wrong checksum.  Reducing first keeps the carries.
+ */
+uint16_t mg_net_raw_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	uint32_t sum = 0, done = 0;
+
+	while (m != NULL && off >= m->data_len) {
+		off -= m->data_len;
+		m = m->next;
+	}
+	for (; m != NULL && done < len; m = m->next, off = 0) {
+		uint32_t n = RTE_MIN((uint32_t)m->data_len - off, len - done);
+		uint32_t t = __rte_raw_cksum_reduce(
+		    __rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off), n, 0));
+
+		if (done & 1)
+			t = rte_bswap16((uint16_t)t);
+		sum += t;
+		done += n;
+	}
+	return __rte_raw_cksum_reduce(sum);
+}

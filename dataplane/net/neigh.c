@@ -154,6 +154,7 @@ void mg_neigh_learn(struct mg_worker *w, uint8_t iface, rte_be32_t addr,
 	e->iface = iface;
 	e->state = MG_NEIGH_REACHABLE;
 	e->probes = 0;
+	e->used = 0;
 	e->deadline_tsc = w->now + mg_ms_to_tsc(w->dp, w->net->arp_reachable_ms);
 	mg_cnt_add(&w->cnt.arp_learned, 1);
 	neigh_send_pending(w, e);
@@ -190,6 +191,7 @@ int mg_neigh_output(struct mg_worker *w, uint8_t iface, rte_be32_t nh, struct rt
 
 	if (likely(e != NULL && (e->state == MG_NEIGH_REACHABLE || e->state == MG_NEIGH_STATIC))) {
 		rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr = e->mac;
+		e->used = 1;
 		mg_worker_tx(w, iface, m);
 		return 0;
 	}
@@ -257,31 +259,55 @@ static bool neigh_timer_incomplete(struct mg_worker *w, struct mg_neigh *e)
 }
 
 /*
- * Worker 0 asks again for configured next hops in the last quarter of their
- * reachable time, up to arp_max_probes times one retrans interval apart, so
- * the answer refreshes them before they expire and traffic towards an
- * upstream never waits for ARP.  e->probes counts these refreshes.
+ * Refresh a REACHABLE entry before it expires: in the last quarter of its
+ * reachable time, up to arp_max_probes requests one retrans interval apart,
+ * so that the answer renews it while packets keep flowing.  Without this a
+ * busy connection's neighbour expired mid-transfer every reachable time and
+ * the frames sent while it was resolved again queued, then dropped
+ * (drop_arp_pending_full), costing the transfer a retransmission timeout.
+ * e->probes counts these refreshes.
  */
-static void neigh_refresh_next_hops(struct mg_worker *w)
+static void neigh_refresh(struct mg_worker *w, struct mg_neigh *e)
 {
 	const struct mg_net_conf *nc = w->net;
 	int64_t quarter = (int64_t)mg_ms_to_tsc(w->dp, nc->arp_reachable_ms) / 4;
 	int64_t retrans = (int64_t)mg_ms_to_tsc(w->dp, nc->arp_retrans_ms);
+	int64_t left = (int64_t)(e->deadline_tsc - w->now);
 
+	if (e->probes >= nc->arp_max_probes)
+		return;
+	if (left > 0 && left <= quarter - e->probes * retrans) {
+		e->probes++;
+		mg_cnt_add(&w->cnt.arp_refreshed, 1);
+		(void)mg_arp_send_request(w, e->iface, e->addr);
+	}
+}
+
+/*
+ * Entries worth refreshing: those a packet used since they were confirmed,
+ * and on worker 0 the configured next hops even when idle, so that traffic
+ * towards an upstream never waits for ARP.
+ */
+static void neigh_refresh_all(struct mg_worker *w)
+{
+	const struct mg_net_conf *nc = w->net;
+
+	for (unsigned i = 0; i < MG_NEIGH_SLOTS; i++) {
+		struct mg_neigh *e = &w->neigh.slot[i];
+
+		if (e->state == MG_NEIGH_REACHABLE && e->used)
+			neigh_refresh(w, e);
+	}
+	if (w->idx != 0)
+		return;
 	for (unsigned i = 0; i < nc->n_routes; i++) {
 		struct mg_neigh *e;
-		int64_t left;
 
 		if (nc->routes[i].via == 0)
 			continue;
 		e = mg_neigh_lookup(&w->neigh, nc->routes[i].via);
-		if (e == NULL || e->state != MG_NEIGH_REACHABLE || e->probes >= nc->arp_max_probes)
-			continue;
-		left = (int64_t)(e->deadline_tsc - w->now);
-		if (left > 0 && left <= quarter - e->probes * retrans) {
-			e->probes++;
-			(void)mg_arp_send_request(w, e->iface, e->addr);
-		}
+		if (e != NULL && e->state == MG_NEIGH_REACHABLE && !e->used)
+			neigh_refresh(w, e);
 	}
 }
 
@@ -312,8 +338,7 @@ void mg_net_timer(struct mg_worker *w)
 	}
 	for (unsigned i = 0; i < n_dead; i++)
 		mg_neigh_remove(&w->neigh, mg_neigh_lookup(&w->neigh, dead[i]));
-	if (w->idx == 0)
-		neigh_refresh_next_hops(w);
+	neigh_refresh_all(w);
 }
 
 void mg_net_worker_start(struct mg_worker *w)

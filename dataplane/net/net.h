@@ -87,6 +87,14 @@ void mg_net_input(struct mg_worker *w, uint8_t iface, struct rte_mbuf **pkts, ui
 int mg_ipv4_output(struct mg_worker *w, struct rte_mbuf *m);
 
 /**
+ * Ones' complement sum (not inverted) of len bytes of the mbuf chain m from
+ * offset off, for any segment sizes and offsets.  Use it instead of DPDK
+ * 22.11's rte_raw_cksum_mbuf(), which gets chains with odd-sized segments
+ * wrong.  The chain must hold off + len bytes.
+ */
+uint16_t mg_net_raw_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len);
+
+/**
  * Worker start: load static neighbours into the worker's cache; worker 0
  * also sends a gratuitous ARP on every interface and starts resolving every
  * route's next hop, so the first packet towards an upstream does not wait.

@@ -117,9 +117,10 @@ struct mg_neigh {
 	rte_be32_t addr;
 	uint8_t state; /**< enum mg_neigh_state */
 	uint8_t iface;
-	uint8_t probes; /**< ARP requests sent while INCOMPLETE */
+	uint8_t probes; /**< ARP requests sent while INCOMPLETE, or refreshes while REACHABLE */
 	uint8_t n_pending;
 	struct rte_ether_addr mac;
+	uint8_t used; /**< REACHABLE: a packet went out through it since it was confirmed */
 	uint64_t deadline_tsc; /**< REACHABLE: expiry; INCOMPLETE: next probe */
 	struct rte_mbuf *pending[MG_NEIGH_PENDING_MAX];
 };

@@ -15,6 +15,7 @@
 
 #include <rte_ring.h>
 
+#include "net/net.h"
 #include "tcp/tcp_pvt.h"
 
 /* ---- mbuf helpers ---- */
@@ -114,12 +115,11 @@ static void parse_opts(const uint8_t *p, unsigned n, bool syn, struct mg_tcp_opt
 
 static bool cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4len)
 {
-	uint16_t raw;
 	uint32_t sum;
 
-	if (rte_raw_cksum_mbuf(m, rte_ipv4_hdr_len(ip), l4len, &raw) != 0)
+	if (rte_pktmbuf_pkt_len(m) < rte_ipv4_hdr_len(ip) + l4len)
 		return false;
-	sum = (uint32_t)raw + rte_ipv4_phdr_cksum(ip, 0);
+	sum = (uint32_t)mg_net_raw_cksum(m, rte_ipv4_hdr_len(ip), l4len) + rte_ipv4_phdr_cksum(ip, 0);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return sum == 0xffff;

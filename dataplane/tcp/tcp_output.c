@@ -45,34 +45,6 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)v);
 }
 
-/*
- * Raw checksum of len bytes of chain m from off.  Not rte_raw_cksum_mbuf():
- * in DPDK 22.11 it truncates the partial sum of a segment that starts at an
- * odd offset to 16 bits before swapping it, so a segment whose payload
- * spans odd-sized mbufs (a relay sends on whatever sizes its peer sent)
- * left with a wrong checksum.  Reducing first keeps the carries.
- */
-static uint16_t chain_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
-{
-	uint32_t sum = 0, done = 0;
-
-	while (m != NULL && off >= m->data_len) {
-		off -= m->data_len;
-		m = m->next;
-	}
-	for (; m != NULL && done < len; m = m->next, off = 0) {
-		uint32_t n = RTE_MIN((uint32_t)m->data_len - off, len - done);
-		uint32_t t = __rte_raw_cksum_reduce(
-		    __rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off), n, 0));
-
-		if (done & 1)
-			t = rte_bswap16((uint16_t)t);
-		sum += t;
-		done += n;
-	}
-	return __rte_raw_cksum_reduce(sum);
-}
-
 /* Build, checksum and send one segment; consumes so->payload. */
 static int tcp_xmit(struct mg_tcp_worker *tw, const struct seg_out *so)
 {
@@ -115,7 +87,7 @@ static int tcp_xmit(struct mg_tcp_worker *tw, const struct seg_out *so)
 	if (so->optlen > 0)
 		memcpy(th + 1, so->opts, so->optlen);
 	/* Software checksum over the chain; TX L4 offload is a later optimisation. */
-	raw = chain_cksum(m, sizeof(*ip), hlen - sizeof(*ip) + plen);
+	raw = mg_net_raw_cksum(m, sizeof(*ip), hlen - sizeof(*ip) + plen);
 	sum = (uint32_t)raw + rte_ipv4_phdr_cksum(ip, 0);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);

@@ -20,11 +20,13 @@ MIB=${MG_IMPAIR_MIB:-8}
 BYTES=$((MIB << 20))
 LIMIT=${MG_IMPAIR_LIMIT:-300}
 CLIENT=$MG_IT_DIR/tcp_client.py
+PROFILES=${MG_IMPAIR_PROFILES:-loss1 lossy delay corrupt}
 
 mg_setup
 
 run_profile() {
 	local name=$1 impair=$2 out t0
+	[[ " $PROFILES " == *" $name "* ]] || return 0
 	MG_CONFIG=
 	mg_write_config
 	sed -i "/^  - { name: client,/s/ }\$/, impair: $impair }/" "$MG_CONFIG"

@@ -326,7 +326,45 @@ START_TEST(test_timer_refresh_answered)
 }
 END_TEST
 
-/* Only worker 0 refreshes. */
+/*
+ * An on-link neighbour that packets go through is renewed before it expires
+ * (a busy connection must not lose frames to a fresh resolution); any worker
+ * does it, and an answer starts a new reachable period without a gap.
+ */
+START_TEST(test_timer_refresh_in_use)
+{
+	uint8_t f[256];
+	uint32_t len = build_echo(f, PEER_IP, OUR_IP0, 8);
+
+	tw->idx = 1;
+	learn_peer();
+	timer_at(700);
+	rx_frame(0, f, len); /* the echo reply uses the entry */
+	ck_assert_uint_eq(cap.n, 1);
+	cap_clear();
+	timer_at(49);
+	ck_assert_uint_eq(cap.n, 0);
+	timer_at(2);
+	ck_assert_uint_eq(cap.n, 1);
+	expect_request(0, 0, PEER_IP);
+	ck_assert_uint_eq(tw->cnt.arp_refreshed, 1);
+	/* Still REACHABLE while the refresh is out: packets keep flowing. */
+	rx_frame(0, f, len);
+	ck_assert_uint_eq(cap.n, 2);
+	ck_assert_uint_eq(tw->cnt.drop_arp_pending_full + tw->cnt.drop_arp_unresolved, 0);
+	cap_clear();
+	learn_peer();
+	ck_assert_uint_eq(mg_neigh_lookup(&tw->neigh, PEER_IP)->probes, 0);
+	/* Unused since confirmed: left to expire. */
+	timer_at(REACHABLE_MS - 1);
+	ck_assert_uint_eq(cap.n, 0);
+	timer_at(1);
+	ck_assert_ptr_null(mg_neigh_lookup(&tw->neigh, PEER_IP));
+	ck_assert_uint_eq(tw->cnt.arp_refreshed, 1);
+}
+END_TEST
+
+/* Only worker 0 refreshes idle next hops. */
 START_TEST(test_timer_refresh_worker0_only)
 {
 	tw->idx = 1;
@@ -494,6 +532,7 @@ TCase *tcase_neigh(void)
 	tcase_add_test(tc, test_timer_expiry);
 	tcase_add_test(tc, test_timer_refresh_next_hop);
 	tcase_add_test(tc, test_timer_refresh_answered);
+	tcase_add_test(tc, test_timer_refresh_in_use);
 	tcase_add_test(tc, test_timer_refresh_worker0_only);
 	tcase_add_test(tc, test_worker_start);
 	tcase_add_test(tc, test_worker_start_not_zero);

@@ -656,6 +656,33 @@ static void rst_input(struct mg_tcp_conn *c)
 	tcp_conn_close(c, err);
 }
 
+static uint64_t *ack_input(struct mg_tcp_conn *c, const struct mg_tcp_seg *s, bool *fin_acked);
+
+/*
+ * RFC 9293 3.10.7.4: when the receive window is zero "special allowance
+ * should be made to accept valid ACKs".  A segment we cannot take (data
+ * into a closed window, or an old duplicate: a peer's retransmission)
+ * still carries the peer's latest ACK, SACK blocks and window; dropping them
+ * with the data starved our sender of ACKs whenever our own window was shut,
+ * until its RTO.  Taken in the data transfer states only (no FIN of ours in
+ * flight), and only from a segment within one window of rcv_nxt and not
+ * beyond what we advertised, as Linux does, so a blind injection is no
+ * easier than into the window itself; the ACK field then passes RFC 5961's
+ * check in ack_input().
+ */
+static void unacceptable_ack(struct mg_tcp_conn *c, const struct mg_tcp_seg *s)
+{
+	uint32_t end = s->seq + s->len;
+	bool fin_acked;
+
+	if ((c->state != MG_TCP_ESTABLISHED && c->state != MG_TCP_CLOSE_WAIT) ||
+	    (s->flags & (TH_ACK | TH_SYN | TH_RST)) != TH_ACK ||
+	    SEQ_LT(end, c->rcv_nxt - c->rcv_wnd) || SEQ_GT(s->seq, c->rcv_adv))
+		return;
+	mg_cnt_add(&tcp_of(c)->cnt.acks_outside_window, 1);
+	(void)ack_input(c, s, &fin_acked);
+}
+
 /* Before the ACK field: PAWS, acceptability, RST, SYN.  Returns a drop counter, NULL to go on. */
 static uint64_t *sync_checks(struct mg_tcp_conn *c, const struct mg_tcp_seg *s, bool *done)
 {
@@ -689,6 +716,7 @@ static uint64_t *sync_checks(struct mg_tcp_conn *c, const struct mg_tcp_seg *s, 
 		if (c->state == MG_TCP_TIME_WAIT && (s->flags & TH_FIN))
 			tcp_timer_set(c, MG_TCPT_MISC, 2 * MG_TCP_MSL_MS);
 		c->flags |= MG_TCPF_ACK_NOW;
+		unacceptable_ack(c, s);
 		return &tw->cnt.drop_out_of_window;
 	}
 	if (s->flags & TH_RST) {

@@ -131,8 +131,24 @@ static uint8_t opts_ts(const struct mg_tcp_conn *c, uint8_t *o, bool sack_perm)
 	return 12;
 }
 
-/* Options of a segment from c with flags; o has room for 40 bytes. */
-static uint8_t tcp_opts(const struct mg_tcp_conn *c, uint8_t flags, uint8_t *o)
+/*
+ * SACK blocks a segment carrying plen bytes has room for.  c->mss already
+ * leaves room for timestamps; blocks must fit in what the payload leaves of
+ * it, or the frame outgrows the MTU (a veth, or a NIC, drops it; an
+ * af_packet TX ring even stops at it).
+ */
+static unsigned sack_room(const struct mg_tcp_conn *c, uint32_t plen)
+{
+	uint32_t spare = plen < c->mss ? c->mss - plen : 0;
+	unsigned max = (c->flags & MG_TCPF_TS) ? 3 : 4;
+
+	if (spare < 4 + 8)
+		return 0;
+	return RTE_MIN(max, (spare - 4) / 8);
+}
+
+/* Options of a segment from c with flags and plen payload bytes; o has room for 40 bytes. */
+static uint8_t tcp_opts(const struct mg_tcp_conn *c, uint8_t flags, uint8_t *o, uint32_t plen)
 {
 	bool ts = c->flags & MG_TCPF_TS, sack = c->flags & MG_TCPF_SACK;
 	uint8_t n = 0;
@@ -156,8 +172,24 @@ static uint8_t tcp_opts(const struct mg_tcp_conn *c, uint8_t flags, uint8_t *o)
 	if (ts)
 		n = opts_ts(c, o, false);
 	if (sack && !(flags & TH_RST) && c->n_ooo > 0)
-		n = (uint8_t)(n + opts_sack(c, o + n, ts ? 3 : 4));
+		n = (uint8_t)(n + opts_sack(c, o + n, sack_room(c, plen)));
 	return n;
+}
+
+/*
+ * Payload of a new segment: mss, less the SACK blocks it should carry while
+ * our out-of-order queue holds data, so that a peer sending to us in the
+ * same flow (an echo, a proxy) learns our holes from every segment, as
+ * Linux does.  Resent segments keep their size and carry what fits.
+ */
+static uint32_t data_mss(const struct mg_tcp_conn *c)
+{
+	unsigned blocks;
+
+	if (!(c->flags & MG_TCPF_SACK) || c->n_ooo == 0)
+		return c->mss;
+	blocks = RTE_MIN((unsigned)c->n_ooo, (c->flags & MG_TCPF_TS) ? 3u : 4u);
+	return c->mss > 4 + 8 * blocks + 64 ? c->mss - (4 + 8 * blocks) : c->mss;
 }
 
 /* Receive space we can offer now: rcvbuf less what the layer above holds. */
@@ -201,7 +233,7 @@ static int conn_xmit(struct mg_tcp_conn *c, uint32_t seq, uint8_t flags, struct 
 	    .payload = payload,
 	};
 
-	so.optlen = tcp_opts(c, flags, opts);
+	so.optlen = tcp_opts(c, flags, opts, payload != NULL ? rte_pktmbuf_pkt_len(payload) : 0);
 	if (flags & TH_ACK) {
 		c->rcv_unacked = 0;
 		c->flags &= (uint16_t)~MG_TCPF_ACK_NOW;
@@ -305,7 +337,7 @@ void tcp_output(struct mg_tcp_conn *c)
 		if (SEQ_LT(seq, data_end)) {
 			if (!SEQ_LT(seq, win_end))
 				break;
-			len = RTE_MIN(data_end - seq, (uint32_t)c->mss);
+			len = RTE_MIN(data_end - seq, data_mss(c));
 			len = RTE_MIN(len, win_end - seq);
 		} else if (!shut || seq != data_end) {
 			break;

@@ -35,6 +35,8 @@
 #define MG_TCP_TLP_MIN_MS 10u /* RFC 8985: the smallest probe timeout */
 #define MG_TCP_RTO_MAX    120000
 #define MG_TCP_DELACK_MS  40
+/* Segments of reordering tolerated before a resent hole counts as lost again (tcp_sack.c). */
+#define MG_TCP_REORDER_SEGS 3u
 /* Ephemeral ports of active opens (Linux's default range). */
 #define MG_TCP_EPHEMERAL_LO       32768
 #define MG_TCP_EPHEMERAL_HI       60999

@@ -13,6 +13,16 @@
  * hole not yet retransmitted, then new data.  cwnd is ssthresh throughout
  * (no NewReno inflation); an RTO forgets the scoreboard, since the peer may
  * renege.
+ *
+ * A retransmission can be lost too.  RFC 6675 leaves that to the RTO, which
+ * under a few percent of loss costs most of the transfer's time; as Linux
+ * did before RACK, we note snd_max when a hole is resent (rxt_fence), and
+ * once the peer SACKs data sent after that fence (MG_TCP_REORDER_SEGS
+ * segments past it, for reordering), the holes still open below high_rxt
+ * are lost again: high_rxt goes back to snd_una and they are resent as pipe
+ * allows.  A hole's sending time is not kept (no per-segment state), so the
+ * fence of the latest retransmission stands for all of them: late, never
+ * early.
  */
 #include "tcp/tcp_pvt.h"
 
@@ -115,10 +125,33 @@ static bool next_hole(const struct mg_tcp_conn *c, uint32_t *seq, uint32_t *len)
 	return false;
 }
 
+/* True if [snd_una, high_rxt) still has a byte the scoreboard does not hold. */
+static bool resent_hole_open(const struct mg_tcp_conn *c)
+{
+	return SEQ_LT(c->snd_una, c->high_rxt) &&
+	       (c->n_sb == 0 || SEQ_LT(c->snd_una, c->sb[0].l) || SEQ_LT(c->sb[0].r, c->high_rxt));
+}
+
+/* The lost-retransmission check described at the top. */
+static void lost_retransmits(struct mg_tcp_conn *c)
+{
+	uint32_t high_sack = c->sb[c->n_sb - 1].r;
+
+	if (SEQ_LEQ(c->high_rxt, c->snd_una) ||
+	    !SEQ_GEQ(high_sack, c->rxt_fence + MG_TCP_REORDER_SEGS * c->mss) ||
+	    !resent_hole_open(c))
+		return;
+	mg_cnt_add(&tcp_of(c)->cnt.sack_lost_retransmits, 1);
+	c->high_rxt = c->snd_una;
+}
+
 void tcp_sack_output(struct mg_tcp_conn *c)
 {
 	struct mg_tcp_worker *tw = tcp_of(c);
 	uint32_t data_end = c->snd_una + c->sndq_len;
+
+	if (c->n_sb > 0)
+		lost_retransmits(c);
 
 	for (unsigned guard = 0; guard < 64 && c->n_sb > 0; guard++) {
 		uint32_t seq, len;
@@ -132,6 +165,7 @@ void tcp_sack_output(struct mg_tcp_conn *c)
 			if (tcp_send_range(c, seq, len) != 0)
 				break;
 			c->high_rxt = seq + len;
+			c->rxt_fence = c->snd_max;
 			mg_cnt_add(&tw->cnt.sack_retransmits, 1);
 			continue;
 		}
@@ -170,6 +204,7 @@ bool tcp_sack_enter(struct mg_tcp_conn *c)
 
 		if (next_hole(c, &seq, &len) && tcp_send_range(c, seq, len) == 0) {
 			c->high_rxt = seq + len;
+			c->rxt_fence = c->snd_max;
 			mg_cnt_add(&tw->cnt.sack_retransmits, 1);
 		}
 	}

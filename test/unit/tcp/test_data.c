@@ -280,6 +280,44 @@ START_TEST(test_ooo_sack)
 }
 END_TEST
 
+/*
+ * Frames never outgrow the MTU when SACK blocks ride on data: with three
+ * holes in what we received, new segments shrink to leave the blocks room
+ * (the peer learns our holes from them); resends fit as well.
+ */
+START_TEST(test_sack_blocks_fit_mss)
+{
+	uint32_t iss = open_passive(true);
+	struct mg_tcp_conn *c = ev.conn;
+	uint32_t base = P.snd_nxt, mss = c->mss;
+	uint8_t b[100];
+	struct tseg *s;
+
+	memset(b, 'b', sizeof(b));
+	for (unsigned i = 0; i < 3; i++) {
+		inject(F_ACK, base + 200 * (i + 1), iss + 1, b, 100, NULL);
+		out_next();
+	}
+	ck_assert_uint_eq(c->n_ooo, 3);
+	ck_assert_int_eq(send_bytes(c, 0, 2 * mss), 0);
+	s = out_next();
+	ck_assert_uint_eq(s->o.n_sack, 3);
+	ck_assert_uint_eq(s->len, mss - (4 + 3 * 8));
+	while (out_pending() > 0) {
+		s = out_next();
+		ck_assert_uint_le(s->len + (s->o.n_sack ? 4 + 8 * s->o.n_sack : 0), mss);
+	}
+	/* What the RTO resends fits too. */
+	advance_ms(1000);
+	ck_assert_uint_gt(out_pending(), 0);
+	while (out_pending() > 0) {
+		s = out_next();
+		ck_assert_uint_le(s->len + (s->o.n_sack ? 4 + 8 * s->o.n_sack : 0), mss);
+	}
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_rto_expired), 1);
+}
+END_TEST
+
 START_TEST(test_ooo_bound_and_overlap)
 {
 	uint32_t iss = open_passive(true);
@@ -409,6 +447,7 @@ TCase *tcase_data(void)
 	tcase_add_test(tc, test_window_update);
 	tcase_add_test(tc, test_rto_zero_window_in_flight);
 	tcase_add_test(tc, test_ooo_sack);
+	tcase_add_test(tc, test_sack_blocks_fit_mss);
 	tcase_add_test(tc, test_ooo_bound_and_overlap);
 	tcase_add_test(tc, test_paws);
 	tcase_add_test(tc, test_ooo_coalesce);
@@ -463,6 +502,49 @@ START_TEST(test_rcv_window)
 }
 END_TEST
 
+/*
+ * Segments we cannot take still bring their ACK (RFC 9293 3.10.7.4): data
+ * into our closed window, and an old duplicate, each acknowledge what we
+ * sent; a segment far outside the window does not.
+ */
+START_TEST(test_ack_from_unacceptable)
+{
+	static uint8_t d[2048];
+	uint32_t iss = open_passive(false);
+	struct mg_tcp_conn *c = ev.conn;
+	uint32_t old_seq = P.snd_nxt;
+
+	ev.hold = true;
+	peer_send(F_ACK, d, 1000);
+	out_next();
+	peer_send(F_ACK, d, 1548);
+	out_next();
+	peer_send(F_ACK, d, 1548);
+	ck_assert_uint_eq(expect_seg(F_ACK, iss + 1, P.snd_nxt, 0)->win, 0);
+	ck_assert_int_eq(send_bytes(c, 0, 3000), 0);
+	out_next();
+	out_next();
+	/* Into the closed window: data dropped, the ACK of our 1000 taken. */
+	inject(F_ACK, P.snd_nxt, iss + 1001, d, 10, NULL);
+	ck_assert_uint_eq(c->snd_una, iss + 1001);
+	ck_assert_uint_eq(ev.rx_len, 4096);
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_acks_outside_window), 1);
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_drop_out_of_window), 1);
+	/* An old duplicate (the peer's retransmission) acks the rest. */
+	inject(F_ACK, old_seq, iss + 3001, d, 100, NULL);
+	ck_assert_uint_eq(c->snd_una, iss + 3001);
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_acks_outside_window), 2);
+	/* Beyond anything advertised: nothing taken from it. */
+	ck_assert_int_eq(send_bytes(c, 3000, 500), 0);
+	out_next();
+	inject(F_ACK, P.snd_nxt + 100000, iss + 3501, NULL, 0, NULL);
+	ck_assert_uint_eq(c->snd_una, iss + 3001);
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_acks_outside_window), 2);
+	while (out_pending() > 0)
+		out_next();
+}
+END_TEST
+
 static void setup_rcvbuf(void)
 {
 	tconf.rcvbuf = 4096;
@@ -476,5 +558,6 @@ TCase *tcase_rcvwnd(void)
 
 	tcase_add_checked_fixture(tc, setup_rcvbuf, tcp_teardown);
 	tcase_add_test(tc, test_rcv_window);
+	tcase_add_test(tc, test_ack_from_unacceptable);
 	return tc;
 }

@@ -123,6 +123,66 @@ START_TEST(test_sack_bad_blocks_and_rto)
 }
 END_TEST
 
+/* Drain what was sent; true if a segment started at seq among it. */
+static bool drained_has(uint32_t seq)
+{
+	bool seen = false;
+
+	while (out_pending() > 0)
+		seen |= out_next()->seq == seq;
+	return seen;
+}
+
+/*
+ * A retransmission lost too: hole 1 is resent, new data goes out after it,
+ * and the peer SACKs that new data while 1 stays open.  Three segments past
+ * the fence the resend counts as lost and goes again, without waiting for
+ * the RTO; not one segment earlier (reordering).
+ */
+START_TEST(test_sack_lost_retransmit)
+{
+	struct mg_tcp_conn *c;
+
+	iss = open_passive(true);
+	c = ev.conn;
+	mss = c->mss;
+	ck_assert_int_eq(send_bytes(c, 0, 10 * mss), 0);
+	for (unsigned i = 0; i < 10; i++)
+		out_next();
+	ack_to(1, 0, NULL);
+	dup_sack(1, (const unsigned[][2]){{2, 3}});
+	dup_sack(1, (const unsigned[][2]){{2, 4}});
+	dup_sack(1, (const unsigned[][2]){{2, 5}});
+	expect_seg(F_ACK, S(1), P.snd_nxt, mss); /* fast retransmit */
+	ck_assert_uint_eq(c->rxt_fence, S(10));
+	ck_assert_int_eq(send_bytes(c, 10 * mss, 10 * mss), 0);
+	dup_sack(1, (const unsigned[][2]){{2, 10}});
+	ck_assert(drained_has(S(10))); /* pipe fell: new data after the fence */
+	ck_assert(!drained_has(S(1)));
+	/* The resent 1 is lost; 10, 11, 12 arrive: not yet past the fence + 3. */
+	dup_sack(1, (const unsigned[][2]){{2, 11}});
+	dup_sack(1, (const unsigned[][2]){{2, 12}});
+	ck_assert(!drained_has(S(1)));
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_sack_lost_retransmits), 0);
+	dup_sack(1, (const unsigned[][2]){{2, 13}});
+	ck_assert(drained_has(S(1)));
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_sack_lost_retransmits), 1);
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_rto_expired), 0);
+	/* Once is enough: more SACKs below the new fence resend nothing. */
+	dup_sack(1, (const unsigned[][2]){{2, 14}});
+	ck_assert(!drained_has(S(1)));
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_sack_lost_retransmits), 1);
+	/* Everything arrives, as fast as it is sent. */
+	for (unsigned round = 0; round < 10 && c->snd_una != S(20); round++) {
+		(void)drained_has(0);
+		ack_to((c->snd_max - S(0)) / mss, 0, NULL);
+	}
+	ck_assert_uint_eq(c->snd_una, S(20));
+	ck_assert(!(c->flags & (MG_TCPF_RECOVERY | MG_TCPF_SACKREC)));
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_rto_expired), 0);
+}
+END_TEST
+
 TCase *tcase_sack(void);
 TCase *tcase_sack(void)
 {
@@ -131,6 +191,7 @@ TCase *tcase_sack(void)
 	tcase_add_checked_fixture(tc, tcp_setup, tcp_teardown);
 	tcase_add_test(tc, test_sack_recovery_three_holes);
 	tcase_add_test(tc, test_sack_bad_blocks_and_rto);
+	tcase_add_test(tc, test_sack_lost_retransmit);
 	return tc;
 }
 

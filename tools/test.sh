@@ -18,7 +18,8 @@
 #
 # Knobs: MG_BUILD_DIR (default build), MG_ASAN_BUILD_DIR (default build-asan),
 # MG_SKIP_ASAN=1, MG_SKIP_INTEGRATION=1, MG_IT_TIMEOUT (seconds per
-# integration test, default 300), MG_IT_FILTER (a glob on the script name),
+# integration test, default 300; a script may ask for more with a header
+# line "# mg-timeout: N"), MG_IT_FILTER (a glob on the script name),
 # MG_IT_ASAN=1 (also run the integration tests against the sanitizer build's
 # meshgate), MG_SKIP_BENCH=1 (skip the benchmark smoke test; also skipped
 # with MG_SKIP_INTEGRATION=1 or an MG_IT_FILTER that does not match
@@ -215,7 +216,7 @@ fi
 
 # integration LABEL BINARY: run every integration script against BINARY.
 integration() {
-	local label=$1 bin=$2 t name log state t0 rc why
+	local label=$1 bin=$2 t name log state t0 rc why limit
 	mkdir -p "$LOGDIR/$label"
 	for t in test/integration/[0-9]*.sh; do
 		[[ -e "$t" ]] || continue
@@ -226,16 +227,20 @@ integration() {
 		state=$LOGDIR/$label/$name.state
 		: >"$state"
 		t0=$SECONDS
+		# A script that needs longer says so in its header: "# mg-timeout: N".
+		limit=$(sed -n 's/^# mg-timeout: \([0-9]*\)$/\1/p' "$t" | head -n 1)
+		limit=${limit:-$IT_TIMEOUT}
+		((limit >= IT_TIMEOUT)) || limit=$IT_TIMEOUT
 		if MG_BIN="$bin" MG_LOG_DIR="$ROOT/$LOGDIR/$label/$name" MG_STATE_FILE="$ROOT/$state" \
-			timeout -k 15 "$IT_TIMEOUT" "$t" >"$log" 2>&1 && leftovers "$state"; then
+			timeout -k 15 "$limit" "$t" >"$log" 2>&1 && leftovers "$state"; then
 			echo "PASS $label/$name ($((SECONDS - t0)) s)"
 			PASSED=$((PASSED + 1))
 		else
 			rc=$?
 			leftovers "$state"
 			why="exit $rc"
-			((rc == 124)) && why="timed out after ${IT_TIMEOUT}s"
-			((rc == 137)) && why="killed: did not stop after the ${IT_TIMEOUT}s timeout"
+			((rc == 124)) && why="timed out after ${limit}s"
+			((rc == 137)) && why="killed: did not stop after the ${limit}s timeout"
 			echo "FAIL $label/$name ($why, $((SECONDS - t0)) s)"
 			show_tail "$log"
 			FAILED=$((FAILED + 1))

@@ -359,6 +359,9 @@ static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t 
 		free(u);
 		return NULL;
 	}
+	/* The cluster's upstream_bind_config TCP_CONGESTION; the compiler checked the name. */
+	if (pw->clusters[ci].cl->cc != NULL)
+		(void)mg_tcp_set_cc(u->c, pw->clusters[ci].cl->cc);
 	mg_cnt_add(&pw->cnt.upstream_cx_total, 1);
 	return u;
 }

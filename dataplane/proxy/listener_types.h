@@ -61,6 +61,7 @@ struct mg_listener {
 	uint32_t addr; /**< network order; 0: any of our addresses */
 	uint16_t port; /**< host order */
 	uint8_t kind;  /**< enum mg_listener_kind */
+	const char *cc; /**< congestion control of accepted connections; NULL: the worker's */
 	/* HTTP: an inline route table (owned), or the name of an RDS one. */
 	struct mg_route_table *routes;
 	struct mg_rstr rds_name;

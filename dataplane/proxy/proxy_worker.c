@@ -75,7 +75,7 @@ static void *tcp_proxy_accept(void *arg, struct mg_tcp_conn *c)
 	}
 	e = &pw->clusters[ci].cl->eps[ep];
 	mg_cnt_add(&pw->cnt.upstream_cx_total, 1);
-	return mg_tcp_forward_open(c, e->addr, e->port);
+	return mg_tcp_forward_open(c, e->addr, e->port, pw->clusters[ci].cl->cc);
 }
 
 static void free_clusters(struct mg_proxy_worker *pw)
@@ -127,6 +127,8 @@ int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s)
 		else
 			rc = mg_tcp_listen(w, l->addr, l->port, &mg_tcp_forward_cbs,
 			                   tcp_proxy_accept, (void *)(uintptr_t)l);
+		if (rc == 0 && l->cc != NULL)
+			rc = mg_tcp_listener_set_cc(w, l->addr, l->port, l->cc);
 		if (rc < 0)
 			MG_LOG(ERR, "listener %s on port %u: %s", l->name.s, l->port,
 			       strerror(-rc));

@@ -213,11 +213,12 @@ static inline uint8_t mg_tcp_source_byte(uint64_t off)
 /**
  * Relay an accepted connection c to dst:dport, as the forward service does
  * (the TCP proxy's building block): call from an accept_ctx and return what
- * it returns; the listener's callbacks must be mg_tcp_forward_cbs.
+ * it returns; the listener's callbacks must be mg_tcp_forward_cbs.  cc names
+ * the upstream connection's congestion control (NULL: the worker's).
  * @return the relay's ctx, or NULL (the client is refused) when the
  *         connect fails at once
  */
-void *mg_tcp_forward_open(struct mg_tcp_conn *c, rte_be32_t dst, uint16_t dport);
+void *mg_tcp_forward_open(struct mg_tcp_conn *c, rte_be32_t dst, uint16_t dport, const char *cc);
 
 /** The client-side callbacks of relayed connections. */
 extern const struct mg_tcp_cbs mg_tcp_forward_cbs;

@@ -258,6 +258,18 @@ int cc_cluster_compile_at(const Cluster *m, const ClusterLoadAssignment *cla,
 		rc = cc_fail(&c, "transport_socket",
 		             "not supported yet (TLS to upstreams comes "
 		             "later)");
+	if (rc == 0 && m->upstream_bind_config != NULL) {
+		const Envoy__Config__Core__V3__BindConfig *b = m->upstream_bind_config;
+		size_t old = cc_push(&c, "upstream_bind_config");
+
+		if (b->source_address != NULL)
+			rc = cc_fail(&c, "source_address", "not supported yet");
+		else if (b->freebind != NULL)
+			rc = cc_fail(&c, "freebind", "not supported yet");
+		else
+			rc = cc_socket_options(&c, b->socket_options, b->n_socket_options, &cl->cc);
+		cc_pop(&c, old);
+	}
 	cl->connect_timeout_ms = MG_CLUSTER_DEFAULT_CONNECT_TIMEOUT_MS;
 	if (rc == 0 && m->connect_timeout != NULL) {
 		if (m->connect_timeout->seconds < 0 || m->connect_timeout->nanos < 0 ||

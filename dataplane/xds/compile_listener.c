@@ -317,6 +317,8 @@ int cc_listener_compile_at(const Listener *m, struct mg_listener **out, char *er
 		l->addr = in.s_addr;
 		l->port = (uint16_t)sa->port_value;
 	}
+	if (rc == 0)
+		rc = cc_socket_options(&c, m->socket_options, m->n_socket_options, &l->cc);
 	if (rc == 0 && m->n_filter_chains != 1)
 		rc = cc_fail(&c, "filter_chains", "exactly one filter chain is supported so far");
 	if (rc == 0 && m->default_filter_chain != NULL)

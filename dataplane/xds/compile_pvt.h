@@ -53,6 +53,19 @@ bool cc_header_name_ok(const char *s);
 /** No control characters but HTAB: nothing that could split a header. */
 bool cc_header_value_ok(const char *s);
 
+struct Envoy__Config__Core__V3__SocketOption;
+
+/**
+ * Socket options of a Listener or a cluster's upstream_bind_config.  The one
+ * meshgate's own TCP stack has is TCP_CONGESTION (level IPPROTO_TCP 6, name
+ * 13) with buf_value an algorithm name ("cubic", "newreno" or Linux's
+ * "reno"): *cc gets the stack's name for it (a static string).  Any other
+ * option is refused, not ignored.  The path is the current one's
+ * "socket_options[i]".  @return 0 or -EINVAL
+ */
+int cc_socket_options(struct cctx *c, struct Envoy__Config__Core__V3__SocketOption *const *opts,
+                      size_t n, const char **cc);
+
 struct mg_route_table;
 struct mg_cluster;
 struct mg_listener;

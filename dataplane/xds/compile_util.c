@@ -10,6 +10,11 @@
 
 #include "common/mg_arena.h"
 #include "xds/compile_pvt.h"
+#include "envoy/config/core/v3/socket_option.pb-c.h"
+
+/* setsockopt()'s IPPROTO_TCP and TCP_CONGESTION on Linux, as Envoy configs spell them. */
+#define MG_SOL_TCP        6
+#define MG_TCP_CONGESTION 13
 
 void cc_init(struct cctx *c, const char *prefix, const char *what, char *err, size_t errlen)
 {
@@ -108,4 +113,49 @@ bool cc_header_value_ok(const char *s)
 		if ((unsigned char)*s < 0x20 && *s != '\t')
 			return false; /* CR, LF, NUL: header injection */
 	return true;
+}
+
+int cc_socket_options(struct cctx *c, Envoy__Config__Core__V3__SocketOption *const *opts, size_t n,
+                      const char **cc)
+{
+	static const struct {
+		const char *name, *stack;
+	} known[] = {{"cubic", "cubic"}, {"newreno", "newreno"}, {"reno", "newreno"}};
+
+	*cc = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const Envoy__Config__Core__V3__SocketOption *o = opts[i];
+		size_t old = cc_push(c, "socket_options[%zu]", i);
+		char name[16];
+		size_t k;
+		int rc = 0;
+
+		if (o->level != MG_SOL_TCP || o->name != MG_TCP_CONGESTION)
+			rc = cc_fail(c, NULL,
+			             "level %lld name %lld is not supported (meshgate's TCP stack "
+			             "has TCP_CONGESTION only: level 6, name 13)",
+			             (long long)o->level, (long long)o->name);
+		else if (o->value_case !=
+		             ENVOY__CONFIG__CORE__V3__SOCKET_OPTION__VALUE_BUF_VALUE ||
+		         o->buf_value.len == 0 || o->buf_value.len >= sizeof(name))
+			rc = cc_fail(c, "buf_value", "TCP_CONGESTION needs an algorithm name");
+		if (rc == 0) {
+			memcpy(name, o->buf_value.data, o->buf_value.len);
+			name[o->buf_value.len] = '\0';
+			/* setsockopt() takes the name with or without its NUL. */
+			for (k = 0; k < sizeof(known) / sizeof(known[0]) && strcmp(name, known[k].name) != 0; k++)
+				;
+			if (k == sizeof(known) / sizeof(known[0]))
+				rc = cc_fail(c, "buf_value",
+				             "congestion control \"%s\" is not one of cubic, newreno, "
+				             "reno",
+				             name);
+			else
+				*cc = known[k].stack;
+		}
+		cc_pop(c, old);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }

@@ -184,6 +184,24 @@ static const struct bad {
      "  filter_chains: [{filters: [{name: tcp, typed_config: {" TCP_TYPE
      ", cluster: v1}}]}, {filters: []}]\n" CLUSTERS,
      "filter_chains: exactly one filter chain"},
+    {"listeners:\n"
+     "- name: t\n"
+     "  address: {socket_address: {address: 0.0.0.0, port_value: 9}}\n"
+     "  socket_options: [{level: 1, name: 9, int_value: 1}]\n"
+     "  filter_chains: [{filters: [{name: tcp, typed_config: {" TCP_TYPE
+     ", cluster: v1}}]}]\n" CLUSTERS,
+     "listeners[0].socket_options[0]: level 1 name 9 is not supported"},
+    {"listeners:\n"
+     "- name: t\n"
+     "  address: {socket_address: {address: 0.0.0.0, port_value: 9}}\n"
+     "  socket_options: [{level: 6, name: 13, buf_value: YmJy}]\n"
+     "  filter_chains: [{filters: [{name: tcp, typed_config: {" TCP_TYPE
+     ", cluster: v1}}]}]\n" CLUSTERS,
+     "listeners[0].socket_options[0].buf_value: congestion control \"bbr\" is not one of"},
+    {"clusters:\n"
+     "- {name: v1, upstream_bind_config: {source_address: {address: 198.18.0.9, port_value: "
+     "0}}, load_assignment: {endpoints: [{lb_endpoints: [" EP("198.18.1.2") "]}]}}\n",
+     "clusters[0].upstream_bind_config.source_address: not supported yet"},
 };
 
 START_TEST(rejected)
@@ -196,6 +214,38 @@ START_TEST(rejected)
 	ck_assert_int_eq(rc, -EINVAL);
 	ck_assert_msg(strstr(err, bad[_i].err) != NULL, "case %d: want ...%s..., got %s", _i,
 	              bad[_i].err, err);
+}
+END_TEST
+
+/*
+ * TCP_CONGESTION as Envoy configs set it (IPPROTO_TCP 6, name 13, the name
+ * in base64): per listener, and per cluster through upstream_bind_config;
+ * Linux's "reno" is the stack's NewReno.  Without it: the worker's default.
+ */
+START_TEST(congestion_control)
+{
+	char err[512];
+	struct mg_snapshot *s = NULL;
+	int rc = snap("listeners:\n"
+	              "- name: t\n"
+	              "  address: {socket_address: {address: 0.0.0.0, port_value: 9}}\n"
+	              "  socket_options: [{description: cc, level: 6, name: 13, buf_value: "
+	              "Y3ViaWM=}]\n"
+	              "  filter_chains: [{filters: [{name: tcp, typed_config: {" TCP_TYPE
+	              ", cluster: v1}}]}]\n"
+	              "clusters:\n"
+	              "- {name: v1, upstream_bind_config: {socket_options: [{level: 6, name: 13, "
+	              "buf_value: cmVubw==}]}, load_assignment: {endpoints: [{lb_endpoints: [" EP(
+	                  "198.18.1.2") "]}]}}\n"
+	              "- {name: v2, load_assignment: {endpoints: [{lb_endpoints: [" EP(
+	                  "198.18.1.3") "]}]}}\n",
+	              &s, err, sizeof(err));
+
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_str_eq(s->listeners[0]->cc, "cubic");
+	ck_assert_str_eq(s->clusters[0]->cc, "newreno");
+	ck_assert_ptr_null(s->clusters[1]->cc);
+	mg_snapshot_free(s);
 }
 END_TEST
 
@@ -261,6 +311,7 @@ int main(void)
 
 	tcase_add_test(tc, http_and_tcp);
 	tcase_add_loop_test(tc, rejected, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_test(tc, congestion_control);
 	tcase_add_test(tc, example_file);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

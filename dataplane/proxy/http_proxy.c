@@ -46,6 +46,11 @@ struct mg_hcm {
 	struct rte_mbuf *to_cli; /* response bytes the client's send refused */
 	struct mg_upc *up;
 	const struct mg_route_entry *rt;
+	const struct mg_route_table *t; /* the route's table, virtual host and split, */
+	const struct mg_vhost *vh;      /* for their response header edits */
+	const struct mg_wcluster *wc;
+	char rid[40]; /* the request's x-request-id, for always_set_request_id_in_response */
+	uint8_t rid_len;
 	uint8_t state;
 	uint8_t refs;
 	bool discard;     /* answered locally: drop the rest of this request */
@@ -443,6 +448,9 @@ static void finish_response(struct mg_hcm *h, struct mg_upc *u, bool reusable)
 
 /* ---- response parser callbacks (ctx: the upstream connection) ---- */
 
+static void apply_ops(struct mg_h1_header *hdr, uint16_t *n, uint16_t cap,
+                      const struct mg_hdr_ops *ops_);
+
 static int rs_head(void *ctx, const struct mg_h1_msg *m)
 {
 	struct mg_upc *u = ctx;
@@ -481,12 +489,21 @@ static int rs_head(void *ctx, const struct mg_h1_msg *m)
 		h->close_after = true;
 		hdr[n++] = (struct mg_h1_header){.name = {"connection", 10}, .value = {"close", 5}};
 	}
-	for (int lvl = 0; rt != NULL && lvl < 1; lvl++)
-		for (uint32_t i = 0; i < rt->resp_hdrs.n_add && n < MG_H1_DEF_MAX_HEADERS + 38; i++)
-			hdr[n++] = (struct mg_h1_header){
-			    .name = {rt->resp_hdrs.add[i].name.s, rt->resp_hdrs.add[i].name.len},
-			    .value = {rt->resp_hdrs.add[i].value.s,
-			              rt->resp_hdrs.add[i].value.len}};
+	if (h->l->http.via.len > 0)
+		hdr[n++] = (struct mg_h1_header){
+		    .name = {"via", 3}, .value = {h->l->http.via.s, h->l->http.via.len}};
+	if (h->l->http.always_set_request_id_in_response && h->rid_len > 0)
+		hdr[n++] = (struct mg_h1_header){.name = {"x-request-id", 12},
+		                                 .value = {h->rid, h->rid_len}};
+	/* Response header edits, least specific first, as for the request. */
+	if (h->t != NULL)
+		apply_ops(hdr, &n, MG_H1_DEF_MAX_HEADERS + 40, &h->t->resp_hdrs);
+	if (h->vh != NULL)
+		apply_ops(hdr, &n, MG_H1_DEF_MAX_HEADERS + 40, &h->vh->resp_hdrs);
+	if (rt != NULL)
+		apply_ops(hdr, &n, MG_H1_DEF_MAX_HEADERS + 40, &rt->resp_hdrs);
+	if (h->wc != NULL)
+		apply_ops(hdr, &n, MG_H1_DEF_MAX_HEADERS + 40, &h->wc->resp_hdrs);
 	out.headers = hdr;
 	out.n_headers = n;
 	out.minor = 1;
@@ -845,6 +862,30 @@ static void redirect_location(const struct mg_route_entry *rt, const struct mg_h
 		         (int)(r->strip_query ? plen : m->target.len), m->target.p);
 }
 
+/* The value of cookie name in a Cookie header (RFC 6265 "a=1; b=2"), or NULL. */
+static const char *cookie_value(const char *c, uint32_t len, const struct mg_rstr *name,
+                                uint32_t *vlen)
+{
+	uint32_t i = 0;
+
+	while (i < len) {
+		uint32_t k, e;
+
+		while (i < len && (c[i] == ' ' || c[i] == ';'))
+			i++;
+		for (k = i; k < len && c[k] != '=' && c[k] != ';'; k++)
+			;
+		for (e = k; e < len && c[e] != ';'; e++)
+			;
+		if (k < len && c[k] == '=' && k - i == name->len && memcmp(c + i, name->s, k - i) == 0) {
+			*vlen = e - k - 1;
+			return c + k + 1;
+		}
+		i = e;
+	}
+	return NULL;
+}
+
 static int rq_head(void *ctx, const struct mg_h1_msg *m)
 {
 	struct mg_hcm *h = ctx;
@@ -892,6 +933,10 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		return 0;
 	}
 	h->rt = rt;
+	h->t = t;
+	h->vh = vh;
+	h->wc = NULL;
+	h->rid_len = 0;
 	if (rt->kind == MG_ROUTE_DIRECT || rt->kind == MG_ROUTE_REDIRECT) {
 		char loc[1200];
 
@@ -906,6 +951,7 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		return 0;
 	}
 	cname = mg_route_cluster(rt, &req, (uint32_t)(rnd >> 32), &wc);
+	h->wc = wc;
 	ci = cname.s != NULL ? cluster_index(pw->snap, cname) : -1;
 	if (ci < 0) {
 		mg_cnt_add(&pw->cnt.upstream_rq_no_cluster, 1);
@@ -924,6 +970,16 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 	} else if (rt->hash_kind == MG_HASH_SOURCE_IP) {
 		hash = mg_xxh64(&h->c->raddr, sizeof(h->c->raddr), 0);
 		has_hash = 1;
+	} else if (rt->hash_kind == MG_HASH_COOKIE) {
+		uint32_t cl;
+		const char *cv = rq_header(&v, "cookie", 6, &cl);
+		uint32_t vl;
+		const char *val = cv != NULL ? cookie_value(cv, cl, &rt->hash_key, &vl) : NULL;
+
+		if (val != NULL) {
+			hash = mg_xxh64(val, vl, 0);
+			has_hash = 1;
+		}
 	}
 	ep = mg_lb_pick(&pw->clusters[ci].lb, hash, has_hash);
 	if (ep < 0) {
@@ -967,6 +1023,15 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		} else if (rt->host_rewrite.len) {
 			hv = rt->host_rewrite.s;
 			hl = rt->host_rewrite.len;
+		} else if (rt->host_rewrite_header.len) {
+			uint32_t l_;
+			const char *x = rq_header(&v, rt->host_rewrite_header.s,
+			                          rt->host_rewrite_header.len, &l_);
+
+			if (x != NULL && l_ > 0) { /* absent or empty: the Host stays */
+				hv = x;
+				hl = l_;
+			}
 		} else if (rt->auto_host_rewrite) {
 			snprintf(host, sizeof(host), "%s", pw->clusters[ci].cl->eps[ep].name.s);
 			hv = host;
@@ -975,35 +1040,68 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		hdr[n++] = (struct mg_h1_header){
 		    .name = {"host", 4}, .value = {hv, hl}, .id = MG_H1_H_HOST};
 	}
-	{
+	/*
+	 * x-forwarded-for and -proto as Envoy's HCM: an edge proxy
+	 * (use_remote_address) appends the client's address unless
+	 * skip_xff_append, and says how the client came in; an inner one passes
+	 * both on and sets the proto only when absent.
+	 */
+	if (h->l->http.use_remote_address && !h->l->http.skip_xff_append) {
 		const uint8_t *ip = (const uint8_t *)&h->c->raddr;
 		int xl = snprintf(xff, sizeof(xff), "%.*s%s%u.%u.%u.%u",
 		                  (int)RTE_MIN(prev_xff_len, 64u), prev_xff ? prev_xff : "",
 		                  prev_xff ? ", " : "", ip[0], ip[1], ip[2], ip[3]);
 
-		if (h->l->http.skip_xff_append && prev_xff)
-			hdr[n++] = (struct mg_h1_header){.name = {"x-forwarded-for", 15},
-			                                 .value = {prev_xff, prev_xff_len}};
-		else
-			hdr[n++] = (struct mg_h1_header){.name = {"x-forwarded-for", 15},
-			                                 .value = {xff, (uint32_t)xl}};
+		hdr[n++] = (struct mg_h1_header){.name = {"x-forwarded-for", 15},
+		                                 .value = {xff, (uint32_t)xl}};
+	} else if (prev_xff != NULL) {
+		hdr[n++] = (struct mg_h1_header){.name = {"x-forwarded-for", 15},
+		                                 .value = {prev_xff, prev_xff_len}};
 	}
-	hdr[n++] = (struct mg_h1_header){.name = {"x-forwarded-proto", 17}, .value = {"http", 4}};
-	if (h->l->http.generate_request_id) {
-		uint32_t l_;
-		bool have = rq_header(&v, "x-request-id", 12, &l_) != NULL;
+	{
+		uint32_t pl = 0;
+		const char *pv = h->l->http.use_remote_address
+		                     ? NULL
+		                     : rq_header(&v, "x-forwarded-proto", 17, &pl);
 
-		if (!have) {
+		hdr[n++] = (struct mg_h1_header){.name = {"x-forwarded-proto", 17},
+		                                 .value = {pv ? pv : "http", pv ? pl : 4}};
+	}
+	{
+		/*
+		 * x-request-id: kept when the client sent one, unless this is
+		 * the edge and preserve_external_request_id is off (Envoy's
+		 * rule: an outside client does not choose our trace ids).
+		 */
+		uint32_t l_ = 0;
+		const char *have = rq_header(&v, "x-request-id", 12, &l_);
+		bool fresh = h->l->http.generate_request_id &&
+		             (have == NULL || (h->l->http.use_remote_address &&
+		                               !h->l->http.preserve_external_request_id));
+
+		if (fresh) {
 			uint64_t a = next_rand(pw), b = next_rand(pw);
 
 			snprintf(rid, sizeof(rid), "%08x-%04x-4%03x-%04x-%012llx",
 			         (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
 			         (unsigned)a & 0xfff, (unsigned)((b >> 48) & 0x3fff) | 0x8000,
 			         (unsigned long long)(b & 0xffffffffffffULL));
+			for (uint16_t i = 0; i < n; i++)
+				if (hdr[i].name.len == 12 &&
+				    strncasecmp(hdr[i].name.p, "x-request-id", 12) == 0)
+					hdr[i--] = hdr[--n];
 			hdr[n++] =
 			    (struct mg_h1_header){.name = {"x-request-id", 12}, .value = {rid, 36}};
+			memcpy(h->rid, rid, 36);
+			h->rid_len = 36;
+		} else if (have != NULL && l_ < sizeof(h->rid)) {
+			memcpy(h->rid, have, l_);
+			h->rid_len = (uint8_t)l_;
 		}
 	}
+	if (h->l->http.via.len > 0)
+		hdr[n++] = (struct mg_h1_header){
+		    .name = {"via", 3}, .value = {h->l->http.via.s, h->l->http.via.len}};
 	if (m->body == MG_H1_B_CHUNKED) {
 		h->chunk_up = true;
 		hdr[n++] = (struct mg_h1_header){.name = {"transfer-encoding", 17},

@@ -27,16 +27,11 @@ enum mg_listener_kind {
 /** HttpConnectionManager settings the connection manager honours. */
 struct mg_http_opts {
 	uint32_t max_request_headers_kb;     /**< 60 (Envoy's default) */
-	uint32_t stream_idle_timeout_ms;     /**< 300000; 0: none */
-	uint32_t request_timeout_ms;         /**< 0: none */
-	uint32_t request_headers_timeout_ms; /**< 0: none */
-	uint32_t xff_num_trusted_hops;
 	bool use_remote_address;
 	bool skip_xff_append;
 	bool generate_request_id; /**< true by default, as in Envoy */
 	bool preserve_external_request_id;
 	bool always_set_request_id_in_response;
-	bool proxy_100_continue;
 	struct mg_rstr server_name; /**< the Server header of local replies ("meshgate") */
 	struct mg_rstr via;         /**< empty: no Via header */
 };
@@ -51,8 +46,6 @@ struct mg_tcp_proxy_cfg {
 	struct mg_rstr cluster; /**< one cluster; empty when weighted */
 	const struct mg_l4_wcluster *wc;
 	uint32_t n_wc, wc_total;
-	uint32_t idle_timeout_ms;      /**< 3600000 (Envoy's default); 0: none */
-	uint32_t max_connect_attempts; /**< 1 */
 };
 
 struct mg_listener {

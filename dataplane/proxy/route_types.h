@@ -149,7 +149,6 @@ struct mg_route_entry {
 	struct mg_rstr host_rewrite_header; /**< lowered; empty: none */
 	bool auto_host_rewrite;
 	uint32_t timeout_ms; /**< 0: none (Envoy's default is 15 s, set by the compiler) */
-	uint32_t idle_timeout_ms;
 	const struct mg_mirror *mirrors;
 	uint32_t n_mirrors;
 	uint8_t hash_kind;       /**< enum mg_hash_kind */

@@ -34,20 +34,6 @@ typedef Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy TcpProxy;
 	MG_XDS_TYPE_URL_PREFIX "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
 #define ROUTER_URL MG_XDS_TYPE_URL_PREFIX "envoy.extensions.filters.http.router.v3.Router"
 
-static int ms_field(struct cctx *c, const Google__Protobuf__Duration *d, const char *field,
-                    uint32_t *out)
-{
-	uint64_t ms;
-
-	if (d == NULL)
-		return 0;
-	if (d->seconds < 0 || d->nanos < 0)
-		return cc_fail(c, field, "must not be negative");
-	ms = (uint64_t)d->seconds * 1000 + (uint64_t)(d->nanos + 999999) / 1000000;
-	*out = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
-	return 0;
-}
-
 static int http_filters(struct cctx *c, const Hcm *h)
 {
 	size_t n = h->n_http_filters;
@@ -132,15 +118,21 @@ static int hcm(struct cctx *c, const Hcm *h, struct mg_listener *l)
 			               h->max_request_headers_kb->value);
 		o->max_request_headers_kb = h->max_request_headers_kb->value;
 	}
-	o->stream_idle_timeout_ms = 300000;
-	rc = ms_field(c, h->stream_idle_timeout, "stream_idle_timeout", &o->stream_idle_timeout_ms);
-	if (rc == 0)
-		rc = ms_field(c, h->request_timeout, "request_timeout", &o->request_timeout_ms);
-	if (rc == 0)
-		rc = ms_field(c, h->request_headers_timeout, "request_headers_timeout",
-		              &o->request_headers_timeout_ms);
-	if (rc < 0)
-		return rc;
+	/*
+	 * The connection manager's own timeouts are not applied yet (the
+	 * route's timeout is): set explicitly, they are refused, not ignored.
+	 */
+	if (h->stream_idle_timeout != NULL)
+		return cc_fail(c, "stream_idle_timeout", "not supported yet (the route timeout is)");
+	if (h->request_timeout != NULL)
+		return cc_fail(c, "request_timeout", "not supported yet (the route timeout is)");
+	if (h->request_headers_timeout != NULL)
+		return cc_fail(c, "request_headers_timeout", "not supported yet");
+	if (h->xff_num_trusted_hops != 0)
+		return cc_fail(c, "xff_num_trusted_hops", "not supported yet");
+	if (h->proxy_100_continue)
+		return cc_fail(c, "proxy_100_continue",
+		               "not supported yet (meshgate answers 100-continue itself)");
 	if (h->drain_timeout != NULL)
 		return cc_fail(c, "drain_timeout", "not supported yet");
 	if (h->normalize_path != NULL && h->normalize_path->value)
@@ -148,12 +140,10 @@ static int hcm(struct cctx *c, const Hcm *h, struct mg_listener *l)
 	if (h->merge_slashes)
 		return cc_fail(c, "merge_slashes", "not supported yet");
 	o->use_remote_address = h->use_remote_address != NULL && h->use_remote_address->value;
-	o->xff_num_trusted_hops = h->xff_num_trusted_hops;
 	o->skip_xff_append = h->skip_xff_append;
 	o->generate_request_id = h->generate_request_id == NULL || h->generate_request_id->value;
 	o->preserve_external_request_id = h->preserve_external_request_id;
 	o->always_set_request_id_in_response = h->always_set_request_id_in_response;
-	o->proxy_100_continue = h->proxy_100_continue;
 	rc = cc_str(c, h->server_name[0] ? h->server_name : "meshgate", false, &o->server_name);
 	if (rc == 0 && !cc_header_value_ok(h->via))
 		rc = cc_fail(c, "via", "control characters are not allowed");
@@ -210,18 +200,18 @@ static int tcp_proxy(struct cctx *c, const TcpProxy *t, struct mg_listener *l)
 	default:
 		return cc_fail(c, NULL, "set cluster or weighted_clusters");
 	}
-	p->idle_timeout_ms = 3600000;
-	if (rc == 0)
-		rc = ms_field(c, t->idle_timeout, "idle_timeout", &p->idle_timeout_ms);
+	/*
+	 * Envoy's one-hour idle timeout is not applied yet (a relay lives as
+	 * long as its two connections, and TCP keepalive ends dead ones); a
+	 * value set explicitly is refused rather than ignored.
+	 */
+	if (rc == 0 && t->idle_timeout != NULL)
+		rc = cc_fail(c, "idle_timeout", "not supported yet");
 	if (rc == 0 && (t->downstream_idle_timeout || t->upstream_idle_timeout ||
 	                t->max_downstream_connection_duration))
-		rc = cc_fail(c, NULL, "only idle_timeout is supported of the timeouts so far");
-	p->max_connect_attempts = 1;
-	if (rc == 0 && t->max_connect_attempts != NULL) {
-		if (t->max_connect_attempts->value < 1)
-			rc = cc_fail(c, "max_connect_attempts", "must be at least 1");
-		p->max_connect_attempts = t->max_connect_attempts->value;
-	}
+		rc = cc_fail(c, NULL, "timeouts are not supported yet");
+	if (rc == 0 && t->max_connect_attempts != NULL && t->max_connect_attempts->value != 1)
+		rc = cc_fail(c, "max_connect_attempts", "only 1 is supported so far (no retries yet)");
 	return rc;
 }
 

@@ -347,7 +347,10 @@ static int mirrors(struct cctx *c, MirrorPolicy **p, size_t n, const char *field
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		size_t old = cc_push(c, "%s[%zu]", field, i);
 
-		if (p[i]->cluster_header[0] != '\0')
+		/* The proxy does not send shadow requests yet: refused, not ignored. */
+		if (i == 0)
+			rc = cc_fail(c, NULL, "request mirroring is not supported yet");
+		else if (p[i]->cluster_header[0] != '\0')
 			rc = cc_fail(c, "cluster_header", "not supported yet; name the cluster");
 		else if (p[i]->cluster[0] == '\0')
 			rc = cc_fail(c, "cluster", "is required");
@@ -546,11 +549,8 @@ static int route_action(struct cctx *c, const RouteAction *ra, struct mg_route_e
 		if (rt->timeout_ms == UINT32_MAX)
 			rc = cc_fail(c, "timeout", "must not be negative");
 	}
-	if (rc == 0 && ra->idle_timeout != NULL) {
-		rt->idle_timeout_ms = duration_ms(ra->idle_timeout);
-		if (rt->idle_timeout_ms == UINT32_MAX)
-			rc = cc_fail(c, "idle_timeout", "must not be negative");
-	}
+	if (rc == 0 && ra->idle_timeout != NULL)
+		rc = cc_fail(c, "idle_timeout", "not supported yet (the route timeout is)");
 	if (rc == 0 && ra->retry_policy != NULL)
 		rc = cc_fail(c, "retry_policy",
 		             "not supported yet (retries come with the resilience "

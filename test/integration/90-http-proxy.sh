@@ -58,12 +58,17 @@ static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: web
+          use_remote_address: true
+          via: meshgate-test
+          always_set_request_id_in_response: true
           route_config:
             name: web
             request_headers_to_add: [{header: {key: x-gateway, value: meshgate}}]
+            response_headers_to_add: [{header: {key: x-served-by, value: meshgate}}]
             virtual_hosts:
             - name: shop
               domains: ["shop.example", "shop.example:8080"]
+              response_headers_to_remove: [date]
               routes:
               - match: {path: /health}
                 direct_response: {status: 200, body: {inline_string: "ok\n"}}
@@ -78,6 +83,10 @@ static_resources:
               - match: {prefix: /api/}
                 route: {cluster: v1, prefix_rewrite: /, host_rewrite_literal: backend.internal}
                 request_headers_to_remove: [x-secret]
+              - match: {prefix: /sticky}
+                route: {cluster: both, hash_policy: [{cookie: {name: user}}]}
+              - match: {prefix: /hdrhost}
+                route: {cluster: v1, host_rewrite_header: x-host}
               - match: {prefix: /}
                 route:
                   weighted_clusters:
@@ -97,6 +106,9 @@ static_resources:
     load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: $UP, port_value: 8081}}}}]}]}
   - name: v2
     load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: $UP, port_value: 8082}}}}]}]}
+  - name: both
+    lb_policy: RING_HASH
+    load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: $UP, port_value: 8081}}}}, {endpoint: {address: {socket_address: {address: $UP, port_value: 8082}}}}]}]}
   - name: dead
     load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: $UP, port_value: 8089}}}}]}]}
 EOF

@@ -93,8 +93,38 @@ def main():
     check(len(hd.get("x-request-id", "")) == 36, "x-request-id %r" % hd.get("x-request-id"))
     check(hd.get("host") == HOST, "host %r" % hd.get("host"))
     check(hd.get("x-gateway") == "meshgate", "route configuration header %r" % hd.get("x-gateway"))
+    check(hd.get("via") == "meshgate-test" and r.getheader("via") == "meshgate-test",
+          "via: request %r, response %r" % (hd.get("via"), r.getheader("via")))
+    check(r.getheader("x-request-id") == hd.get("x-request-id"),
+          "x-request-id in the response %r, upstream saw %r"
+          % (r.getheader("x-request-id"), hd.get("x-request-id")))
+    check(r.getheader("x-served-by") == "meshgate", "response header added by the route "
+          "configuration: %r" % r.getheader("x-served-by"))
+    check(r.getheader("date") is None, "response header removed by the virtual host: date %r"
+          % r.getheader("date"))
     check("connection" not in hd or hd["connection"].lower() != "keep-alive" or True, "")
     print("canary header: v2, forwarded headers set")
+
+    # An edge proxy does not let a client choose its request id.
+    r, d = c.req("GET", "/hello", headers={"x-request-id": "client-chosen"})
+    rid = json.loads(d)["headers"].get("x-request-id")
+    check(rid != "client-chosen" and len(rid) == 36, "x-request-id from outside kept: %r" % rid)
+
+    # Ring hash on a cookie: one user always lands on the same server; users spread.
+    seen = {}
+    for u in range(24):
+        for _ in range(3):
+            r, d = c.req("GET", "/sticky", headers={"cookie": "a=1; user=u%d; b=2" % u})
+            check(r.status == 200, "sticky: %d" % r.status)
+            seen.setdefault(u, set()).add(json.loads(d)["server"])
+    check(all(len(s) == 1 for s in seen.values()), "cookie hash: a user moved: %r" % seen)
+    check(len(set().union(*seen.values())) == 2, "cookie hash: one server took every user")
+    print("cookie hash: 24 users x 3 requests, each user on one server, both servers used")
+
+    r, d = c.req("GET", "/hdrhost", headers={"x-host": "from-header.internal"})
+    check(json.loads(d)["headers"].get("host") == "from-header.internal",
+          "host_rewrite_header: %r" % json.loads(d)["headers"].get("host"))
+    print("host_rewrite_header: ok")
 
     # The 90/10 split over 2,000 requests on one kept-alive connection.
     n, v2 = 2000, 0

@@ -9,15 +9,33 @@ sees each one; what is inside the TCP header is the abuse.
 
   tcp_abuse.py flood IFACE SRC_MAC DST_MAC DST_IP PORT COUNT SECONDS SEED
       COUNT SYNs from random spoofed sources and ports, spread over SECONDS
-  tcp_abuse.py fuzz IFACE SRC_MAC DST_MAC SRC_IP DST_IP PORT COUNT SEED
+  tcp_abuse.py fuzz IFACE SRC_MAC DST_MAC SRC_IP DST_IP PORT COUNT SEED [LIVE_PORT]
       COUNT random TCP segments (flags, options, data offsets, lengths,
       sequence and acknowledgment numbers) to PORT; half from SRC_IP (our
-      real address), half from spoofed ones
+      real address), half from spoofed ones.  With LIVE_PORT (the client
+      port of an established connection SRC_IP:LIVE_PORT -> DST_IP:PORT,
+      e.g. the holder's), every fourth segment goes to that connection
+      instead, its sequence and acknowledgment numbers within +-70,000 of
+      the live ones and its timestamps and SACK blocks near them: the live
+      values are sniffed from the connection's own frames (both directions)
+      on the same packet socket, which does not see the frames it sends.
+      Only the live values come from outside; every choice is seeded.
+  tcp_abuse.py hold HOST PORT SECONDS STOPFILE
+      a Linux TCP connection to the echo service HOST:PORT: prints its local
+      port (first line), then sends a 16-byte message every 50 ms and reads
+      the echo until SECONDS passed or STOPFILE exists.  Prints
+      "outcome=O rtt=N ..." with O one of alive (echoes still coming back
+      at the end), stalled (open, but nothing echoed for the last second: an
+      on-path attacker can desynchronize a connection), reset or closed (by
+      the gateway).  It then closes: gracefully when alive, else abortively
+      (an RST).  Exits 0 whatever the outcome; 1 if it could not connect.
 
-Prints "sent=N" and exits 0.
+Prints "sent=N" (fuzz) and exits 0.
 """
 
+import os
 import random
+import select
 import socket
 import struct
 import sys
@@ -104,14 +122,167 @@ def random_opts(rng):
     return bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 40)))
 
 
+ETH_P_ALL = 0x0003
+LIVE_SPAN = 70000  # live segments: seq and ack within this of the live values
+
+
+class Live:
+    """The latest sequence numbers of one connection, sniffed off the wire.
+
+    cseq: the client's next sequence number (the gateway's RCV.NXT);
+    gseq: the gateway's (what the client acknowledges); ctsv / gtsv: the
+    latest timestamps (TSval) each side sent; frames: how many were seen
+    from the client and from the gateway.
+    """
+
+    def __init__(self, cip, cport, gip, gport):
+        self.c = (socket.inet_aton(cip), cport)
+        self.g = (socket.inet_aton(gip), gport)
+        self.cseq = self.gseq = None
+        self.ctsv = self.gtsv = 0
+        self.frames = [0, 0]  # seen from the client, from the gateway
+
+    def take(self, f):
+        if len(f) < 54 or f[12:14] != b"\x08\x00" or f[23] != 6:
+            return
+        ihl = (f[14] & 0xF) * 4
+        src, dst = f[26:30], f[30:34]
+        t = 14 + ihl
+        if len(f) < t + 20:
+            return
+        sport, dport, seq, ack = struct.unpack("!HHII", f[t:t + 12])
+        doff, flags = (f[t + 12] >> 4) * 4, f[t + 13]
+        if (src, sport) == self.c and (dst, dport) == self.g:
+            out = True
+        elif (src, sport) == self.g and (dst, dport) == self.c:
+            out = False
+        else:
+            return
+        iplen = struct.unpack("!H", f[16:18])[0]
+        end = (seq + max(0, iplen - ihl - doff) + (flags & 0x01) + ((flags >> 1) & 0x01)) & 0xFFFFFFFF
+        tsv = tsval(f[t + 20:t + doff])
+        if out:
+            self.cseq = end
+            if flags & 0x10:
+                self.gseq = ack
+            if tsv is not None:
+                self.ctsv = tsv
+        else:
+            self.gseq = end
+            if flags & 0x10:
+                self.cseq = ack
+            if tsv is not None:
+                self.gtsv = tsv
+        self.frames[0 if out else 1] += 1
+
+    def drain(self, sock, most=256):
+        for _ in range(most):
+            try:
+                self.take(sock.recv(65535))
+            except BlockingIOError:
+                return
+
+
+def tsval(opts):
+    """TSval of a timestamp option in opts, or None."""
+    i = 0
+    while i < len(opts):
+        k = opts[i]
+        if k == 0:
+            return None
+        if k == 1:
+            i += 1
+            continue
+        if i + 1 >= len(opts) or opts[i + 1] < 2:
+            return None
+        if k == 8 and opts[i + 1] == 10 and i + 10 <= len(opts):
+            return struct.unpack("!I", opts[i + 2:i + 6])[0]
+        i += opts[i + 1]
+    return None
+
+
+def live_opts(rng, live):
+    """Options for a live segment: timestamps and SACK blocks near the live values, or random."""
+    kind = rng.randrange(5)
+    ts = b"\x01\x01\x08\x0a" + struct.pack("!II", (live.ctsv + rng.randint(-5000, 5000)) & 0xFFFFFFFF,
+                                            (live.gtsv + rng.randint(-5000, 5000)) & 0xFFFFFFFF)
+    n = rng.randint(1, 3)
+    sack = b"\x01\x01\x05" + bytes([2 + 8 * n])
+    for _ in range(n):
+        left = live.gseq + rng.randint(-LIVE_SPAN, LIVE_SPAN)
+        sack += struct.pack("!II", left & 0xFFFFFFFF, (left + rng.randint(-100, 3000)) & 0xFFFFFFFF)
+    if kind == 0:
+        return random_opts(rng)
+    if kind == 1:
+        return ts
+    if kind == 2:
+        return sack
+    if kind == 3:
+        return ts + sack
+    return b""
+
+
+def live_seg(rng, live, src, dst, sport, dport):
+    """A segment for the live connection: plausible numbers, hostile content."""
+    opts = live_opts(rng, live)[:40]
+    data = bytes(rng.getrandbits(8) for _ in range(rng.choice([0, 0, 0, 1, 7, 100, 1000])))
+    flags = rng.getrandbits(8)
+    if rng.random() < 0.7:  # mostly ACKs, to get past the ACK check
+        flags |= 0x10
+    doff = None if rng.random() < 0.95 else rng.randint(0, 15)
+    seq = live.cseq + rng.randint(-LIVE_SPAN, LIVE_SPAN)
+    ack = live.gseq + rng.randint(-LIVE_SPAN, LIVE_SPAN)
+    win = rng.choice([0, rng.getrandbits(16), 65535])
+    return tcp_seg(src, dst, sport, dport, seq, ack, flags, win, opts, data, doff,
+                   good_csum=rng.random() < 0.97)
+
+
+def send(s, f):
+    """Send one frame; the sniffing socket is non-blocking, so wait when its queue is full."""
+    for _ in range(100):
+        try:
+            s.send(f)
+            return
+        except BlockingIOError:
+            select.select([], [s], [], 0.01)
+    sys.exit("fuzz: could not send a frame for 1 s")
+
+
 def cmd_fuzz(a):
-    iface, smac, dmac, src_ip, dst, port, count, seed = a
+    if len(a) not in (8, 9):
+        sys.exit("usage: fuzz IFACE SRC_MAC DST_MAC SRC_IP DST_IP PORT COUNT SEED [LIVE_PORT]")
+    iface, smac, dmac, src_ip, dst, port, count, seed = a[:8]
     port, count = int(port), int(count)
+    live_port = int(a[8]) if len(a) == 9 else None
     rng = random.Random(int(seed))
     smac, dmac = mac(smac), mac(dmac)
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    s.bind((iface, 0))
+    if live_port is None:
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        s.bind((iface, 0))
+        live = None
+    else:
+        # One socket sends and sniffs: a packet socket gets every frame on
+        # the interface, both directions, except those it sent itself.
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        s.bind((iface, ETH_P_ALL))
+        s.setblocking(False)
+        live = Live(src_ip, live_port, dst, port)
+        deadline = time.monotonic() + 5
+        while live.cseq is None or live.gseq is None:
+            if time.monotonic() > deadline:
+                sys.exit("fuzz: no frame of %s:%d -> %s:%d seen in 5 s" % (src_ip, live_port, dst, port))
+            select.select([s], [], [], 0.1)
+            live.drain(s)
+    n_live = 0
+    t0 = time.monotonic()
     for i in range(count):
+        if live is not None and i % 4 == 3:
+            live.drain(s)
+            seg = live_seg(rng, live, src_ip, dst, live_port, port)
+            send(s, frame(smac, dmac, src_ip, dst, seg))
+            n_live += 1
+            continue
         src = src_ip if i % 2 == 0 else spoofed(rng)
         opts = random_opts(rng)
         if len(opts) > 40:
@@ -121,8 +292,90 @@ def cmd_fuzz(a):
         seg = tcp_seg(src, dst, rng.choice([rng.randint(1, 65535), 40000]), port,
                       rng.getrandbits(32), rng.getrandbits(32), rng.getrandbits(8),
                       rng.getrandbits(16), opts, data, doff, good_csum=rng.random() < 0.9)
-        s.send(frame(smac, dmac, src, dst, seg))
-    print("sent=%d" % count)
+        send(s, frame(smac, dmac, src, dst, seg))
+    if live is None:
+        print("sent=%d" % count)
+    else:
+        live.drain(s)
+        print("sent=%d live=%d sniffed_from_client=%d sniffed_from_gw=%d secs=%.2f" %
+              (count, n_live, live.frames[0], live.frames[1], time.monotonic() - t0))
+
+
+def cmd_hold(a):
+    host, port, secs, stopfile = a[0], int(a[1]), float(a[2]), a[3]
+    msg_len = 16
+    try:
+        c = socket.create_connection((host, port), timeout=5)
+    except OSError as e:
+        sys.exit("hold: connect %s:%d: %r" % (host, port, e))
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    print(c.getsockname()[1], flush=True)
+    c.setblocking(False)
+    t0 = time.monotonic()
+    end = t0 + secs
+    sent = want = b""
+    tx = rx = rtt = mismatch = 0
+    last_rx = t0  # when the last echo came back
+    next_send = t0
+    outcome = None
+    while outcome is None:
+        now = time.monotonic()
+        if now >= end or os.path.exists(stopfile):
+            break
+        if now >= next_send:
+            next_send = now + 0.05
+            msg = b"hold %010d\n" % tx
+            try:
+                n = c.send(msg)
+                tx += 1
+                want += msg[:n]
+            except BlockingIOError:
+                pass  # send buffer full: the connection is stuck
+            except (ConnectionResetError, BrokenPipeError):
+                outcome = "reset"
+                break
+        r, _, _ = select.select([c], [], [], max(0.0, min(next_send, end) - time.monotonic()))
+        if not r:
+            continue
+        try:
+            got = c.recv(65536)
+        except BlockingIOError:
+            continue
+        except ConnectionResetError:
+            outcome = "reset"
+            break
+        if not got:
+            outcome = "closed"
+            break
+        rx += len(got)
+        last_rx = time.monotonic()
+        # Injected data comes back in the echo too: count, do not fail.
+        if got != want[:len(got)]:
+            mismatch += 1
+        want = want[len(got):]
+        if not want:
+            rtt += 1
+    if outcome is None:
+        outcome = "alive" if time.monotonic() - last_rx < 1.0 else "stalled"
+    secs_held = time.monotonic() - t0
+    closing = "abort"
+    if outcome == "alive":
+        # Gracefully: FIN, then the gateway's echo of what is left and its FIN.
+        try:
+            c.shutdown(socket.SHUT_WR)
+            dl = time.monotonic() + 3
+            while time.monotonic() < dl:
+                r, _, _ = select.select([c], [], [], dl - time.monotonic())
+                if r and not c.recv(65536):
+                    closing = "fin"
+                    break
+        except OSError:
+            pass
+    if closing != "fin":
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    print("outcome=%s rtt=%d msgs=%d rx_bytes=%d mismatched_reads=%d secs=%.1f close=%s" %
+          (outcome, rtt, tx, rx, mismatch, secs_held, closing), flush=True)
 
 
 def selftest():
@@ -145,6 +398,8 @@ def main():
         cmd_flood(sys.argv[2:])
     elif sys.argv[1] == "fuzz":
         cmd_fuzz(sys.argv[2:])
+    elif sys.argv[1] == "hold":
+        cmd_hold(sys.argv[2:])
     else:
         selftest()
     return 0

@@ -108,7 +108,6 @@ START_TEST(http_and_tcp)
 	ck_assert(h->http.use_remote_address);
 	ck_assert(h->http.generate_request_id);
 	ck_assert_uint_eq(h->http.max_request_headers_kb, 60);
-	ck_assert_uint_eq(h->http.stream_idle_timeout_ms, 300000);
 	ck_assert_str_eq(h->http.server_name.s, "meshgate");
 	ck_assert_ptr_nonnull(h->routes);
 	ck_assert_uint_eq(h->routes->vhosts[0].routes[0].wc_total, 100);
@@ -116,7 +115,6 @@ START_TEST(http_and_tcp)
 	ck_assert_uint_eq(t->port, 5432);
 	ck_assert_uint_eq(t->tcp.n_wc, 2);
 	ck_assert_uint_eq(t->tcp.wc_total, 4);
-	ck_assert_uint_eq(t->tcp.idle_timeout_ms, 3600000);
 	ck_assert_ptr_nonnull(mg_snapshot_cluster(s, (struct mg_rstr){"v2", 2}));
 	ck_assert_ptr_null(mg_snapshot_cluster(s, (struct mg_rstr){"v3", 2}));
 	ck_assert_str_eq(mg_snapshot_cluster(s, (struct mg_rstr){"v1", 2})->eps[0].name.s,

@@ -16,6 +16,7 @@ PACKAGES=(
 	iproute2 ethtool iputils-ping iputils-arping procps curl
 	prometheus
 	clang-format
+	clang libclang-rt-14-dev
 )
 
 # One dpkg-query for all of them; a package dpkg has never heard of is simply

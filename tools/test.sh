@@ -4,7 +4,8 @@
 # 1. installs what is missing (tools/deps.sh);
 # 2. builds (build/, configured on first use) and runs the Check unit tests;
 # 3. builds the sanitizer variant (build-asan/: AddressSanitizer + UBSan) and
-#    runs the unit tests there too;
+#    runs the unit tests there too; builds the libFuzzer targets with clang
+#    (build-fuzz/) and runs each for a bounded time;
 # 4. runs every test/integration/NN-*.sh (the real meshgate on the netns test
 #    bed), one at a time, each under a timeout;
 # 5. runs the benchmark smoke test, tools/bench/run --quick (passes when it
@@ -17,7 +18,8 @@
 # non-zero if anything failed or a build failed.  Needs root (namespaces).
 #
 # Knobs: MG_BUILD_DIR (default build), MG_ASAN_BUILD_DIR (default build-asan),
-# MG_SKIP_ASAN=1, MG_SKIP_INTEGRATION=1, MG_IT_TIMEOUT (seconds per
+# MG_SKIP_ASAN=1, MG_SKIP_FUZZ=1, MG_FUZZ_SECONDS (per libFuzzer target,
+# default 30), MG_SKIP_INTEGRATION=1, MG_IT_TIMEOUT (seconds per
 # integration test, default 300; a script may ask for more with a header
 # line "# mg-timeout: N"), MG_IT_FILTER (a glob on the script name),
 # MG_IT_ASAN=1 (also run the integration tests against the sanitizer build's
@@ -212,6 +214,48 @@ if [[ "${MG_SKIP_ASAN:-0}" != 1 ]]; then
 	else
 		FAILED=$((FAILED + 1))
 	fi
+fi
+
+# fuzz: the libFuzzer targets (test/fuzz), built with clang in build-fuzz/
+# (only those targets) and each run for MG_FUZZ_SECONDS from its seed corpus;
+# one test per target, failed by a crash, a sanitizer report or a leak.
+fuzz() {
+	local dir=${MG_FUZZ_BUILD_DIR:-build-fuzz} secs=${MG_FUZZ_SECONDS:-30} t log out
+	mkdir -p "$LOGDIR/fuzz"
+	if [[ ! -f "$dir/build.ninja" ]] &&
+		! CC=clang meson setup "$dir" -Dfuzz=true >"$LOGDIR/fuzz/setup.log" 2>&1; then
+		echo "FAIL fuzz: meson setup $dir failed"
+		show_tail "$LOGDIR/fuzz/setup.log"
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	if ! ninja -C "$dir" test/fuzz/fuzz_h1_request test/fuzz/fuzz_h1_response \
+		>"$LOGDIR/fuzz/build.log" 2>&1; then
+		echo "FAIL fuzz: build failed"
+		show_tail "$LOGDIR/fuzz/build.log"
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	for t in h1_request h1_response; do
+		log=$LOGDIR/fuzz/$t.log
+		out=$dir/fuzz-out/$t
+		rm -rf "$out" && mkdir -p "$out/corpus"
+		cp test/fuzz/corpus/"$t"/* "$out/corpus/"
+		if (cd "$out" && timeout -k 10 $((secs + 60)) "$ROOT/$dir/test/fuzz/fuzz_$t" \
+			-max_total_time="$secs" -seed=1 -rss_limit_mb=2048 corpus) >"$log" 2>&1; then
+			echo "PASS fuzz/$t ($(grep -o 'Done [0-9]* runs' "$log" | head -n 1) in ${secs}s)"
+			PASSED=$((PASSED + 1))
+		else
+			echo "FAIL fuzz/$t (crash input and log in $out; see test/fuzz/README)"
+			show_tail "$log"
+			FAILED=$((FAILED + 1))
+		fi
+	done
+}
+
+if [[ "${MG_SKIP_FUZZ:-0}" != 1 ]]; then
+	say "fuzz targets (build-fuzz: clang, libFuzzer, ASan/UBSan)"
+	fuzz
 fi
 
 # integration LABEL BINARY: run every integration script against BINARY.

@@ -51,6 +51,8 @@ struct mg_hcm {
 	const struct mg_wcluster *wc;
 	char rid[40]; /* the request's x-request-id, for always_set_request_id_in_response */
 	uint8_t rid_len;
+	uint8_t n_shadow;
+	struct mg_upc *shadow[MG_PROXY_MAX_SHADOWS]; /* mirrors still taking this request */
 	uint8_t state;
 	uint8_t refs;
 	bool discard;     /* answered locally: drop the rest of this request */
@@ -76,6 +78,15 @@ struct mg_upc {
 	struct rte_mbuf *batch; /* what this parse produced for the client */
 	uint32_t cl, ep;
 	bool idle, rs_done, keep;
+	/*
+	 * A shadow (request mirroring): a copy of a client's request whose
+	 * response is read and dropped.  owner is the request's connection
+	 * manager while the request's bytes still come; held, what TCP could
+	 * not take yet.
+	 */
+	bool shadow, rq_sent;
+	struct mg_hcm *owner;
+	struct rte_mbuf *held;
 	LIST_ENTRY(mg_upc) link;
 };
 
@@ -214,10 +225,13 @@ static void hcm_untime(struct mg_hcm *h)
 	}
 }
 
+static void shadows_request_end(struct mg_hcm *h, bool complete);
+
 static void hcm_put(struct mg_hcm *h)
 {
 	if (--h->refs > 0)
 		return;
+	shadows_request_end(h, false);
 	hcm_untime(h);
 	mg_h1_parser_fini(&h->rq);
 	rte_pktmbuf_free(h->in);
@@ -374,6 +388,7 @@ static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t 
 static void upc_free(struct mg_upc *u)
 {
 	mg_h1_parser_fini(&u->rs);
+	rte_pktmbuf_free(u->held);
 	rte_pktmbuf_free(u->in);
 	rte_pktmbuf_free(u->batch);
 	free(u);
@@ -401,6 +416,95 @@ static void upc_release(struct mg_upc *u, bool reusable)
 		return;
 	}
 	ops->abort(u->c); /* on_close frees u */
+}
+
+/* ---- request mirroring: shadows ---- */
+
+/* u no longer takes bytes of its owner's request. */
+static void shadow_detach(struct mg_upc *u)
+{
+	struct mg_hcm *h = u->owner;
+
+	if (h == NULL)
+		return;
+	for (unsigned i = 0; i < h->n_shadow; i++)
+		if (h->shadow[i] == u) {
+			h->shadow[i] = h->shadow[--h->n_shadow];
+			break;
+		}
+	u->owner = NULL;
+}
+
+/*
+ * Settle a shadow: failed (abort it), or one half done; once both the
+ * request is sent and the response read, the connection goes back to the
+ * pool like any other.
+ */
+static void shadow_end(struct mg_upc *u, bool ok)
+{
+	if (!ok) {
+		shadow_detach(u);
+		mg_cnt_add(&u->pw->cnt.upstream_rq_mirror_failed, 1);
+		u->shadow = false; /* counted once; on_close frees it */
+		if (u->c != NULL)
+			ops->abort(u->c);
+		else
+			upc_free(u);
+		return;
+	}
+	if (!u->rq_sent || !u->rs_done || u->held != NULL)
+		return;
+	u->shadow = false;
+	u->rq_sent = false;
+	upc_release(u, u->keep);
+}
+
+/* Send m (owned) on shadow u, never holding up the client's request. */
+static void shadow_send(struct mg_upc *u, struct rte_mbuf *m)
+{
+	if (send_or_hold(u->c, &m, &u->held) < 0 ||
+	    (u->held != NULL && rte_pktmbuf_pkt_len(u->held) > MG_PROXY_SHADOW_MAX_HELD))
+		shadow_end(u, false);
+}
+
+/* The owner's request is over: its shadows have all their bytes (or lost them). */
+static void shadows_request_end(struct mg_hcm *h, bool complete)
+{
+	while (h->n_shadow > 0) {
+		struct mg_upc *u = h->shadow[0];
+
+		shadow_detach(u);
+		if (!complete) {
+			shadow_end(u, false);
+			continue;
+		}
+		if (h->chunk_up)
+			shadow_send(u, chain_from(pool_of(h->pw), "0\r\n\r\n", 5));
+		u->rq_sent = true;
+		shadow_end(u, true);
+	}
+}
+
+/* The response of a shadow: parsed to find its end, and dropped. */
+static void shadow_process(struct mg_upc *u)
+{
+	while (u->in != NULL && !u->rs_done) {
+		int n = mg_h1_parse_mbuf(&u->rs, u->in, 0);
+
+		if (n < 0) {
+			shadow_end(u, false);
+			return;
+		}
+		if (u->c != NULL)
+			ops->recved(u->c, (uint32_t)n);
+		chain_drop(&u->in, (uint32_t)n);
+		rte_pktmbuf_free(u->batch);
+		u->batch = NULL;
+		if (n == 0)
+			break;
+	}
+	if (u->rs_done)
+		shadow_end(u, true);
 }
 
 void mg_upc_drain_idle(struct mg_proxy_worker *pw)
@@ -457,12 +561,14 @@ static int rs_head(void *ctx, const struct mg_h1_msg *m)
 	struct mg_hcm *h = u->h;
 	struct mg_h1_header hdr[MG_H1_DEF_MAX_HEADERS + 40];
 	struct mg_h1_msg out = *m;
-	const struct mg_route_entry *rt = h->rt;
+	const struct mg_route_entry *rt;
 	uint16_t n = 0;
 	struct rte_mbuf *hm;
 
-	if (m->status < 200)
-		return 0; /* 1xx: the gateway answered 100-continue itself; others dropped */
+	/* 1xx: the gateway answered 100-continue itself; others dropped.  Shadows: all. */
+	if (m->status < 200 || u->shadow)
+		return 0;
+	rt = h->rt;
 	for (uint16_t i = 0; i < m->n_headers && n < MG_H1_DEF_MAX_HEADERS; i++) {
 		const struct mg_h1_header *f = &m->headers[i];
 
@@ -520,7 +626,11 @@ static int rs_head(void *ctx, const struct mg_h1_msg *m)
 static int rs_body(void *ctx, const char *at, uint32_t len)
 {
 	struct mg_upc *u = ctx;
-	struct rte_mbuf *m = clone_range(pool_of(u->pw), mg_h1_parser_segment(&u->rs), at, len);
+	struct rte_mbuf *m;
+
+	if (u->shadow)
+		return 0;
+	m = clone_range(pool_of(u->pw), mg_h1_parser_segment(&u->rs), at, len);
 
 	if (m == NULL)
 		return -1;
@@ -539,6 +649,10 @@ static int rs_end(void *ctx, const struct mg_h1_msg *m)
 
 	if (m->status < 200 && m->status >= 100)
 		return 0; /* an interim response: the final one follows */
+	if (u->shadow) {
+		u->rs_done = true;
+		return 0;
+	}
 	if (u->h->chunk_down)
 		chain_append(&u->batch, chain_from(pool_of(u->pw), "0\r\n\r\n", 5));
 	u->rs_done = true;
@@ -556,6 +670,10 @@ static void upc_process(struct mg_upc *u)
 {
 	struct mg_hcm *h = u->h;
 
+	if (u->shadow) {
+		shadow_process(u);
+		return;
+	}
 	if (h == NULL) {
 		/* An idle connection spoke: nothing may arrive between responses. */
 		if (u->in != NULL && u->c != NULL) {
@@ -615,6 +733,16 @@ static void upc_writable(void *ctx, struct mg_tcp_conn *c)
 	struct mg_hcm *h = u->h;
 
 	(void)c;
+	if (u->shadow) {
+		struct rte_mbuf *m = u->held;
+
+		u->held = NULL;
+		if (send_or_hold(u->c, &m, &u->held) < 0)
+			shadow_end(u, false);
+		else if (u->held == NULL)
+			shadow_end(u, true); /* maybe the last bytes it owed */
+		return;
+	}
 	if (h == NULL)
 		return;
 	hcm_hold(h);
@@ -637,6 +765,15 @@ static void upc_peer_fin(void *ctx, struct mg_tcp_conn *c)
 
 	(void)c;
 	u->keep = false;
+	if (u->shadow) {
+		shadow_process(u);
+		if (u->shadow && !u->rs_done && u->in == NULL && mg_h1_parse_eof(&u->rs) == 0 &&
+		    u->rs_done)
+			shadow_end(u, true);
+		else if (u->shadow && !u->rs_done)
+			shadow_end(u, false);
+		return;
+	}
 	if (u->h == NULL || u->rs_done)
 		return;
 	upc_process(u);
@@ -659,6 +796,12 @@ static void upc_close(void *ctx, struct mg_tcp_conn *c, int err)
 	bool fini = err == -ECONNABORTED && c->state != MG_TCP_CLOSED;
 
 	u->c = NULL;
+	if (u->shadow) { /* refused, reset, or closed before its response ended */
+		shadow_detach(u);
+		mg_cnt_add(&u->pw->cnt.upstream_rq_mirror_failed, 1);
+		upc_free(u);
+		return;
+	}
 	if (u->idle) {
 		struct mg_proxy_cluster *pc = &u->pw->clusters[u->cl];
 
@@ -886,6 +1029,84 @@ static const char *cookie_value(const char *c, uint32_t len, const struct mg_rst
 	return NULL;
 }
 
+/*
+ * Request mirroring (Envoy's request_mirror_policies, route and virtual
+ * host): for each policy whose draw comes up, a shadow connection to the
+ * mirror cluster gets a copy of the request, Host "-shadow"-suffixed (before
+ * any port) so the upstream can tell; its response is read and dropped, and
+ * nothing that happens to it (no endpoint, a refused connection, falling
+ * behind by MG_PROXY_SHADOW_MAX_HELD) touches the client's request.
+ */
+static void shadow_open(struct mg_hcm *h, const struct mg_mirror *mi, const struct mg_h1_msg *m,
+                        const struct mg_h1_msg *out, uint16_t host_at, uint64_t hash,
+                        int has_hash)
+{
+	struct mg_proxy_worker *pw = h->pw;
+	struct mg_h1_header hdr[MG_H1_DEF_MAX_HEADERS + 40];
+	struct mg_h1_msg copy = *out;
+	char host[300];
+	const struct mg_h1_str *hv = &out->headers[host_at].value;
+	const char *colon = memchr(hv->p, ':', hv->len);
+	uint32_t name_len = colon != NULL ? (uint32_t)(colon - hv->p) : hv->len;
+	int ci, ep, hl;
+	struct mg_upc *u;
+	struct rte_mbuf *hm;
+
+	if ((uint64_t)(next_rand(pw) % 1000000) >= mi->per_million)
+		return;
+	ci = cluster_index(pw->snap, mi->cluster);
+	ep = ci < 0 ? -1 : mg_lb_pick(&pw->clusters[ci].lb, hash, has_hash);
+	if (ep < 0 || h->n_shadow == MG_PROXY_MAX_SHADOWS) {
+		mg_cnt_add(&pw->cnt.upstream_rq_mirror_failed, 1);
+		return;
+	}
+	hl = snprintf(host, sizeof(host), "%.*s-shadow%.*s", (int)RTE_MIN(name_len, 250u), hv->p,
+	              (int)RTE_MIN(hv->len - name_len, 40u), hv->p + name_len);
+	memcpy(hdr, out->headers, out->n_headers * sizeof(hdr[0]));
+	hdr[host_at].value = (struct mg_h1_str){host, (uint32_t)RTE_MIN(hl, (int)sizeof(host) - 1)};
+	copy.headers = hdr;
+	hm = mg_h1_write_head_mbuf(pool_of(pw), &copy, MG_H1_HF_HOP);
+	u = hm != NULL ? upc_get(pw, (uint32_t)ci, (uint32_t)ep) : NULL;
+	if (u == NULL) {
+		rte_pktmbuf_free(hm);
+		mg_cnt_add(&pw->cnt.upstream_rq_mirror_failed, 1);
+		return;
+	}
+	u->shadow = true;
+	u->rq_sent = false;
+	u->keep = true;
+	u->owner = h;
+	h->shadow[h->n_shadow++] = u;
+	mg_h1_parser_set_request(&u->rs, m->method);
+	mg_cnt_add(&pw->cnt.upstream_rq_mirrored, 1);
+	shadow_send(u, hm);
+}
+
+static void shadows_start(struct mg_hcm *h, const struct mg_vhost *vh,
+                          const struct mg_route_entry *rt, const struct mg_h1_msg *m,
+                          const struct mg_h1_msg *out, uint16_t host_at, uint64_t hash,
+                          int has_hash)
+{
+	for (uint32_t i = 0; i < rt->n_mirrors; i++)
+		shadow_open(h, &rt->mirrors[i], m, out, host_at, hash, has_hash);
+	for (uint32_t i = 0; i < vh->n_mirrors; i++)
+		shadow_open(h, &vh->mirrors[i], m, out, host_at, hash, has_hash);
+}
+
+/* A copy of request body bytes m (already framed) for each shadow. */
+static void shadows_body(struct mg_hcm *h, const struct rte_mbuf *m)
+{
+	for (unsigned i = h->n_shadow; i-- > 0;) {
+		struct mg_upc *u = h->shadow[i];
+		struct rte_mbuf *c = rte_pktmbuf_clone((struct rte_mbuf *)(uintptr_t)m, pool_of(h->pw));
+
+		if (c == NULL)
+			shadow_end(u, false);
+		else
+			shadow_send(u, c);
+	}
+}
+
 static int rq_head(void *ctx, const struct mg_h1_msg *m)
 {
 	struct mg_hcm *h = ctx;
@@ -909,6 +1130,7 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 	struct rte_mbuf *hm;
 	uint64_t hash = 0;
 	int has_hash = 0;
+	uint16_t host_at = 0;
 
 	mg_cnt_add(&pw->cnt.downstream_rq_total, 1);
 	h->client_keep = (m->flags & MG_H1_F_KEEP_ALIVE) != 0;
@@ -1037,6 +1259,7 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 			hv = host;
 			hl = (uint32_t)strlen(host);
 		}
+		host_at = n;
 		hdr[n++] = (struct mg_h1_header){
 		    .name = {"host", 4}, .value = {hv, hl}, .id = MG_H1_H_HOST};
 	}
@@ -1133,6 +1356,7 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		return 0;
 	}
 	chain_append(&h->batch, hm);
+	shadows_start(h, vh, rt, m, &out, host_at, hash, has_hash);
 	if (m->flags & MG_H1_F_EXPECT_CONTINUE) {
 		struct rte_mbuf *c100 =
 		    chain_from(pool_of(pw), "HTTP/1.1 100 Continue\r\n\r\n", 25);
@@ -1149,8 +1373,10 @@ static int rq_body(void *ctx, const char *at, uint32_t len)
 	struct mg_hcm *h = ctx;
 	struct rte_mbuf *m;
 
-	if (h->discard || h->up == NULL)
+	if (h->discard || h->up == NULL) {
+		shadows_request_end(h, false); /* the request failed: so do its copies */
 		return 0;
+	}
 	m = clone_range(pool_of(h->pw), mg_h1_parser_segment(&h->rq), at, len);
 	if (m == NULL)
 		return -1;
@@ -1159,6 +1385,8 @@ static int rq_body(void *ctx, const char *at, uint32_t len)
 		return -1;
 	}
 	mg_cnt_add(&h->pw->cnt.bytes_in, len);
+	if (h->n_shadow > 0)
+		shadows_body(h, m);
 	chain_append(&h->batch, m);
 	return 0;
 }
@@ -1170,6 +1398,7 @@ static int rq_end(void *ctx, const struct mg_h1_msg *m)
 	(void)m;
 	if (!h->discard && h->up != NULL && h->chunk_up)
 		chain_append(&h->batch, chain_from(pool_of(h->pw), "0\r\n\r\n", 5));
+	shadows_request_end(h, !h->discard && h->up != NULL);
 	h->rq_complete = true;
 	return 0;
 }

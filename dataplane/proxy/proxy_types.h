@@ -44,6 +44,10 @@ struct mg_proxy_cluster {
 
 /** Upstream connections kept idle per endpoint at most. */
 #define MG_PROXY_MAX_IDLE 64
+/** Mirror copies one request may have in flight (route and virtual host policies). */
+#define MG_PROXY_MAX_SHADOWS 2
+/** Request bytes a shadow may owe its upstream before it is dropped (it never slows the request). */
+#define MG_PROXY_SHADOW_MAX_HELD (256u * 1024)
 
 /** One worker's proxy. */
 struct mg_proxy_worker {

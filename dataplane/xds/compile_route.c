@@ -347,10 +347,7 @@ static int mirrors(struct cctx *c, MirrorPolicy **p, size_t n, const char *field
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		size_t old = cc_push(c, "%s[%zu]", field, i);
 
-		/* The proxy does not send shadow requests yet: refused, not ignored. */
-		if (i == 0)
-			rc = cc_fail(c, NULL, "request mirroring is not supported yet");
-		else if (p[i]->cluster_header[0] != '\0')
+		if (p[i]->cluster_header[0] != '\0')
 			rc = cc_fail(c, "cluster_header", "not supported yet; name the cluster");
 		else if (p[i]->cluster[0] == '\0')
 			rc = cc_fail(c, "cluster", "is required");

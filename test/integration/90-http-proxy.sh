@@ -87,6 +87,16 @@ static_resources:
                 route: {cluster: both, hash_policy: [{cookie: {name: user}}]}
               - match: {prefix: /hdrhost}
                 route: {cluster: v1, host_rewrite_header: x-host}
+              - match: {prefix: /mirror/}
+                route: {cluster: v1, request_mirror_policies: [{cluster: v2}]}
+              - match: {prefix: /mirror-half/}
+                route:
+                  cluster: v1
+                  request_mirror_policies: [{cluster: v2, runtime_fraction: {default_value: {numerator: 50}}}]
+              - match: {prefix: /mirror-dead/}
+                route: {cluster: v1, request_mirror_policies: [{cluster: dead}]}
+              - match: {prefix: /_journal/v2}
+                route: {cluster: v2, prefix_rewrite: /_journal}
               - match: {prefix: /}
                 route:
                   weighted_clusters:
@@ -140,16 +150,20 @@ code=$(mg_client curl -sS -w '%{http_code} %{num_connects} ' -H 'Host: shop.exam
 mg_check "curl: two requests on one connection (got: $code)" test "$code" = "200 1 200 0 "
 
 mg_stats "$MG_WORKDIR/stats.json"
-read -r total bad noroute cx reused fail timeout c2 c4 c5 < <("$MG_PYTHON" - "$MG_WORKDIR/stats.json" <<'PY'
+read -r total bad noroute cx reused fail timeout c2 c4 c5 mirrored mfail < <("$MG_PYTHON" - "$MG_WORKDIR/stats.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))["proxy_total"]
 print(p["downstream_rq_total"], p["downstream_rq_bad"], p["downstream_rq_no_route"],
       p["upstream_cx_total"], p["upstream_cx_reused"], p["upstream_cx_connect_fail"],
       p["downstream_rq_timeout"], p["downstream_rq_2xx"], p["downstream_rq_4xx"],
-      p["downstream_rq_5xx"])
+      p["downstream_rq_5xx"], p["upstream_rq_mirrored"], p["upstream_rq_mirror_failed"])
 PY
 )
-mg_log "proxy: requests $total (2xx $c2, 4xx $c4, 5xx $c5), bad $bad, no route $noroute, upstream connections $cx (reused $reused), connect failures $fail, timeouts $timeout"
+mg_log "proxy: requests $total (2xx $c2, 4xx $c4, 5xx $c5), bad $bad, no route $noroute, upstream connections $cx (reused $reused), connect failures $fail, timeouts $timeout, mirrored $mirrored (failed $mfail)"
+# 21 + ~200 + 20 shadow copies were started; the 20 to the dead cluster failed.
+mg_check "shadow copies counted ($mirrored)" test "$mirrored" -ge 190
+mg_check "shadows to a refused cluster counted as failed, never as client errors ($mfail)" \
+	test "$mfail" -ge 20 -a "$mfail" -le 21
 mg_check "at least 2,000 requests counted ($total)" test "$total" -ge 2000
 mg_check "one bad request counted ($bad)" test "$bad" -eq 1
 mg_check "one request without a route counted ($noroute)" test "$noroute" -ge 1

@@ -126,6 +126,39 @@ def main():
           "host_rewrite_header: %r" % json.loads(d)["headers"].get("host"))
     print("host_rewrite_header: ok")
 
+    # Request mirroring: every /mirror/ request also goes to v2 (Host "-shadow"),
+    # half of /mirror-half/, and copies to a refused cluster change nothing.
+    for i in range(20):
+        r, d = c.req("GET", "/mirror/%d" % i)
+        check(r.status == 200 and json.loads(d)["server"] == "v1", "mirror: %d %r" % (r.status, d[:80]))
+    body = pattern(64 * 1024)
+    r, d = c.req("POST", "/mirror/post", body=body)
+    check(r.status == 200 and d == body, "mirrored POST: %d, %d bytes" % (r.status, len(d)))
+    for i in range(400):
+        r, d = c.req("GET", "/mirror-half/%d" % i)
+        check(r.status == 200, "mirror-half: %d" % r.status)
+    for i in range(20):
+        r, d = c.req("GET", "/mirror-dead/%d" % i)
+        check(r.status == 200 and json.loads(d)["server"] == "v1",
+              "a mirror to a dead cluster touched the response: %d" % r.status)
+    shadow_host = "shop.example-shadow:8080"
+    for _ in range(50):  # shadows are fire and forget: give them a moment
+        time.sleep(0.1)
+        r, d = c.req("GET", "/_journal/v2")
+        j = [e for e in json.loads(d) if e["host"] == shadow_host]
+        full = [e for e in j if e["path"].startswith("/mirror/")]
+        half = [e for e in j if e["path"].startswith("/mirror-half/")]
+        if len(full) == 21 and len(half) > 0:
+            break
+    check(len(full) == 21, "v2 saw %d of the 21 /mirror/ shadows" % len(full))
+    post = [e for e in full if e["method"] == "POST"]
+    check(len(post) == 1 and post[0]["len"] == len(body) and
+          post[0]["sha"] == hashlib.sha256(body).hexdigest(), "the mirrored POST body: %r" % post)
+    check(150 <= len(half) <= 250, "50%% mirroring: %d of 400" % len(half))
+    check(not [e for e in json.loads(d) if e["path"].startswith("/mirror/") and e["host"] != shadow_host],
+          "a /mirror/ request reached v2 without the -shadow host")
+    print("mirroring: 21/21 to v2 (POST body intact), %d/400 at 50%%, dead mirror harmless" % len(half))
+
     # The 90/10 split over 2,000 requests on one kept-alive connection.
     n, v2 = 2000, 0
     t0 = time.monotonic()

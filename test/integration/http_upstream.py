@@ -10,11 +10,14 @@ server (http.server with keep-alive) that says who it is:
   GET  /close?n=N      200, N bytes, no length: the body ends when the connection does
   GET  /slow?ms=M      waits M ms, then 200
   GET  /status?code=C  status C, empty body
+  GET  /_journal       200, JSON list of the requests this listener served before
+                       (method, path, host, body length and sha256), for mirroring
 
 Prints "listening" once every listener is up; runs until killed or --deadline.
 """
 
 import argparse
+import hashlib
 import json
 import socket
 import socketserver
@@ -31,6 +34,13 @@ def pattern(n):
 
 
 def handler_for(name):
+    journal, lock = [], threading.Lock()
+
+    def note(h, body=b""):
+        with lock:
+            journal.append({"method": h.command, "path": h.path, "host": h.headers.get("Host"),
+                            "len": len(body), "sha": hashlib.sha256(body).hexdigest()})
+
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "upstream/" + name
@@ -57,6 +67,12 @@ def handler_for(name):
         def do_GET(self):
             u = urllib.parse.urlsplit(self.path)
             q = dict(urllib.parse.parse_qsl(u.query))
+            if u.path == "/_journal":
+                with lock:
+                    body = json.dumps(journal).encode()
+                self.reply(200, body)
+                return
+            note(self)
             if u.path == "/chunked":
                 n = int(q.get("n", "1000"))
                 self.send_response(200)
@@ -98,6 +114,7 @@ def handler_for(name):
                     self.rfile.readline()
             else:
                 body = self.rfile.read(n)
+            note(self, body)
             self.reply(200, body, "application/octet-stream")
 
     return H

@@ -209,7 +209,9 @@ def live_opts(rng, live):
     n = rng.randint(1, 3)
     sack = b"\x01\x01\x05" + bytes([2 + 8 * n])
     for _ in range(n):
-        left = live.gseq + rng.randint(-LIVE_SPAN, LIVE_SPAN)
+        # Anywhere near, or just around what the gateway has in flight.
+        left = live.gseq + (rng.randint(-LIVE_SPAN, LIVE_SPAN) if rng.random() < 0.5
+                            else rng.randint(-3000, 16))
         sack += struct.pack("!II", left & 0xFFFFFFFF, (left + rng.randint(-100, 3000)) & 0xFFFFFFFF)
     if kind == 0:
         return random_opts(rng)

@@ -1542,9 +1542,9 @@ static const struct err_case sr_err_cases[] = {
                                    "                  cluster: a\n"
                                    "                  request_mirror_policies:\n"
                                    "                  - cluster: shadow\n" SR_CLUSTER_A,
-     NAME ":23:21: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
-          "route_config.virtual_hosts[0].routes[0].route.request_mirror_policies[0]: "
-          "request mirroring is not supported yet"},
+     NAME ":23:30: static_resources.listeners[0].filter_chains[0].filters[0].typed_config."
+          "route_config.virtual_hosts[0].routes[0].route.request_mirror_policies[0].cluster: "
+          "unknown cluster \"shadow\""},
     /* lowerCamelCase keys are found too */
     {IF0 SR SR_LISTENER TCPP_TYPE "          weightedClusters:\n"
                                   "            clusters: [{ name: a, weight: 1 }, { name: x, "

@@ -311,6 +311,8 @@ START_TEST(actions)
 	    "      prefix_rewrite: /\n"
 	    "      hash_policy: [{header: {header_name: X-User}}]\n"
 	    "      host_rewrite_literal: backend\n"
+	    "      request_mirror_policies: [{cluster: shadow, runtime_fraction: {default_value: "
+	    "{numerator: 25}}}]\n"
 	    "    request_headers_to_remove: [X-Secret]\n"
 	    "    response_headers_to_add: [{header: {key: x-route, value: rw}, append_action: "
 	    "OVERWRITE_IF_EXISTS_OR_ADD}]\n");
@@ -351,7 +353,9 @@ START_TEST(actions)
 	ck_assert_str_eq(rt->host_rewrite.s, "backend");
 	ck_assert_uint_eq(rt->hash_kind, MG_HASH_HEADER);
 	ck_assert_str_eq(rt->hash_key.s, "x-user");
-	ck_assert_uint_eq(rt->n_mirrors, 0);
+	ck_assert_uint_eq(rt->n_mirrors, 1);
+	ck_assert_str_eq(rt->mirrors[0].cluster.s, "shadow");
+	ck_assert_uint_eq(rt->mirrors[0].per_million, 250000);
 	ck_assert_uint_eq(rt->req_hdrs.n_remove, 1);
 	ck_assert_str_eq(rt->req_hdrs.remove[0].s, "x-secret");
 	ck_assert_str_eq(rt->resp_hdrs.add[0].name.s, "x-route");
@@ -435,10 +439,8 @@ static const struct bad {
     {"virtual_hosts: [{name: v, domains: [a], require_tls: ALL}]",
      "virtual_hosts[0].require_tls: not supported yet"},
     {"virtual_hosts: [{name: v, domains: [a], routes: [{match: {prefix: /}, route: {cluster: c, "
-     "request_mirror_policies: [{cluster: shadow}]}}]}]",
-     "routes[0].route.request_mirror_policies[0]: request mirroring is not supported yet"},
-    {"virtual_hosts: [{name: v, domains: [a], request_mirror_policies: [{cluster: s}]}]",
-     "virtual_hosts[0].request_mirror_policies[0]: request mirroring is not supported yet"},
+     "request_mirror_policies: [{cluster_header: x-shadow}]}}]}]",
+     "routes[0].route.request_mirror_policies[0].cluster_header: not supported yet"},
     {"virtual_hosts: [{name: v, domains: [a], routes: [{match: {prefix: /}, route: {cluster: c, "
      "idle_timeout: 5s}}]}]",
      "routes[0].route.idle_timeout: not supported yet"},

@@ -14,6 +14,7 @@ PACKAGES=(
 	check
 	python3 python3-scapy
 	iproute2 ethtool iputils-ping iputils-arping procps curl
+	nginx-light wrk
 	prometheus
 	clang-format
 	clang libclang-rt-14-dev
@@ -49,5 +50,10 @@ if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${mis
 	tail -n 30 "$log" >&2
 	echo "deps.sh: apt-get failed" >&2
 	exit 1
+fi
+# The tests run nginx themselves, in a namespace, with their own config; the
+# Debian package's own service (port 80 on the host) is not wanted running.
+if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/null; then
+	systemctl disable --now nginx >/dev/null 2>&1 || true
 fi
 echo "deps.sh: done" >&2

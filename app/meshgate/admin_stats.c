@@ -33,6 +33,7 @@ int mg_stats_handler_json(void *dp, const struct mg_admin_req *req, struct mg_ad
 		return -ENOMEM;
 	mg_stats_render_json(s, &resp->body);
 	rc = mg_buf_puts(&resp->body, "\n");
+	mg_stats_release(s);
 	free(s);
 	resp->content_type = "application/json";
 	return rc;
@@ -47,6 +48,7 @@ int mg_stats_handler_prom(void *dp, const struct mg_admin_req *req, struct mg_ad
 	if (s == NULL)
 		return -ENOMEM;
 	rc = mg_stats_render_prom(s, &resp->body);
+	mg_stats_release(s);
 	free(s);
 	resp->content_type = MG_STATS_PROM_CONTENT_TYPE;
 	return rc;

@@ -241,14 +241,35 @@ static void hcm_put(struct mg_hcm *h)
 	free(h);
 }
 
-static void count_status(struct mg_proxy_worker *pw, uint16_t status)
+/* The response class counter of a scope (listener, cluster, endpoint). */
+static void scope_status(struct mg_proxy_scope *sc, uint16_t status)
 {
+	uint64_t *c[] = {&sc->rq_1xx, &sc->rq_2xx, &sc->rq_3xx, &sc->rq_4xx, &sc->rq_5xx};
+
+	if (status >= 100 && status < 600)
+		mg_cnt_add(c[status / 100 - 1], 1);
+}
+
+/* What the upstream u answered (or the gateway answered for it), for its cluster and endpoint. */
+static void upstream_status(const struct mg_upc *u, uint16_t status)
+{
+	struct mg_proxy_cluster *pc = &u->pw->clusters[u->cl];
+
+	scope_status(&pc->st, status);
+	scope_status(&pc->ep_st[u->ep], status);
+}
+
+/* A response to the client of h: the worker's and the listener's counters. */
+static void count_status(struct mg_hcm *h, uint16_t status)
+{
+	struct mg_proxy_worker *pw = h->pw;
 	uint64_t *c[] = {&pw->cnt.downstream_rq_1xx, &pw->cnt.downstream_rq_2xx,
 	                 &pw->cnt.downstream_rq_3xx, &pw->cnt.downstream_rq_4xx,
 	                 &pw->cnt.downstream_rq_5xx};
 
 	if (status >= 100 && status < 600)
 		mg_cnt_add(c[status / 100 - 1], 1);
+	scope_status(&pw->lst[h->l->idx], status);
 }
 
 /* Close the client (orderly), once. */
@@ -337,7 +358,7 @@ static void local_reply(struct mg_hcm *h, uint16_t status, const char *body, uin
 	m = chain_from(pool_of(h->pw), head, (uint32_t)RTE_MIN(n, (int)sizeof(head) - 1));
 	if (m != NULL && body_len > 0)
 		chain_append(&m, chain_from(pool_of(h->pw), body, body_len));
-	count_status(h->pw, status);
+	count_status(h, status);
 	if (m == NULL || send_or_hold(h->c, &m, &h->to_cli) < 0)
 		hcm_abort(h);
 }
@@ -382,6 +403,8 @@ static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t 
 	if (pw->clusters[ci].cl->cc != NULL)
 		(void)mg_tcp_set_cc(u->c, pw->clusters[ci].cl->cc);
 	mg_cnt_add(&pw->cnt.upstream_cx_total, 1);
+	mg_cnt_add(&pc->st.cx_total, 1);
+	mg_cnt_add(&pc->ep_st[ep].cx_total, 1);
 	return u;
 }
 
@@ -618,7 +641,8 @@ static int rs_head(void *ctx, const struct mg_h1_msg *m)
 		return -1;
 	h->status = m->status;
 	h->rs_started = true;
-	count_status(u->pw, m->status);
+	count_status(h, m->status);
+	upstream_status(u, m->status);
 	chain_append(&u->batch, hm);
 	return 0;
 }
@@ -818,6 +842,9 @@ static void upc_close(void *ctx, struct mg_tcp_conn *c, int err)
 	if (!fini && !u->rs_done) {
 		if (!h->rs_started) {
 			mg_cnt_add(&u->pw->cnt.upstream_cx_connect_fail, 1);
+			mg_cnt_add(&u->pw->clusters[u->cl].st.cx_connect_fail, 1);
+			mg_cnt_add(&u->pw->clusters[u->cl].ep_st[u->ep].cx_connect_fail, 1);
+			upstream_status(u, 502);
 			local_reply(h, 502,
 			            "upstream connect error or disconnect/reset before headers\n",
 			            58, NULL, !h->rq_complete);
@@ -1133,6 +1160,7 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 	uint16_t host_at = 0;
 
 	mg_cnt_add(&pw->cnt.downstream_rq_total, 1);
+	mg_cnt_add(&pw->lst[h->l->idx].rq_total, 1);
 	h->client_keep = (m->flags & MG_H1_F_KEEP_ALIVE) != 0;
 	h->req_minor = m->minor;
 	h->discard = false;
@@ -1218,6 +1246,8 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 	u->h = h;
 	h->up = u;
 	mg_lb_request_start(&pw->clusters[ci].lb, (uint32_t)ep);
+	mg_cnt_add(&pw->clusters[ci].st.rq_total, 1);
+	mg_cnt_add(&pw->clusters[ci].ep_st[ep].rq_total, 1);
 	mg_h1_parser_set_request(&u->rs, m->method);
 
 	/* The upstream's head. */
@@ -1486,6 +1516,7 @@ void *mg_hcm_accept(void *arg, struct mg_tcp_conn *c)
 	h->c = c;
 	h->refs = 1; /* the client connection's */
 	mg_cnt_add(&pw->cnt.downstream_cx_total, 1);
+	mg_cnt_add(&pw->lst[l->idx].cx_total, 1);
 	return h;
 }
 
@@ -1571,8 +1602,14 @@ void mg_hcm_expire(struct mg_proxy_worker *pw, uint32_t now_ms)
 		hcm_hold(h);
 		hcm_untime(h);
 		mg_cnt_add(&pw->cnt.downstream_rq_timeout, 1);
-		if (u != NULL)
+		mg_cnt_add(&pw->lst[h->l->idx].rq_timeout, 1);
+		if (u != NULL) {
+			mg_cnt_add(&pw->clusters[u->cl].st.rq_timeout, 1);
+			mg_cnt_add(&pw->clusters[u->cl].ep_st[u->ep].rq_timeout, 1);
+			if (!h->rs_started)
+				upstream_status(u, 504);
 			upc_release(u, false);
+		}
 		if (!h->rs_started) {
 			local_reply(h, 504, "upstream request timeout\n", 25, NULL,
 			            !h->rq_complete);

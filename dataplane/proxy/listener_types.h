@@ -54,6 +54,7 @@ struct mg_listener {
 	uint32_t addr; /**< network order; 0: any of our addresses */
 	uint16_t port; /**< host order */
 	uint8_t kind;  /**< enum mg_listener_kind */
+	uint32_t idx;  /**< its place in the snapshot's listeners (per-listener counters) */
 	const char *cc; /**< congestion control of accepted connections; NULL: the worker's */
 	/* HTTP: an inline route table (owned), or the name of an RDS one. */
 	struct mg_route_table *routes;

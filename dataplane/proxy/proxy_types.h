@@ -28,6 +28,31 @@ struct mg_proxy_counters {
 #include "proxy/proxy_counters.def"
 };
 
+/*
+ * Counters of one listener, one cluster or one endpoint on one worker
+ * (Envoy's per-scope stats): requests, their response classes, upstream
+ * connections.  For a listener, "requests" are the client's and the class
+ * is the status the client got; for a cluster and an endpoint, requests
+ * sent upstream and the status the upstream answered, or the 502/504 the
+ * gateway answered because of it.
+ */
+#define MG_PROXY_SCOPE_STATS(X)                                                  \
+	X(rq_total, "requests")                                                  \
+	X(rq_1xx, "responses 1xx (final status class)")                         \
+	X(rq_2xx, "responses 2xx")                                               \
+	X(rq_3xx, "responses 3xx")                                               \
+	X(rq_4xx, "responses 4xx")                                               \
+	X(rq_5xx, "responses 5xx")                                               \
+	X(rq_timeout, "requests that hit the route timeout")                    \
+	X(cx_total, "connections: accepted (listener) or opened (cluster, endpoint)") \
+	X(cx_connect_fail, "upstream connections refused or reset before a response")
+
+struct mg_proxy_scope {
+#define X(n, h) uint64_t n;
+	MG_PROXY_SCOPE_STATS(X)
+#undef X
+};
+
 struct mg_hcm;
 struct mg_upc;
 
@@ -40,10 +65,17 @@ struct mg_proxy_cluster {
 	struct mg_lb_state lb;
 	struct mg_upc_list *idle; /**< per endpoint: kept-alive connections, most recent first */
 	uint32_t *n_idle;         /**< per endpoint */
+	struct mg_proxy_scope st; /**< this cluster's counters */
+	struct mg_proxy_scope *ep_st; /**< per endpoint */
 };
 
-/** Upstream connections kept idle per endpoint at most. */
-#define MG_PROXY_MAX_IDLE 64
+/*
+ * Upstream connections kept idle per endpoint at most: as many as Envoy's
+ * default circuit breaker lets a cluster open (1024).  64 made a burst of
+ * more than 64 concurrent requests to one endpoint throw connections away
+ * and open new ones on every burst (half the throughput at 100 clients).
+ */
+#define MG_PROXY_MAX_IDLE 1024
 /** Mirror copies one request may have in flight (route and virtual host policies). */
 #define MG_PROXY_MAX_SHADOWS 2
 /** Request bytes a shadow may owe its upstream before it is dropped (it never slows the request). */
@@ -54,6 +86,7 @@ struct mg_proxy_worker {
 	struct mg_worker *w;
 	const struct mg_snapshot *snap;
 	struct mg_proxy_cluster *clusters; /**< snap->n_clusters, same order */
+	struct mg_proxy_scope *lst;        /**< snap->n_listeners, same order */
 	struct mg_hcm_list active;         /**< requests with a deadline, oldest first */
 	uint64_t rng;                      /**< xorshift: weighted splits, request ids */
 	uint32_t next_check_ms;

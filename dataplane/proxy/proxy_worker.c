@@ -54,6 +54,7 @@ static void *tcp_proxy_accept(void *arg, struct mg_tcp_conn *c)
 	if (pw == NULL)
 		return NULL;
 	mg_cnt_add(&pw->cnt.tcp_proxy_cx_total, 1);
+	mg_cnt_add(&pw->lst[l->idx].cx_total, 1);
 	if (p->n_wc > 0) {
 		uint32_t d = (uint32_t)(rand_next(pw) % p->wc_total);
 
@@ -75,6 +76,8 @@ static void *tcp_proxy_accept(void *arg, struct mg_tcp_conn *c)
 	}
 	e = &pw->clusters[ci].cl->eps[ep];
 	mg_cnt_add(&pw->cnt.upstream_cx_total, 1);
+	mg_cnt_add(&pw->clusters[ci].st.cx_total, 1);
+	mg_cnt_add(&pw->clusters[ci].ep_st[ep].cx_total, 1);
 	return mg_tcp_forward_open(c, e->addr, e->port, pw->clusters[ci].cl->cc);
 }
 
@@ -84,9 +87,12 @@ static void free_clusters(struct mg_proxy_worker *pw)
 		mg_lb_fini(&pw->clusters[i].lb);
 		free(pw->clusters[i].idle);
 		free(pw->clusters[i].n_idle);
+		free(pw->clusters[i].ep_st);
 	}
 	free(pw->clusters);
 	pw->clusters = NULL;
+	free(pw->lst);
+	pw->lst = NULL;
 }
 
 int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s)
@@ -101,7 +107,8 @@ int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s)
 	pw->rng = rte_rdtsc() ^ ((uint64_t)w->idx << 32) ^ 0x9e3779b97f4a7c15ULL;
 	TAILQ_INIT(&pw->active);
 	pw->clusters = calloc(s->n_clusters ? s->n_clusters : 1, sizeof(*pw->clusters));
-	if (pw->clusters == NULL)
+	pw->lst = calloc(s->n_listeners ? s->n_listeners : 1, sizeof(*pw->lst));
+	if (pw->clusters == NULL || pw->lst == NULL)
 		rc = -ENOMEM;
 	for (uint32_t i = 0; rc == 0 && i < s->n_clusters; i++) {
 		struct mg_proxy_cluster *pc = &pw->clusters[i];
@@ -110,7 +117,8 @@ int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s)
 		pc->cl = s->clusters[i];
 		pc->idle = calloc(n, sizeof(*pc->idle));
 		pc->n_idle = calloc(n, sizeof(*pc->n_idle));
-		if (pc->idle == NULL || pc->n_idle == NULL)
+		pc->ep_st = calloc(n, sizeof(*pc->ep_st));
+		if (pc->idle == NULL || pc->n_idle == NULL || pc->ep_st == NULL)
 			rc = -ENOMEM;
 		else
 			rc = mg_lb_init(&pc->lb, pc->cl, rand_next(pw) | 1);

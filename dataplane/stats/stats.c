@@ -12,6 +12,9 @@
 #include <rte_ethdev.h>
 
 #include "common/mg_common.h"
+#include "proxy/cluster_types.h"
+#include "proxy/listener_types.h"
+#include "proxy/proxy_types.h"
 #include "stats/stats.h"
 #include "tcp/tcp.h"
 
@@ -252,11 +255,93 @@ uint64_t mg_stats_uptime(void)
 	return (uint64_t)now.tv_sec > start ? (uint64_t)now.tv_sec - start : 0;
 }
 
+/* Fields of struct mg_proxy_scope, for summing and rendering. */
+static const struct {
+	const char *name, *help;
+	size_t off;
+} scope_fields[] = {
+#define X(n, h) {#n, h, offsetof(struct mg_proxy_scope, n)},
+    MG_PROXY_SCOPE_STATS(X)
+#undef X
+};
+
+#define SCOPE_N_FIELDS (sizeof(scope_fields) / sizeof(scope_fields[0]))
+_Static_assert(offsetof(struct mg_proxy_scope, rq_5xx) ==
+                   offsetof(struct mg_proxy_scope, rq_1xx) + 4 * sizeof(uint64_t),
+               "the response classes are five counters in a row (prom_scope_family)");
+
+static uint64_t *scope_at(struct mg_proxy_scope *sc, unsigned k)
+{
+	return (uint64_t *)((char *)sc + scope_fields[k].off);
+}
+
+static uint64_t scope_get(const struct mg_proxy_scope *sc, unsigned k)
+{
+	return *(const uint64_t *)((const char *)sc + scope_fields[k].off);
+}
+
+/* dst += what the worker counted in src (read as it runs). */
+static void scope_add(struct mg_proxy_scope *dst, const struct mg_proxy_scope *src)
+{
+	for (unsigned k = 0; k < SCOPE_N_FIELDS; k++)
+		*scope_at(dst, k) +=
+		    mg_cnt_read((const uint64_t *)((const char *)src + scope_fields[k].off));
+}
+
+int mg_stats_collect_scoped(const struct mg_dp *dp, struct mg_stats_snapshot *s)
+{
+	const struct mg_snapshot *snap = NULL;
+	struct mg_stats_scoped *sc = &s->scoped;
+	uint32_t n_eps = 0;
+
+	for (unsigned i = 0; i < dp->n_workers && snap == NULL; i++)
+		if (dp->workers[i] != NULL && dp->workers[i]->proxy != NULL)
+			snap = dp->workers[i]->proxy->snap;
+	if (snap == NULL)
+		return 0;
+	for (uint32_t c = 0; c < snap->n_clusters; c++)
+		n_eps += snap->clusters[c]->n_eps;
+	sc->lst = calloc(snap->n_listeners + 1, sizeof(*sc->lst));
+	sc->cl = calloc(snap->n_clusters + 1, sizeof(*sc->cl));
+	sc->ep = calloc(n_eps + 1, sizeof(*sc->ep));
+	if (sc->lst == NULL || sc->cl == NULL || sc->ep == NULL) {
+		mg_stats_release(s);
+		return -ENOMEM;
+	}
+	sc->snap = snap;
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		const struct mg_worker *w = dp->workers[i];
+		const struct mg_proxy_worker *pw = w != NULL ? w->proxy : NULL;
+		uint32_t off = 0;
+
+		if (pw == NULL || pw->snap != snap)
+			continue;
+		for (uint32_t l = 0; l < snap->n_listeners; l++)
+			scope_add(&sc->lst[l], &pw->lst[l]);
+		for (uint32_t c = 0; c < snap->n_clusters; c++) {
+			scope_add(&sc->cl[c], &pw->clusters[c].st);
+			for (uint32_t e = 0; e < snap->clusters[c]->n_eps; e++)
+				scope_add(&sc->ep[off + e], &pw->clusters[c].ep_st[e]);
+			off += snap->clusters[c]->n_eps;
+		}
+	}
+	return 0;
+}
+
+void mg_stats_release(struct mg_stats_snapshot *s)
+{
+	free(s->scoped.lst);
+	free(s->scoped.cl);
+	free(s->scoped.ep);
+	memset(&s->scoped, 0, sizeof(s->scoped));
+}
+
 void mg_stats_collect(const struct mg_dp *dp, struct mg_stats_snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
 	mg_stats_collect_workers(dp, s);
 	mg_stats_collect_ports(dp, s);
+	(void)mg_stats_collect_scoped(dp, s); /* without memory: the sums still show */
 	s->uptime_s = mg_stats_uptime();
 }
 
@@ -337,6 +422,53 @@ static void json_ports(struct mg_buf *out, const struct mg_stats_snapshot *s)
 	mg_buf_puts(out, "]");
 }
 
+static void json_scope(struct mg_buf *out, const struct mg_proxy_scope *sc)
+{
+	for (unsigned k = 0; k < SCOPE_N_FIELDS; k++)
+		mg_buf_printf(out, ",\"%s\":%" PRIu64, scope_fields[k].name, scope_get(sc, k));
+}
+
+/* ,"listeners":[{"name":..,"address":..,<counters>}],"clusters":[{..,"endpoints":[..]}] */
+static void json_scoped(struct mg_buf *out, const struct mg_stats_scoped *sc)
+{
+	const struct mg_snapshot *snap = sc->snap;
+	uint32_t off = 0;
+
+	if (snap == NULL)
+		return;
+	mg_buf_puts(out, ",\"listeners\":[");
+	for (uint32_t l = 0; l < snap->n_listeners; l++) {
+		const struct mg_listener *li = snap->listeners[l];
+		const uint8_t *a = (const uint8_t *)&li->addr;
+
+		mg_buf_printf(out, "%s{\"name\":", l == 0 ? "" : ",");
+		mg_buf_json_str(out, li->name.s);
+		mg_buf_puts(out, ",\"stat_prefix\":");
+		mg_buf_json_str(out, li->stat_prefix.s != NULL ? li->stat_prefix.s : "");
+		mg_buf_printf(out, ",\"address\":\"%u.%u.%u.%u:%u\"", a[0], a[1], a[2], a[3], li->port);
+		json_scope(out, &sc->lst[l]);
+		mg_buf_puts(out, "}");
+	}
+	mg_buf_puts(out, "],\"clusters\":[");
+	for (uint32_t c = 0; c < snap->n_clusters; c++) {
+		const struct mg_cluster *cl = snap->clusters[c];
+
+		mg_buf_printf(out, "%s{\"name\":", c == 0 ? "" : ",");
+		mg_buf_json_str(out, cl->name.s);
+		json_scope(out, &sc->cl[c]);
+		mg_buf_puts(out, ",\"endpoints\":[");
+		for (uint32_t e = 0; e < cl->n_eps; e++) {
+			mg_buf_printf(out, "%s{\"address\":", e == 0 ? "" : ",");
+			mg_buf_json_str(out, cl->eps[e].name.s);
+			json_scope(out, &sc->ep[off + e]);
+			mg_buf_puts(out, "}");
+		}
+		off += cl->n_eps;
+		mg_buf_puts(out, "]}");
+	}
+	mg_buf_puts(out, "]");
+}
+
 int mg_stats_render_json(const struct mg_stats_snapshot *s, struct mg_buf *out)
 {
 	unsigned i;
@@ -370,6 +502,7 @@ int mg_stats_render_json(const struct mg_stats_snapshot *s, struct mg_buf *out)
 		mg_buf_puts(out, ",\"proxy_total\":");
 		json_proxy(out, &s->proxy_total);
 	}
+	json_scoped(out, &s->scoped);
 	return mg_buf_puts(out, "}");
 }
 
@@ -484,6 +617,121 @@ static void prom_proxy(const struct mg_stats_snapshot *s, struct mg_buf *out)
 	}
 }
 
+/*
+ * Per-scope proxy counters under Envoy's Prometheus names and labels, so
+ * dashboards built for Envoy read them: per HTTP connection manager (its
+ * stat_prefix), per listener address, per cluster; per endpoint under
+ * meshgate_endpoint_*.  Response classes are one family with
+ * envoy_response_code_class.  A counter whose Envoy name does not end in
+ * _total gets it, as the exposition format asks (promtool's lint).
+ */
+static void prom_scope_family(struct mg_buf *out, const char *family, const char *help,
+                              const struct mg_stats_scoped *sc, int kind, size_t field)
+{
+	const struct mg_snapshot *snap = sc->snap;
+	uint32_t off = 0;
+	bool xx = field == offsetof(struct mg_proxy_scope, rq_1xx);
+
+	prom_family(out, family, help, "counter");
+	if (kind == 0) { /* HTTP connection managers and TCP proxies, by stat_prefix */
+		for (uint32_t l = 0; l < snap->n_listeners; l++) {
+			const struct mg_listener *li = snap->listeners[l];
+			const char *prefix = li->stat_prefix.s != NULL && li->stat_prefix.s[0]
+			                         ? li->stat_prefix.s
+			                         : li->name.s;
+
+			if (li->kind != MG_LISTENER_HTTP)
+				continue;
+			for (unsigned c = 0; c < (xx ? 5u : 1u); c++) {
+				mg_buf_printf(out, "%s{", family);
+				if (xx)
+					mg_buf_printf(out, "envoy_response_code_class=\"%u\",", c + 1);
+				mg_buf_puts(out, "envoy_http_conn_manager_prefix=\"");
+				mg_stats_prom_escape(out, prefix, true);
+				mg_buf_printf(out, "\"} %" PRIu64 "\n",
+				              *(const uint64_t *)((const char *)&sc->lst[l] + field +
+				                                  c * sizeof(uint64_t)));
+			}
+		}
+	} else if (kind == 1) { /* listeners, by address */
+		for (uint32_t l = 0; l < snap->n_listeners; l++) {
+			const struct mg_listener *li = snap->listeners[l];
+			const uint8_t *a = (const uint8_t *)&li->addr;
+
+			mg_buf_printf(out, "%s{envoy_listener_address=\"%u.%u.%u.%u_%u\"} %" PRIu64 "\n",
+			              family, a[0], a[1], a[2], a[3], li->port,
+			              *(const uint64_t *)((const char *)&sc->lst[l] + field));
+		}
+	} else { /* clusters (kind 2) or their endpoints (kind 3) */
+		for (uint32_t c = 0; c < snap->n_clusters; c++) {
+			const struct mg_cluster *cl = snap->clusters[c];
+			uint32_t n = kind == 2 ? 1 : cl->n_eps;
+
+			for (uint32_t e = 0; e < n; e++) {
+				const struct mg_proxy_scope *v = kind == 2 ? &sc->cl[c] : &sc->ep[off + e];
+
+				for (unsigned k = 0; k < (xx ? 5u : 1u); k++) {
+					mg_buf_printf(out, "%s{", family);
+					if (xx)
+						mg_buf_printf(out, "envoy_response_code_class=\"%u\",",
+						              k + 1);
+					mg_buf_puts(out, "envoy_cluster_name=\"");
+					mg_stats_prom_escape(out, cl->name.s, true);
+					if (kind == 3) {
+						mg_buf_puts(out, "\",endpoint=\"");
+						mg_stats_prom_escape(out, cl->eps[e].name.s, true);
+					}
+					mg_buf_printf(out, "\"} %" PRIu64 "\n",
+					              *(const uint64_t *)((const char *)v + field +
+					                                  k * sizeof(uint64_t)));
+				}
+			}
+			off += cl->n_eps;
+		}
+	}
+}
+
+static void prom_scoped(const struct mg_stats_scoped *sc, struct mg_buf *out)
+{
+	static const struct {
+		const char *family, *help;
+		int kind;
+		size_t field;
+	} fams[] = {
+	    {"envoy_http_downstream_rq_total", "requests received by the HTTP connection manager",
+	     0, offsetof(struct mg_proxy_scope, rq_total)},
+	    {"envoy_http_downstream_rq_xx_total", "responses sent by the HTTP connection manager, by class",
+	     0, offsetof(struct mg_proxy_scope, rq_1xx)},
+	    {"envoy_http_downstream_rq_timeout_total", "requests that hit the route timeout", 0,
+	     offsetof(struct mg_proxy_scope, rq_timeout)},
+	    {"envoy_listener_downstream_cx_total", "connections accepted by the listener", 1,
+	     offsetof(struct mg_proxy_scope, cx_total)},
+	    {"envoy_cluster_upstream_rq_total", "requests sent to the cluster", 2,
+	     offsetof(struct mg_proxy_scope, rq_total)},
+	    {"envoy_cluster_upstream_rq_xx_total", "the cluster's responses, by class", 2,
+	     offsetof(struct mg_proxy_scope, rq_1xx)},
+	    {"envoy_cluster_upstream_rq_timeout_total", "requests to the cluster that timed out", 2,
+	     offsetof(struct mg_proxy_scope, rq_timeout)},
+	    {"envoy_cluster_upstream_cx_total", "connections opened to the cluster", 2,
+	     offsetof(struct mg_proxy_scope, cx_total)},
+	    {"envoy_cluster_upstream_cx_connect_fail_total",
+	     "connections to the cluster refused or reset before a response", 2,
+	     offsetof(struct mg_proxy_scope, cx_connect_fail)},
+	    {"meshgate_endpoint_upstream_rq_total", "requests sent to the endpoint", 3,
+	     offsetof(struct mg_proxy_scope, rq_total)},
+	    {"meshgate_endpoint_upstream_rq_xx_total", "the endpoint's responses, by class", 3,
+	     offsetof(struct mg_proxy_scope, rq_1xx)},
+	    {"meshgate_endpoint_upstream_cx_total", "connections opened to the endpoint", 3,
+	     offsetof(struct mg_proxy_scope, cx_total)},
+	};
+
+	if (sc->snap == NULL)
+		return;
+	for (unsigned i = 0; i < MG_ARRAY_SIZE(fams); i++)
+		prom_scope_family(out, fams[i].family, fams[i].help, sc, fams[i].kind,
+		                  fams[i].field);
+}
+
 static void prom_ports(const struct mg_stats_snapshot *s, struct mg_buf *out)
 {
 	char name[128];
@@ -508,6 +756,7 @@ int mg_stats_render_prom(const struct mg_stats_snapshot *s, struct mg_buf *out)
 	prom_workers(s, out);
 	prom_tcp(s, out);
 	prom_proxy(s, out);
+	prom_scoped(&s->scoped, out);
 	prom_ports(s, out);
 	prom_family(out, "meshgate_uptime_seconds", "seconds since the gateway started", "gauge");
 	mg_buf_printf(out, "meshgate_uptime_seconds %" PRIu64 "\n", s->uptime_s);

@@ -40,6 +40,16 @@
 void mg_stats_collect(const struct mg_dp *dp, struct mg_stats_snapshot *s);
 
 /**
+ * Read the proxy's per-listener, per-cluster and per-endpoint counters from
+ * the workers into s->scoped (mg_stats_collect() does it).
+ * @return 0, -ENOMEM (s->scoped stays empty)
+ */
+int mg_stats_collect_scoped(const struct mg_dp *dp, struct mg_stats_snapshot *s);
+
+/** Free what a collect allocated (s->scoped); s itself stays the caller's. */
+void mg_stats_release(struct mg_stats_snapshot *s);
+
+/**
  * Copy every worker's counters into s->w[] (relaxed loads) and set
  * s->n_workers and s->total.  A worker with TCP set up also gets its TCP
  * counters and per-state connection counts (tcp_on set); s->tcp_on and

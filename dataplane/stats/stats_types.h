@@ -53,6 +53,18 @@ struct mg_stats_worker {
 	struct mg_stats_proxy proxy;
 };
 
+/**
+ * The proxy's per-listener, per-cluster and per-endpoint counters summed
+ * over the workers, with the snapshot that names them (it lives as long as
+ * the gateway).  Heap arrays: mg_stats_release() frees them.
+ */
+struct mg_stats_scoped {
+	const struct mg_snapshot *snap; /**< NULL: no proxy, nothing here */
+	struct mg_proxy_scope *lst;     /**< snap->n_listeners */
+	struct mg_proxy_scope *cl;      /**< snap->n_clusters */
+	struct mg_proxy_scope *ep;      /**< every cluster's endpoints, cluster by cluster */
+};
+
 /** Everything /stats and /metrics show, read at one moment. */
 struct mg_stats_snapshot {
 	unsigned n_workers;
@@ -62,6 +74,7 @@ struct mg_stats_snapshot {
 	struct mg_stats_tcp tcp_total; /**< the sum of w[].tcp over the workers with tcp_on */
 	bool proxy_on;                 /**< some worker serves a snapshot */
 	struct mg_stats_proxy proxy_total;
+	struct mg_stats_scoped scoped;
 	unsigned n_ports;
 	struct mg_stats_port ports[MG_MAX_IFACES];
 	uint64_t uptime_s; /**< seconds since the process started */

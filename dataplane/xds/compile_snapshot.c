@@ -250,6 +250,8 @@ int mg_snapshot_compile(const struct mg_resources *r, uint64_t version, struct m
 		snprintf(at, sizeof(at), "listeners[%zu]", i);
 		rc = cc_listener_compile_at(r->listeners[i], &s->listeners[i], err, errlen, at);
 		if (rc == 0)
+			s->listeners[i]->idx = (uint32_t)i;
+		if (rc == 0)
 			s->n_listeners++;
 	}
 	if (rc == 0)

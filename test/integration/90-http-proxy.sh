@@ -174,6 +174,38 @@ mg_check "5xx responses counted ($c5: 502 and 504)" test "$c5" -ge 2
 mg_http /metrics >"$MG_WORKDIR/metrics.txt" || mg_fail "GET /metrics failed"
 grep -q '^meshgate_proxy_downstream_rq_total{worker="0"} ' "$MG_WORKDIR/metrics.txt" ||
 	mg_fail "/metrics has no meshgate_proxy_downstream_rq_total"
+# Per listener, cluster and endpoint (Envoy's names in /metrics): the scopes
+# add up to the totals, endpoints to their cluster.
+mg_check "per-scope counters add up" "$MG_PYTHON" - "$MG_WORKDIR/stats.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+p, ls, cs = s["proxy_total"], {l["name"]: l for l in s["listeners"]}, {c["name"]: c for c in s["clusters"]}
+web, db = ls["web"], ls["db"]
+assert web["rq_total"] == p["downstream_rq_total"], (web, p)
+for k in ("2xx", "4xx", "5xx"):
+    assert web["rq_" + k] == p["downstream_rq_" + k], k
+assert web["rq_timeout"] == p["downstream_rq_timeout"] == 1
+assert db["cx_total"] >= 1 and db["rq_total"] == 0, db
+for c in cs.values():
+    for k, v in c.items():
+        if isinstance(v, int):
+            assert sum(e[k] for e in c["endpoints"]) == v, (c["name"], k)
+assert cs["dead"]["cx_connect_fail"] >= 1 and cs["dead"]["rq_5xx"] >= 1, cs["dead"]
+assert all(e["rq_total"] > 0 for e in cs["both"]["endpoints"]), cs["both"]
+assert cs["v2"]["rq_2xx"] > 0 and cs["v1"]["rq_total"] > cs["v2"]["rq_total"]
+print("listeners", {n: l["rq_total"] for n, l in ls.items()},
+      "clusters", {n: c["rq_total"] for n, c in cs.items()})
+PY
+for want in 'envoy_http_downstream_rq_xx_total{envoy_response_code_class="2",envoy_http_conn_manager_prefix="web"}' \
+	'envoy_cluster_upstream_rq_total{envoy_cluster_name="v1"}' \
+	'envoy_cluster_upstream_cx_connect_fail_total{envoy_cluster_name="dead"}' \
+	'envoy_listener_downstream_cx_total{envoy_listener_address="0.0.0.0_9000"}' \
+	"meshgate_endpoint_upstream_rq_total{envoy_cluster_name=\"both\",endpoint=\"$UP:8082\"}"; do
+	grep -qF "$want " "$MG_WORKDIR/metrics.txt" || mg_fail "/metrics has no $want"
+done
+if command -v promtool >/dev/null; then
+	mg_check "promtool accepts /metrics" promtool check metrics <"$MG_WORKDIR/metrics.txt"
+fi
 
 stop_server
 mg_stop_gw

@@ -62,6 +62,13 @@ struct mg_hcm {
 	bool chunk_up, chunk_down;
 	bool client_keep, client_fin;
 	bool timed; /* on pw->active */
+	/*
+	 * Upgrade (WebSocket...): the request asked for one the listener allows;
+	 * after the upstream's 101 the two connections are a byte tunnel, each
+	 * direction half-closed on its own (fin_up: the client's FIN passed on,
+	 * fin_cli: the upstream's).
+	 */
+	bool upgrade, tunnel, fin_up_sent, fin_cli_sent, up_fin;
 	uint8_t req_minor;
 	uint16_t status;
 	uint32_t deadline_ms;
@@ -578,6 +585,17 @@ static void finish_response(struct mg_hcm *h, struct mg_upc *u, bool reusable)
 static void apply_ops(struct mg_h1_header *hdr, uint16_t *n, uint16_t cap,
                       const struct mg_hdr_ops *ops_);
 
+/* The Upgrade header of a message, or NULL. */
+static const char *rs_upgrade(const struct mg_h1_msg *m, uint32_t *len)
+{
+	for (uint16_t i = 0; i < m->n_headers; i++)
+		if (m->headers[i].id == MG_H1_H_UPGRADE) {
+			*len = m->headers[i].value.len;
+			return m->headers[i].value.p;
+		}
+	return NULL;
+}
+
 static int rs_head(void *ctx, const struct mg_h1_msg *m)
 {
 	struct mg_upc *u = ctx;
@@ -588,8 +606,13 @@ static int rs_head(void *ctx, const struct mg_h1_msg *m)
 	uint16_t n = 0;
 	struct rte_mbuf *hm;
 
-	/* 1xx: the gateway answered 100-continue itself; others dropped.  Shadows: all. */
-	if (m->status < 200 || u->shadow)
+	/*
+	 * 1xx: the gateway answered 100-continue itself; others dropped, but a
+	 * 101 to an upgrade the client asked for, which goes on with the
+	 * Upgrade header (hop-by-hop, so put back) and opens the tunnel.
+	 * Shadows: all dropped.
+	 */
+	if (u->shadow || (m->status < 200 && !(m->status == 101 && h->upgrade)))
 		return 0;
 	rt = h->rt;
 	for (uint16_t i = 0; i < m->n_headers && n < MG_H1_DEF_MAX_HEADERS; i++) {
@@ -603,6 +626,26 @@ static int rs_head(void *ctx, const struct mg_h1_msg *m)
 	hdr[n++] = (struct mg_h1_header){
 	    .name = {"server", 6}, .value = {h->l->http.server_name.s, h->l->http.server_name.len}};
 	h->chunk_down = false;
+	if (m->status == 101) {
+		uint32_t ul = 0;
+		const char *uv = rs_upgrade(m, &ul);
+
+		hdr[n++] = (struct mg_h1_header){.name = {"connection", 10}, .value = {"upgrade", 7}};
+		if (uv != NULL)
+			hdr[n++] = (struct mg_h1_header){.name = {"upgrade", 7}, .value = {uv, ul}};
+		out.headers = hdr;
+		out.n_headers = n;
+		out.minor = 1;
+		hm = mg_h1_write_head_mbuf(pool_of(u->pw), &out, MG_H1_HF_HOP);
+		if (hm == NULL)
+			return -1;
+		h->status = 101;
+		h->rs_started = true;
+		count_status(h, 101);
+		upstream_status(u, 101);
+		chain_append(&u->batch, hm);
+		return 0;
+	}
 	if (m->body == MG_H1_B_CHUNKED || (m->body == MG_H1_B_UNTIL_CLOSE && h->req_minor >= 1)) {
 		h->chunk_down = true;
 		hdr[n++] = (struct mg_h1_header){.name = {"transfer-encoding", 17},
@@ -671,6 +714,10 @@ static int rs_end(void *ctx, const struct mg_h1_msg *m)
 {
 	struct mg_upc *u = ctx;
 
+	if (m->status == 101 && !u->shadow && u->h != NULL && u->h->upgrade) {
+		u->rs_done = true; /* switched: what follows is the tunnel's */
+		return 0;
+	}
 	if (m->status < 200 && m->status >= 100)
 		return 0; /* an interim response: the final one follows */
 	if (u->shadow) {
@@ -689,6 +736,67 @@ static const struct mg_h1_cbs rs_cbs = {
     .on_message_end = rs_end,
 };
 
+/* ---- tunnels (an upgraded connection after the upstream's 101) ---- */
+
+/* Client bytes to the upstream, while it takes them; the client's FIN after the last. */
+static void tunnel_up(struct mg_hcm *h)
+{
+	struct mg_upc *u = h->up;
+
+	if (u == NULL || h->c == NULL)
+		return;
+	while (h->in != NULL && h->to_up == NULL) {
+		struct rte_mbuf *m = h->in;
+		uint32_t n = rte_pktmbuf_pkt_len(m);
+
+		h->in = NULL;
+		ops->recved(h->c, n);
+		mg_cnt_add(&h->pw->cnt.bytes_in, n);
+		if (send_or_hold(u->c, &m, &h->to_up) < 0) {
+			hcm_abort(h);
+			return;
+		}
+	}
+	if (h->client_fin && h->in == NULL && h->to_up == NULL && !h->fin_up_sent && u->c != NULL) {
+		h->fin_up_sent = true;
+		(void)ops->shutdown(u->c);
+	}
+}
+
+/* Upstream bytes to the client, while it takes them; the upstream's FIN after the last. */
+static void tunnel_down(struct mg_upc *u)
+{
+	struct mg_hcm *h = u->h;
+
+	while (u->in != NULL && h->to_cli == NULL && h->c != NULL) {
+		struct rte_mbuf *m = u->in;
+		uint32_t n = rte_pktmbuf_pkt_len(m);
+
+		u->in = NULL;
+		if (u->c != NULL)
+			ops->recved(u->c, n);
+		mg_cnt_add(&u->pw->cnt.bytes_out, n);
+		if (send_or_hold(h->c, &m, &h->to_cli) < 0) {
+			hcm_abort(h);
+			return;
+		}
+	}
+	if (h->up_fin && u->in == NULL && h->to_cli == NULL && !h->fin_cli_sent && h->c != NULL) {
+		h->fin_cli_sent = true;
+		(void)ops->shutdown(h->c);
+	}
+}
+
+/* The 101 went to the client: from here on both connections carry bytes, not HTTP. */
+static void tunnel_start(struct mg_hcm *h, struct mg_upc *u)
+{
+	h->tunnel = true;
+	hcm_untime(h); /* the route timeout covered the handshake, not the tunnel */
+	mg_cnt_add(&h->pw->cnt.downstream_cx_upgrades_total, 1);
+	tunnel_down(u);
+	tunnel_up(h);
+}
+
 /* Parse what the upstream sent while the client has room. */
 static void upc_process(struct mg_upc *u)
 {
@@ -696,6 +804,10 @@ static void upc_process(struct mg_upc *u)
 
 	if (u->shadow) {
 		shadow_process(u);
+		return;
+	}
+	if (h != NULL && h->tunnel) {
+		tunnel_down(u);
 		return;
 	}
 	if (h == NULL) {
@@ -730,6 +842,10 @@ static void upc_process(struct mg_upc *u)
 		if (send_or_hold(h->c, &u->batch, &h->to_cli) < 0) {
 			hcm_abort(h);
 			upc_release(u, false);
+			break;
+		}
+		if (u->rs_done && h->upgrade && h->status == 101) {
+			tunnel_start(h, u);
 			break;
 		}
 		if (u->rs_done) {
@@ -789,6 +905,15 @@ static void upc_peer_fin(void *ctx, struct mg_tcp_conn *c)
 
 	(void)c;
 	u->keep = false;
+	if (u->h != NULL && u->h->tunnel) {
+		struct mg_hcm *h = u->h;
+
+		hcm_hold(h);
+		h->up_fin = true;
+		tunnel_down(u);
+		hcm_put(h);
+		return;
+	}
 	if (u->shadow) {
 		shadow_process(u);
 		if (u->shadow && !u->rs_done && u->in == NULL && mg_h1_parse_eof(&u->rs) == 0 &&
@@ -855,7 +980,16 @@ static void upc_close(void *ctx, struct mg_tcp_conn *c, int err)
 			hcm_abort(h);
 		}
 	} else {
+		bool tunnel = h->tunnel;
+
 		upc_release(u, false);
+		/* A tunnel ends with its upstream: orderly if it closed, at once if reset. */
+		if (tunnel && h->c != NULL) {
+			if (err == 0 && h->to_cli == NULL)
+				hcm_close(h);
+			else if (err != 0)
+				hcm_abort(h);
+		}
 	}
 	hcm_put(h);
 }
@@ -1032,6 +1166,19 @@ static void redirect_location(const struct mg_route_entry *rt, const struct mg_h
 		         (int)(r->strip_query ? plen : m->target.len), m->target.p);
 }
 
+/* Whether the listener tunnels this Upgrade (its first protocol, case-insensitive). */
+static bool upgrade_allowed(const struct mg_http_opts *o, const char *v, uint32_t len)
+{
+	uint32_t n = 0;
+
+	while (n < len && v[n] != ',' && v[n] != ' ' && v[n] != '/' && v[n] != '\t')
+		n++;
+	for (uint32_t i = 0; i < o->n_upgrades; i++)
+		if (o->upgrades[i].len == n && strncasecmp(o->upgrades[i].s, v, n) == 0)
+			return true;
+	return false;
+}
+
 /* The value of cookie name in a Cookie header (RFC 6265 "a=1; b=2"), or NULL. */
 static const char *cookie_value(const char *c, uint32_t len, const struct mg_rstr *name,
                                 uint32_t *vlen)
@@ -1200,6 +1347,21 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		}
 		return 0;
 	}
+	h->upgrade = false;
+	if (m->flags & MG_H1_F_UPGRADE) {
+		uint32_t ul = 0;
+		const char *uv = rs_upgrade(m, &ul);
+
+		/* h2c is a hop's own business (RFC 9113 removed it): forward as plain HTTP/1.1. */
+		if (uv != NULL && !(ul == 3 && strncasecmp(uv, "h2c", 3) == 0)) {
+			if (!upgrade_allowed(&h->l->http, uv, ul)) {
+				mg_cnt_add(&pw->cnt.downstream_rq_upgrade_rejected, 1);
+				local_reply(h, 403, "upgrade not allowed\n", 20, NULL, true);
+				return 0;
+			}
+			h->upgrade = true;
+		}
+	}
 	cname = mg_route_cluster(rt, &req, (uint32_t)(rnd >> 32), &wc);
 	h->wc = wc;
 	ci = cname.s != NULL ? cluster_index(pw->snap, cname) : -1;
@@ -1355,6 +1517,13 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 	if (h->l->http.via.len > 0)
 		hdr[n++] = (struct mg_h1_header){
 		    .name = {"via", 3}, .value = {h->l->http.via.s, h->l->http.via.len}};
+	if (h->upgrade) { /* hop-by-hop, dropped with the rest: this hop asks again */
+		uint32_t ul = 0;
+		const char *uv = rs_upgrade(m, &ul);
+
+		hdr[n++] = (struct mg_h1_header){.name = {"connection", 10}, .value = {"upgrade", 7}};
+		hdr[n++] = (struct mg_h1_header){.name = {"upgrade", 7}, .value = {uv, ul}};
+	}
 	if (m->body == MG_H1_B_CHUNKED) {
 		h->chunk_up = true;
 		hdr[n++] = (struct mg_h1_header){.name = {"transfer-encoding", 17},
@@ -1386,7 +1555,8 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		return 0;
 	}
 	chain_append(&h->batch, hm);
-	shadows_start(h, vh, rt, m, &out, host_at, hash, has_hash);
+	if (!h->upgrade) /* a tunnel has no copy */
+		shadows_start(h, vh, rt, m, &out, host_at, hash, has_hash);
 	if (m->flags & MG_H1_F_EXPECT_CONTINUE) {
 		struct rte_mbuf *c100 =
 		    chain_from(pool_of(pw), "HTTP/1.1 100 Continue\r\n\r\n", 25);
@@ -1446,6 +1616,12 @@ static const struct mg_h1_cbs rq_cbs = {
  */
 static void hcm_process(struct mg_hcm *h)
 {
+	if (h->tunnel) {
+		hcm_hold(h);
+		tunnel_up(h);
+		hcm_put(h);
+		return;
+	}
 	hcm_hold(h);
 	while (h->c != NULL && h->in != NULL && h->state != H_CLOSING) {
 		int n;
@@ -1544,6 +1720,8 @@ static void hcm_writable(void *ctx, struct mg_tcp_conn *c)
 	if (h->to_cli == NULL) {
 		if (h->up != NULL)
 			upc_process(h->up);
+		else if (h->tunnel)
+			hcm_close(h); /* the upstream's end of the tunnel is gone: all is sent */
 		else if (h->close_after && h->state == H_IDLE)
 			hcm_close(h);
 		else if (h->state != H_CLOSING)
@@ -1559,7 +1737,9 @@ static void hcm_peer_fin(void *ctx, struct mg_tcp_conn *c)
 	(void)c;
 	h->client_fin = true;
 	hcm_hold(h);
-	if (h->up == NULL && h->in == NULL && h->to_cli == NULL)
+	if (h->tunnel)
+		tunnel_up(h); /* the FIN follows the last byte upstream */
+	else if (h->up == NULL && h->in == NULL && h->to_cli == NULL)
 		hcm_close(h);
 	hcm_put(h);
 }
@@ -1579,8 +1759,12 @@ static void hcm_on_close(void *ctx, struct mg_tcp_conn *c, int err)
 		u->h = NULL;
 		h->up = NULL;
 		mg_lb_request_end(&h->pw->clusters[u->cl].lb, u->ep);
-		if (u->c != NULL && !fini)
-			ops->abort(u->c);
+		if (u->c != NULL && !fini) {
+			if (h->tunnel && err == 0)
+				ops->close(u->c); /* the client closed its tunnel in order */
+			else
+				ops->abort(u->c);
+		}
 	}
 	hcm_put(h);
 }

@@ -34,6 +34,8 @@ struct mg_http_opts {
 	bool always_set_request_id_in_response;
 	struct mg_rstr server_name; /**< the Server header of local replies ("meshgate") */
 	struct mg_rstr via;         /**< empty: no Via header */
+	const struct mg_rstr *upgrades; /**< upgrade_configs that are enabled (lowered types) */
+	uint32_t n_upgrades;
 };
 
 /** One destination of a TCP proxy's weighted split. */

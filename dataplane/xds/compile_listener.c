@@ -144,6 +144,32 @@ static int hcm(struct cctx *c, const Hcm *h, struct mg_listener *l)
 	o->generate_request_id = h->generate_request_id == NULL || h->generate_request_id->value;
 	o->preserve_external_request_id = h->preserve_external_request_id;
 	o->always_set_request_id_in_response = h->always_set_request_id_in_response;
+	/*
+	 * Upgrades (WebSocket and the like) are tunnelled only for the types
+	 * listed, as in Envoy; a request asking for another is refused (403).
+	 */
+	if (h->n_upgrade_configs > 0) {
+		struct mg_rstr *up = cc_alloc(c, h->n_upgrade_configs, sizeof(*up));
+
+		if (up == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < h->n_upgrade_configs; i++) {
+			const Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager__UpgradeConfig
+			    *u = h->upgrade_configs[i];
+			size_t old = cc_push(c, "upgrade_configs[%zu]", i);
+
+			if (u->upgrade_type[0] == '\0' || !cc_header_name_ok(u->upgrade_type))
+				rc = cc_fail(c, "upgrade_type", "needs a token such as websocket");
+			else if (u->n_filters > 0)
+				rc = cc_fail(c, "filters", "not supported yet (the HCM's own chain applies)");
+			else if (u->enabled == NULL || u->enabled->value)
+				rc = cc_str(c, u->upgrade_type, true, &up[o->n_upgrades++]);
+			cc_pop(c, old);
+			if (rc < 0)
+				return rc;
+		}
+		o->upgrades = up;
+	}
 	rc = cc_str(c, h->server_name[0] ? h->server_name : "meshgate", false, &o->server_name);
 	if (rc == 0 && !cc_header_value_ok(h->via))
 		rc = cc_fail(c, "via", "control characters are not allowed");

@@ -61,6 +61,7 @@ static_resources:
           use_remote_address: true
           via: meshgate-test
           always_set_request_id_in_response: true
+          upgrade_configs: [{upgrade_type: websocket}]
           route_config:
             name: web
             request_headers_to_add: [{header: {key: x-gateway, value: meshgate}}]
@@ -87,6 +88,8 @@ static_resources:
                 route: {cluster: both, hash_policy: [{cookie: {name: user}}]}
               - match: {prefix: /hdrhost}
                 route: {cluster: v1, host_rewrite_header: x-host}
+              - match: {prefix: /ws}
+                route: {cluster: v1}
               - match: {prefix: /mirror/}
                 route: {cluster: v1, request_mirror_policies: [{cluster: v2}]}
               - match: {prefix: /mirror-half/}

@@ -8,6 +8,7 @@ TCP proxy listener, printing one line per check; exits 1 at the first
 failure with what was expected and what came back.
 """
 
+import base64
 import hashlib
 import http.client
 import json
@@ -65,6 +66,87 @@ def raw(gw, port, data, timeout=5.0):
         pass
     s.close()
     return out
+
+
+def ws_frame(op, data, mask=b"\x11\x22\x33\x44"):
+    n = len(data)
+    head = bytes([0x80 | op])
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n < 65536:
+        head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([0x80 | 127]) + n.to_bytes(8, "big")
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+def read_exact(s, n):
+    out = b""
+    while len(out) < n:
+        b = s.recv(n - len(out))
+        if not b:
+            raise EOFError("closed after %d of %d bytes" % (len(out), n))
+        out += b
+    return out
+
+
+def ws_read(s):
+    h = read_exact(s, 2)
+    n = h[1] & 0x7F
+    if n == 126:
+        n = int.from_bytes(read_exact(s, 2), "big")
+    elif n == 127:
+        n = int.from_bytes(read_exact(s, 8), "big")
+    return h[0] & 0x0F, read_exact(s, n)
+
+
+def websocket(gw, port):
+    """An upgrade the listener allows becomes a tunnel; others get 403; h2c is ignored."""
+    key = base64.b64encode(b"meshgate-ws-test").decode()
+    want = base64.b64encode(hashlib.sha1(
+        (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+    s = socket.create_connection((gw, port), timeout=10)
+    s.sendall(("GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (HOST, key)).encode()
+              + ws_frame(1, b"early"))  # a frame right behind the head, before the 101
+    head = b""
+    while b"\r\n\r\n" not in head:
+        b = s.recv(1)
+        check(b != b"", "websocket: closed before the 101: %r" % head)
+        head += b
+    lines = head.decode("latin-1").split("\r\n")
+    hd = {l.split(":", 1)[0].strip().lower(): l.split(":", 1)[1].strip() for l in lines[1:] if ":" in l}
+    check(lines[0].startswith("HTTP/1.1 101"), "websocket: %r" % lines[0])
+    check(hd.get("upgrade", "").lower() == "websocket" and "upgrade" in hd.get("connection", "").lower(),
+          "websocket: 101 headers %r" % hd)
+    check(hd.get("sec-websocket-accept") == want, "websocket: accept %r" % hd.get("sec-websocket-accept"))
+    op, d = ws_read(s)
+    check(op == 1 and d == b"early", "websocket: the early frame %r %r" % (op, d))
+    for i in range(50):
+        msg = ("message %d " % i).encode() * (i + 1)
+        s.sendall(ws_frame(1, msg))
+        op, d = ws_read(s)
+        check(op == 1 and d == msg, "websocket: echo %d" % i)
+    big = pattern(1 << 20)
+    s.sendall(ws_frame(2, big))
+    op, d = ws_read(s)
+    check(op == 2 and hashlib.sha256(d).digest() == hashlib.sha256(big).digest(),
+          "websocket: 1 MiB binary frame back: %d bytes" % len(d))
+    s.sendall(ws_frame(8, b"\x03\xe8bye"))
+    op, d = ws_read(s)
+    check(op == 8 and d == b"\x03\xe8bye", "websocket: close answered %r %r" % (op, d))
+    s.settimeout(5)
+    check(s.recv(1) == b"", "websocket: the gateway did not close after the upstream did")
+    s.close()
+    out = raw(gw, port, ("GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: foo\r\nConnection: Upgrade\r\n"
+                         "\r\n" % HOST).encode())
+    check(out.startswith(b"HTTP/1.1 403"), "an upgrade not configured: %r" % out[:80])
+    out = raw(gw, port, ("GET /hello HTTP/1.1\r\nHost: %s\r\nUpgrade: h2c\r\n"
+                         "Connection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"
+                         "Connection: close\r\n\r\n" % HOST).encode())
+    check(out.startswith(b"HTTP/1.1 200"), "h2c upgrade passed as plain HTTP/1.1: %r" % out[:80])
+    print("websocket: 101 with the right accept, an early frame, 50 echoes, 1 MiB frame, close; "
+          "foo upgrade 403; h2c ignored")
 
 
 def main():
@@ -158,6 +240,8 @@ def main():
     check(not [e for e in json.loads(d) if e["path"].startswith("/mirror/") and e["host"] != shadow_host],
           "a /mirror/ request reached v2 without the -shadow host")
     print("mirroring: 21/21 to v2 (POST body intact), %d/400 at 50%%, dead mirror harmless" % len(half))
+
+    websocket(gw, port)
 
     # The 90/10 split over 2,000 requests on one kept-alive connection.
     n, v2 = 2000, 0

@@ -10,6 +10,8 @@ server (http.server with keep-alive) that says who it is:
   GET  /close?n=N      200, N bytes, no length: the body ends when the connection does
   GET  /slow?ms=M      waits M ms, then 200
   GET  /status?code=C  status C, empty body
+  GET  /ws             WebSocket (RFC 6455) echo: 101, then every data frame back
+                       unmasked, a close frame answered and the connection closed
   GET  /_journal       200, JSON list of the requests this listener served before
                        (method, path, host, body length and sha256), for mirroring
 
@@ -17,6 +19,7 @@ Prints "listening" once every listener is up; runs until killed or --deadline.
 """
 
 import argparse
+import base64
 import hashlib
 import json
 import socket
@@ -67,6 +70,9 @@ def handler_for(name):
         def do_GET(self):
             u = urllib.parse.urlsplit(self.path)
             q = dict(urllib.parse.parse_qsl(u.query))
+            if u.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+                self.websocket()
+                return
             if u.path == "/_journal":
                 with lock:
                     body = json.dumps(journal).encode()
@@ -100,6 +106,43 @@ def handler_for(name):
             self.reply(200, body.encode())
 
         do_HEAD = do_GET
+
+        def websocket(self):
+            key = self.headers.get("Sec-WebSocket-Key", "")
+            accept = base64.b64encode(hashlib.sha1(
+                (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", accept)
+            self.end_headers()
+            self.wfile.flush()
+            note(self)
+            r, w = self.rfile, self.wfile
+            while True:
+                h = r.read(2)
+                if len(h) < 2:
+                    break
+                op, n = h[0] & 0x0F, h[1] & 0x7F
+                if n == 126:
+                    n = int.from_bytes(r.read(2), "big")
+                elif n == 127:
+                    n = int.from_bytes(r.read(8), "big")
+                mask = r.read(4) if h[1] & 0x80 else b"\0\0\0\0"
+                data = bytearray(r.read(n))
+                for i in range(len(data)):
+                    data[i] ^= mask[i % 4]
+                if n < 126:
+                    hdr = bytes([0x80 | op, n])
+                elif n < 65536:
+                    hdr = bytes([0x80 | op, 126]) + n.to_bytes(2, "big")
+                else:
+                    hdr = bytes([0x80 | op, 127]) + n.to_bytes(8, "big")
+                w.write(hdr + bytes(data))
+                w.flush()
+                if op == 8:  # close: answered, then the connection ends
+                    break
+            self.close_connection = True
 
         def do_POST(self):
             n = int(self.headers.get("Content-Length", "0"))

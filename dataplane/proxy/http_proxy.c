@@ -277,6 +277,25 @@ static void count_status(struct mg_hcm *h, uint16_t status)
 	if (status >= 100 && status < 600)
 		mg_cnt_add(c[status / 100 - 1], 1);
 	scope_status(&pw->lst[h->l->idx], status);
+	if (h->rt != NULL)
+		scope_status(&pw->rst[h->rt->stat_idx], status);
+}
+
+/* Body bytes of h's request going upstream (dir 0) or of its response coming back (1). */
+static void count_bytes(struct mg_hcm *h, const struct mg_upc *u, uint32_t n, int dir)
+{
+	struct mg_proxy_worker *pw = h->pw;
+	struct mg_proxy_scope *sc[4] = {&pw->lst[h->l->idx], NULL, NULL, NULL};
+
+	if (h->rt != NULL)
+		sc[1] = &pw->rst[h->rt->stat_idx];
+	if (u != NULL) {
+		sc[2] = &pw->clusters[u->cl].st;
+		sc[3] = &pw->clusters[u->cl].ep_st[u->ep];
+	}
+	for (unsigned i = 0; i < 4; i++)
+		if (sc[i] != NULL)
+			mg_cnt_add(dir == 0 ? &sc[i]->bytes_in : &sc[i]->bytes_out, n);
 }
 
 /* Close the client (orderly), once. */
@@ -388,6 +407,8 @@ static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t 
 		u->idle = false;
 		u->rs_done = false;
 		mg_cnt_add(&pw->cnt.upstream_cx_reused, 1);
+		mg_cnt_add(&pc->st.cx_reused, 1);
+		mg_cnt_add(&pc->ep_st[ep].cx_reused, 1);
 		return u;
 	}
 	u = calloc(1, sizeof(*u));
@@ -706,6 +727,7 @@ static int rs_body(void *ctx, const char *at, uint32_t len)
 		return -1;
 	}
 	mg_cnt_add(&u->pw->cnt.bytes_out, len);
+	count_bytes(u->h, u, len, 1);
 	chain_append(&u->batch, m);
 	return 0;
 }
@@ -752,6 +774,7 @@ static void tunnel_up(struct mg_hcm *h)
 		h->in = NULL;
 		ops->recved(h->c, n);
 		mg_cnt_add(&h->pw->cnt.bytes_in, n);
+		count_bytes(h, u, n, 0);
 		if (send_or_hold(u->c, &m, &h->to_up) < 0) {
 			hcm_abort(h);
 			return;
@@ -776,6 +799,7 @@ static void tunnel_down(struct mg_upc *u)
 		if (u->c != NULL)
 			ops->recved(u->c, n);
 		mg_cnt_add(&u->pw->cnt.bytes_out, n);
+		count_bytes(h, u, n, 1);
 		if (send_or_hold(h->c, &m, &h->to_cli) < 0) {
 			hcm_abort(h);
 			return;
@@ -1330,6 +1354,7 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		return 0;
 	}
 	h->rt = rt;
+	mg_cnt_add(&pw->rst[rt->stat_idx].rq_total, 1);
 	h->t = t;
 	h->vh = vh;
 	h->wc = NULL;
@@ -1585,6 +1610,7 @@ static int rq_body(void *ctx, const char *at, uint32_t len)
 		return -1;
 	}
 	mg_cnt_add(&h->pw->cnt.bytes_in, len);
+	count_bytes(h, h->up, len, 0);
 	if (h->n_shadow > 0)
 		shadows_body(h, m);
 	chain_append(&h->batch, m);
@@ -1787,6 +1813,8 @@ void mg_hcm_expire(struct mg_proxy_worker *pw, uint32_t now_ms)
 		hcm_untime(h);
 		mg_cnt_add(&pw->cnt.downstream_rq_timeout, 1);
 		mg_cnt_add(&pw->lst[h->l->idx].rq_timeout, 1);
+		if (h->rt != NULL)
+			mg_cnt_add(&pw->rst[h->rt->stat_idx].rq_timeout, 1);
 		if (u != NULL) {
 			mg_cnt_add(&pw->clusters[u->cl].st.rq_timeout, 1);
 			mg_cnt_add(&pw->clusters[u->cl].ep_st[u->ep].rq_timeout, 1);

@@ -75,6 +75,12 @@ struct mg_snapshot {
 	uint32_t n_clusters;
 	struct mg_route_table **routes; /**< named route tables (RDS), sorted by name */
 	uint32_t n_routes;
+	/*
+	 * Every route of every table numbered for per-route counters: the
+	 * listeners' inline tables in listener order, then the named ones in
+	 * routes[] order; virtual hosts and routes in their order within.
+	 */
+	uint32_t n_route_stats;
 };
 
 #endif /* MG_PROXY_LISTENER_TYPES_H */

@@ -29,7 +29,7 @@ struct mg_proxy_counters {
 };
 
 /*
- * Counters of one listener, one cluster or one endpoint on one worker
+ * Counters of one listener, route, cluster or endpoint on one worker
  * (Envoy's per-scope stats): requests, their response classes, upstream
  * connections.  For a listener, "requests" are the client's and the class
  * is the status the client got; for a cluster and an endpoint, requests
@@ -45,7 +45,10 @@ struct mg_proxy_counters {
 	X(rq_5xx, "responses 5xx")                                               \
 	X(rq_timeout, "requests that hit the route timeout")                    \
 	X(cx_total, "connections: accepted (listener) or opened (cluster, endpoint)") \
-	X(cx_connect_fail, "upstream connections refused or reset before a response")
+	X(cx_connect_fail, "upstream connections refused or reset before a response") \
+	X(cx_reused, "requests sent on a kept-alive upstream connection")        \
+	X(bytes_in, "request (and tunnel) bytes forwarded upstream")            \
+	X(bytes_out, "response (and tunnel) bytes forwarded to clients")
 
 struct mg_proxy_scope {
 #define X(n, h) uint64_t n;
@@ -87,6 +90,7 @@ struct mg_proxy_worker {
 	const struct mg_snapshot *snap;
 	struct mg_proxy_cluster *clusters; /**< snap->n_clusters, same order */
 	struct mg_proxy_scope *lst;        /**< snap->n_listeners, same order */
+	struct mg_proxy_scope *rst;        /**< snap->n_route_stats, by mg_route_entry.stat_idx */
 	struct mg_hcm_list active;         /**< requests with a deadline, oldest first */
 	uint64_t rng;                      /**< xorshift: weighted splits, request ids */
 	uint32_t next_check_ms;

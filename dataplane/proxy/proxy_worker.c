@@ -93,6 +93,8 @@ static void free_clusters(struct mg_proxy_worker *pw)
 	pw->clusters = NULL;
 	free(pw->lst);
 	pw->lst = NULL;
+	free(pw->rst);
+	pw->rst = NULL;
 }
 
 int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s)
@@ -108,7 +110,8 @@ int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s)
 	TAILQ_INIT(&pw->active);
 	pw->clusters = calloc(s->n_clusters ? s->n_clusters : 1, sizeof(*pw->clusters));
 	pw->lst = calloc(s->n_listeners ? s->n_listeners : 1, sizeof(*pw->lst));
-	if (pw->clusters == NULL || pw->lst == NULL)
+	pw->rst = calloc(s->n_route_stats ? s->n_route_stats : 1, sizeof(*pw->rst));
+	if (pw->clusters == NULL || pw->lst == NULL || pw->rst == NULL)
 		rc = -ENOMEM;
 	for (uint32_t i = 0; rc == 0 && i < s->n_clusters; i++) {
 		struct mg_proxy_cluster *pc = &pw->clusters[i];

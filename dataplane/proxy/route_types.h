@@ -124,6 +124,7 @@ enum mg_hash_kind {
 /** A route: conditions, then what to do. */
 struct mg_route_entry {
 	struct mg_rstr name;
+	uint32_t stat_idx; /**< its counters' place in the snapshot (mg_snapshot.n_route_stats) */
 	/* Conditions, all of which must hold. */
 	uint8_t path_kind; /**< enum mg_path_kind */
 	bool path_ignore_case;

@@ -302,9 +302,10 @@ int mg_stats_collect_scoped(const struct mg_dp *dp, struct mg_stats_snapshot *s)
 	for (uint32_t c = 0; c < snap->n_clusters; c++)
 		n_eps += snap->clusters[c]->n_eps;
 	sc->lst = calloc(snap->n_listeners + 1, sizeof(*sc->lst));
+	sc->rt = calloc(snap->n_route_stats + 1, sizeof(*sc->rt));
 	sc->cl = calloc(snap->n_clusters + 1, sizeof(*sc->cl));
 	sc->ep = calloc(n_eps + 1, sizeof(*sc->ep));
-	if (sc->lst == NULL || sc->cl == NULL || sc->ep == NULL) {
+	if (sc->lst == NULL || sc->rt == NULL || sc->cl == NULL || sc->ep == NULL) {
 		mg_stats_release(s);
 		return -ENOMEM;
 	}
@@ -318,6 +319,8 @@ int mg_stats_collect_scoped(const struct mg_dp *dp, struct mg_stats_snapshot *s)
 			continue;
 		for (uint32_t l = 0; l < snap->n_listeners; l++)
 			scope_add(&sc->lst[l], &pw->lst[l]);
+		for (uint32_t r = 0; r < snap->n_route_stats; r++)
+			scope_add(&sc->rt[r], &pw->rst[r]);
 		for (uint32_t c = 0; c < snap->n_clusters; c++) {
 			scope_add(&sc->cl[c], &pw->clusters[c].st);
 			for (uint32_t e = 0; e < snap->clusters[c]->n_eps; e++)
@@ -331,6 +334,7 @@ int mg_stats_collect_scoped(const struct mg_dp *dp, struct mg_stats_snapshot *s)
 void mg_stats_release(struct mg_stats_snapshot *s)
 {
 	free(s->scoped.lst);
+	free(s->scoped.rt);
 	free(s->scoped.cl);
 	free(s->scoped.ep);
 	memset(&s->scoped, 0, sizeof(s->scoped));
@@ -422,13 +426,80 @@ static void json_ports(struct mg_buf *out, const struct mg_stats_snapshot *s)
 	mg_buf_puts(out, "]");
 }
 
+/*
+ * Every route in mg_route_entry.stat_idx order (see mg_snapshot.n_route_stats):
+ * fn(ctx, route configuration name, virtual host, route, its counters).  An
+ * inline table without a name goes by its listener's.
+ */
+typedef void (*route_fn)(void *ctx, const char *table, const struct mg_vhost *vh,
+                         const struct mg_route_entry *rt, uint32_t k,
+                         const struct mg_proxy_scope *c);
+
+static void walk_table(const struct mg_route_table *t, const char *name,
+                       const struct mg_stats_scoped *sc, route_fn fn, void *ctx)
+{
+	for (uint32_t v = 0; v < t->n_vhosts; v++)
+		for (uint32_t r = 0; r < t->vhosts[v].n_routes; r++) {
+			const struct mg_route_entry *rt = &t->vhosts[v].routes[r];
+
+			fn(ctx, name, &t->vhosts[v], rt, r, &sc->rt[rt->stat_idx]);
+		}
+}
+
+static void walk_routes(const struct mg_stats_scoped *sc, route_fn fn, void *ctx)
+{
+	const struct mg_snapshot *snap = sc->snap;
+
+	for (uint32_t i = 0; i < snap->n_listeners; i++) {
+		const struct mg_route_table *t = snap->listeners[i]->routes;
+
+		if (t != NULL)
+			walk_table(t, t->name.len ? t->name.s : snap->listeners[i]->name.s, sc, fn,
+			           ctx);
+	}
+	for (uint32_t i = 0; i < snap->n_routes; i++)
+		walk_table(snap->routes[i], snap->routes[i]->name.s, sc, fn, ctx);
+}
+
 static void json_scope(struct mg_buf *out, const struct mg_proxy_scope *sc)
 {
 	for (unsigned k = 0; k < SCOPE_N_FIELDS; k++)
 		mg_buf_printf(out, ",\"%s\":%" PRIu64, scope_fields[k].name, scope_get(sc, k));
 }
 
-/* ,"listeners":[{"name":..,"address":..,<counters>}],"clusters":[{..,"endpoints":[..]}] */
+struct json_route_ctx {
+	struct mg_buf *out;
+	bool first;
+};
+
+/* A route's name, or "#i" (its place in the virtual host) when it has none. */
+static void route_label(const struct mg_route_entry *rt, uint32_t k, char *buf, size_t len)
+{
+	if (rt->name.len > 0)
+		snprintf(buf, len, "%s", rt->name.s);
+	else
+		snprintf(buf, len, "#%u", k);
+}
+
+static void json_route(void *ctx, const char *table, const struct mg_vhost *vh,
+                       const struct mg_route_entry *rt, uint32_t k, const struct mg_proxy_scope *c)
+{
+	struct json_route_ctx *jc = ctx;
+	char name[160];
+
+	route_label(rt, k, name, sizeof(name));
+	mg_buf_puts(jc->out, jc->first ? "{\"route_config\":" : ",{\"route_config\":");
+	jc->first = false;
+	mg_buf_json_str(jc->out, table);
+	mg_buf_puts(jc->out, ",\"virtual_host\":");
+	mg_buf_json_str(jc->out, vh->name.s);
+	mg_buf_puts(jc->out, ",\"name\":");
+	mg_buf_json_str(jc->out, name);
+	json_scope(jc->out, c);
+	mg_buf_puts(jc->out, "}");
+}
+
+/* ,"listeners":[..],"routes":[..],"clusters":[{..,"endpoints":[..]}] */
 static void json_scoped(struct mg_buf *out, const struct mg_stats_scoped *sc)
 {
 	const struct mg_snapshot *snap = sc->snap;
@@ -448,6 +519,12 @@ static void json_scoped(struct mg_buf *out, const struct mg_stats_scoped *sc)
 		mg_buf_printf(out, ",\"address\":\"%u.%u.%u.%u:%u\"", a[0], a[1], a[2], a[3], li->port);
 		json_scope(out, &sc->lst[l]);
 		mg_buf_puts(out, "}");
+	}
+	mg_buf_puts(out, "],\"routes\":[");
+	{
+		struct json_route_ctx jc = {out, true};
+
+		walk_routes(sc, json_route, &jc);
 	}
 	mg_buf_puts(out, "],\"clusters\":[");
 	for (uint32_t c = 0; c < snap->n_clusters; c++) {
@@ -691,6 +768,47 @@ static void prom_scope_family(struct mg_buf *out, const char *family, const char
 	}
 }
 
+static void prom_route_labels(struct mg_buf *out, const char *table, const struct mg_vhost *vh,
+                              const struct mg_route_entry *rt, uint32_t k)
+{
+	char name[160];
+
+	route_label(rt, k, name, sizeof(name));
+	mg_buf_puts(out, "route_config=\"");
+	mg_stats_prom_escape(out, table, true);
+	mg_buf_puts(out, "\",virtual_host=\"");
+	mg_stats_prom_escape(out, vh->name.s, true);
+	mg_buf_puts(out, "\",route=\"");
+	mg_stats_prom_escape(out, name, true);
+	mg_buf_puts(out, "\"");
+}
+
+static void prom_route_total(void *ctx, const char *table, const struct mg_vhost *vh,
+                             const struct mg_route_entry *rt, uint32_t k,
+                             const struct mg_proxy_scope *c)
+{
+	struct mg_buf *out = ctx;
+
+	mg_buf_puts(out, "meshgate_route_rq_total{");
+	prom_route_labels(out, table, vh, rt, k);
+	mg_buf_printf(out, "} %" PRIu64 "\n", c->rq_total);
+}
+
+static void prom_route_xx(void *ctx, const char *table, const struct mg_vhost *vh,
+                          const struct mg_route_entry *rt, uint32_t k,
+                          const struct mg_proxy_scope *c)
+{
+	struct mg_buf *out = ctx;
+
+	for (unsigned i = 0; i < 5; i++) {
+		mg_buf_printf(out, "meshgate_route_rq_xx_total{envoy_response_code_class=\"%u\",", i + 1);
+		prom_route_labels(out, table, vh, rt, k);
+		mg_buf_printf(out, "} %" PRIu64 "\n",
+		              *(const uint64_t *)((const char *)c + offsetof(struct mg_proxy_scope, rq_1xx) +
+		                                  i * sizeof(uint64_t)));
+	}
+}
+
 static void prom_scoped(const struct mg_stats_scoped *sc, struct mg_buf *out)
 {
 	static const struct {
@@ -717,6 +835,18 @@ static void prom_scoped(const struct mg_stats_scoped *sc, struct mg_buf *out)
 	    {"envoy_cluster_upstream_cx_connect_fail_total",
 	     "connections to the cluster refused or reset before a response", 2,
 	     offsetof(struct mg_proxy_scope, cx_connect_fail)},
+	    {"envoy_cluster_upstream_cx_tx_bytes_total", "request bytes sent to the cluster", 2,
+	     offsetof(struct mg_proxy_scope, bytes_in)},
+	    {"envoy_cluster_upstream_cx_rx_bytes_total", "response bytes received from the cluster",
+	     2, offsetof(struct mg_proxy_scope, bytes_out)},
+	    {"meshgate_cluster_upstream_cx_reused_total",
+	     "requests sent to the cluster on a kept-alive connection", 2,
+	     offsetof(struct mg_proxy_scope, cx_reused)},
+	    {"envoy_http_downstream_cx_rx_bytes_total",
+	     "request bytes from clients forwarded upstream", 0,
+	     offsetof(struct mg_proxy_scope, bytes_in)},
+	    {"envoy_http_downstream_cx_tx_bytes_total", "response bytes sent to clients", 0,
+	     offsetof(struct mg_proxy_scope, bytes_out)},
 	    {"meshgate_endpoint_upstream_rq_total", "requests sent to the endpoint", 3,
 	     offsetof(struct mg_proxy_scope, rq_total)},
 	    {"meshgate_endpoint_upstream_rq_xx_total", "the endpoint's responses, by class", 3,
@@ -730,6 +860,11 @@ static void prom_scoped(const struct mg_stats_scoped *sc, struct mg_buf *out)
 	for (unsigned i = 0; i < MG_ARRAY_SIZE(fams); i++)
 		prom_scope_family(out, fams[i].family, fams[i].help, sc, fams[i].kind,
 		                  fams[i].field);
+	prom_family(out, "meshgate_route_rq_total", "requests a route matched", "counter");
+	walk_routes(sc, prom_route_total, out);
+	prom_family(out, "meshgate_route_rq_xx_total", "responses to a route's requests, by class",
+	            "counter");
+	walk_routes(sc, prom_route_xx, out);
 }
 
 static void prom_ports(const struct mg_stats_snapshot *s, struct mg_buf *out)

@@ -61,6 +61,7 @@ struct mg_stats_worker {
 struct mg_stats_scoped {
 	const struct mg_snapshot *snap; /**< NULL: no proxy, nothing here */
 	struct mg_proxy_scope *lst;     /**< snap->n_listeners */
+	struct mg_proxy_scope *rt;      /**< snap->n_route_stats */
 	struct mg_proxy_scope *cl;      /**< snap->n_clusters */
 	struct mg_proxy_scope *ep;      /**< every cluster's endpoints, cluster by cluster */
 };

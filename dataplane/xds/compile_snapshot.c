@@ -208,6 +208,27 @@ static int check_unique(const struct mg_snapshot *s, const struct mg_resources *
 	return 0;
 }
 
+/* The numbering mg_snapshot.n_route_stats describes (the tables are still ours to write). */
+static uint32_t number_table(struct mg_route_table *t, uint32_t k)
+{
+	for (uint32_t v = 0; v < t->n_vhosts; v++)
+		for (uint32_t r = 0; r < t->vhosts[v].n_routes; r++)
+			((struct mg_route_entry *)(uintptr_t)&t->vhosts[v].routes[r])->stat_idx = k++;
+	return k;
+}
+
+static void number_routes(struct mg_snapshot *s)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < s->n_listeners; i++)
+		if (s->listeners[i]->routes != NULL)
+			k = number_table(s->listeners[i]->routes, k);
+	for (uint32_t i = 0; i < s->n_routes; i++)
+		k = number_table(s->routes[i], k);
+	s->n_route_stats = k;
+}
+
 int mg_snapshot_compile(const struct mg_resources *r, uint64_t version, struct mg_snapshot **out,
                         char *err, size_t errlen)
 {
@@ -261,6 +282,8 @@ int mg_snapshot_compile(const struct mg_resources *r, uint64_t version, struct m
 		qsort(s->routes, s->n_routes, sizeof(*s->routes), routes_cmp);
 		rc = check_refs(s, err, errlen);
 	}
+	if (rc == 0)
+		number_routes(s);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory compiling the configuration");

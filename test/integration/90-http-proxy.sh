@@ -90,7 +90,8 @@ static_resources:
                 route: {cluster: v1, host_rewrite_header: x-host}
               - match: {prefix: /ws}
                 route: {cluster: v1}
-              - match: {prefix: /mirror/}
+              - name: mirror
+                match: {prefix: /mirror/}
                 route: {cluster: v1, request_mirror_policies: [{cluster: v2}]}
               - match: {prefix: /mirror-half/}
                 route:
@@ -196,11 +197,19 @@ for c in cs.values():
 assert cs["dead"]["cx_connect_fail"] >= 1 and cs["dead"]["rq_5xx"] >= 1, cs["dead"]
 assert all(e["rq_total"] > 0 for e in cs["both"]["endpoints"]), cs["both"]
 assert cs["v2"]["rq_2xx"] > 0 and cs["v1"]["rq_total"] > cs["v2"]["rq_total"]
+rs = s["routes"]
+assert sum(r["rq_total"] for r in rs) == web["rq_total"] - 1, "every request but the unrouted one"
+m = [r for r in rs if r["name"] == "mirror"]
+assert len(m) == 1 and m[0]["rq_total"] == 21 and m[0]["rq_2xx"] == 21, m
+assert m[0]["bytes_in"] == 64 * 1024 and m[0]["bytes_out"] > 64 * 1024, m
+assert cs["v1"]["cx_reused"] > 1000 and cs["v1"]["bytes_in"] >= (1 << 20), cs["v1"]
+assert web["bytes_in"] == p["bytes_in"] and web["bytes_out"] == p["bytes_out"], (web, p)
 print("listeners", {n: l["rq_total"] for n, l in ls.items()},
       "clusters", {n: c["rq_total"] for n, c in cs.items()})
 PY
 for want in 'envoy_http_downstream_rq_xx_total{envoy_response_code_class="2",envoy_http_conn_manager_prefix="web"}' \
 	'envoy_cluster_upstream_rq_total{envoy_cluster_name="v1"}' \
+	'meshgate_route_rq_xx_total{envoy_response_code_class="2",route_config="web",virtual_host="shop",route="mirror"}' \
 	'envoy_cluster_upstream_cx_connect_fail_total{envoy_cluster_name="dead"}' \
 	'envoy_listener_downstream_cx_total{envoy_listener_address="0.0.0.0_9000"}' \
 	"meshgate_endpoint_upstream_rq_total{envoy_cluster_name=\"both\",endpoint=\"$UP:8082\"}"; do

@@ -7,7 +7,8 @@
 #    runs the unit tests there too; builds the libFuzzer targets with clang
 #    (build-fuzz/) and runs each for a bounded time;
 # 4. runs every test/integration/NN-*.sh (the real meshgate on the netns test
-#    bed), one at a time, each under a timeout;
+#    bed), one at a time, each under a timeout (scripts marked
+#    "# mg-background: yes" run beside the others);
 # 5. runs the benchmark smoke test, tools/bench/run --quick (passes when it
 #    produced numbers; no speed threshold).
 #
@@ -19,7 +20,7 @@
 #
 # Knobs: MG_BUILD_DIR (default build), MG_ASAN_BUILD_DIR (default build-asan),
 # MG_SKIP_ASAN=1, MG_SKIP_FUZZ=1, MG_FUZZ_SECONDS (per libFuzzer target,
-# default 30), MG_SKIP_INTEGRATION=1, MG_IT_TIMEOUT (seconds per
+# default 20), MG_SKIP_INTEGRATION=1, MG_IT_TIMEOUT (seconds per
 # integration test, default 300; a script may ask for more with a header
 # line "# mg-timeout: N"), MG_IT_FILTER (a glob on the script name),
 # MG_IT_ASAN=1 (also run the integration tests against the sanitizer build's
@@ -220,7 +221,7 @@ fi
 # (only those targets) and each run for MG_FUZZ_SECONDS from its seed corpus;
 # one test per target, failed by a crash, a sanitizer report or a leak.
 fuzz() {
-	local dir=${MG_FUZZ_BUILD_DIR:-build-fuzz} secs=${MG_FUZZ_SECONDS:-30} t log out
+	local dir=${MG_FUZZ_BUILD_DIR:-build-fuzz} secs=${MG_FUZZ_SECONDS:-20} t log out
 	mkdir -p "$LOGDIR/fuzz"
 	if [[ ! -f "$dir/build.ninja" ]] &&
 		! CC=clang meson setup "$dir" -Dfuzz=true >"$LOGDIR/fuzz/setup.log" 2>&1; then
@@ -258,37 +259,73 @@ if [[ "${MG_SKIP_FUZZ:-0}" != 1 ]]; then
 	fuzz
 fi
 
-# integration LABEL BINARY: run every integration script against BINARY.
+# run_script LABEL BINARY SCRIPT: one integration script under its timeout;
+# prints its PASS/FAIL line (with the log's tail on a failure); status 0 on PASS.
+run_script() {
+	local label=$1 bin=$2 t=$3 name log state t0 rc why limit
+	name=$(basename "$t" .sh)
+	log=$LOGDIR/$label/$name.log
+	state=$LOGDIR/$label/$name.state
+	: >"$state"
+	t0=$SECONDS
+	# A script that needs longer says so in its header: "# mg-timeout: N".
+	limit=$(sed -n 's/^# mg-timeout: \([0-9]*\)$/\1/p' "$t" | head -n 1)
+	limit=${limit:-$IT_TIMEOUT}
+	((limit >= IT_TIMEOUT)) || limit=$IT_TIMEOUT
+	if MG_BIN="$bin" MG_LOG_DIR="$ROOT/$LOGDIR/$label/$name" MG_STATE_FILE="$ROOT/$state" \
+		timeout -k 15 "$limit" "$t" >"$log" 2>&1 && leftovers "$state"; then
+		echo "PASS $label/$name ($((SECONDS - t0)) s)"
+		return 0
+	fi
+	rc=$?
+	leftovers "$state"
+	why="exit $rc"
+	((rc == 124)) && why="timed out after ${limit}s"
+	((rc == 137)) && why="killed: did not stop after the ${limit}s timeout"
+	echo "FAIL $label/$name ($why, $((SECONDS - t0)) s)"
+	show_tail "$log"
+	return 1
+}
+
+# integration LABEL BINARY: run every integration script against BINARY, one
+# after the other, except those whose header says "# mg-background: yes"
+# (long, and spent waiting on round trips and timers rather than CPU: the
+# impairment profiles): they start first and run beside the others, on test
+# beds of their own, and are waited for at the end.
 integration() {
-	local label=$1 bin=$2 t name log state t0 rc why limit
+	local label=$1 bin=$2 t name i
+	local -a bg_pid=() bg_out=()
 	mkdir -p "$LOGDIR/$label"
 	for t in test/integration/[0-9]*.sh; do
 		[[ -e "$t" ]] || continue
 		name=$(basename "$t" .sh)
 		# shellcheck disable=SC2053  # MG_IT_FILTER is a glob on purpose
 		[[ -z "${MG_IT_FILTER:-}" || "$name" == ${MG_IT_FILTER} ]] || continue
-		log=$LOGDIR/$label/$name.log
-		state=$LOGDIR/$label/$name.state
-		: >"$state"
-		t0=$SECONDS
-		# A script that needs longer says so in its header: "# mg-timeout: N".
-		limit=$(sed -n 's/^# mg-timeout: \([0-9]*\)$/\1/p' "$t" | head -n 1)
-		limit=${limit:-$IT_TIMEOUT}
-		((limit >= IT_TIMEOUT)) || limit=$IT_TIMEOUT
-		if MG_BIN="$bin" MG_LOG_DIR="$ROOT/$LOGDIR/$label/$name" MG_STATE_FILE="$ROOT/$state" \
-			timeout -k 15 "$limit" "$t" >"$log" 2>&1 && leftovers "$state"; then
-			echo "PASS $label/$name ($((SECONDS - t0)) s)"
+		grep -q '^# mg-background: yes$' "$t" || continue
+		run_script "$label" "$bin" "$t" >"$LOGDIR/$label/$name.result" 2>&1 &
+		bg_pid+=($!)
+		bg_out+=("$LOGDIR/$label/$name.result")
+		echo "     $label/$name started in the background"
+	done
+	for t in test/integration/[0-9]*.sh; do
+		[[ -e "$t" ]] || continue
+		name=$(basename "$t" .sh)
+		# shellcheck disable=SC2053  # MG_IT_FILTER is a glob on purpose
+		[[ -z "${MG_IT_FILTER:-}" || "$name" == ${MG_IT_FILTER} ]] || continue
+		! grep -q '^# mg-background: yes$' "$t" || continue
+		if run_script "$label" "$bin" "$t"; then
 			PASSED=$((PASSED + 1))
 		else
-			rc=$?
-			leftovers "$state"
-			why="exit $rc"
-			((rc == 124)) && why="timed out after ${limit}s"
-			((rc == 137)) && why="killed: did not stop after the ${limit}s timeout"
-			echo "FAIL $label/$name ($why, $((SECONDS - t0)) s)"
-			show_tail "$log"
 			FAILED=$((FAILED + 1))
 		fi
+	done
+	for i in "${!bg_pid[@]}"; do
+		if wait "${bg_pid[$i]}"; then
+			PASSED=$((PASSED + 1))
+		else
+			FAILED=$((FAILED + 1))
+		fi
+		cat "${bg_out[$i]}"
 	done
 }
 

@@ -22,6 +22,8 @@
 # did the work (retransmissions; checksum drops for (d)).
 # Knobs: MG_IMPAIR_MIB, MG_IMPAIR_PROFILES (names, default all four),
 # MG_IMPAIR_PARALLEL, MG_IMPAIR_CC (the gateway's congestion control).
+# tools/test.sh runs it beside the other scripts (it waits, it does not compute):
+# mg-background: yes
 # mg-timeout: 900
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"

@@ -21,7 +21,8 @@
 #   (f) nothing listening upstream (server stopped): the client, already
 #       accepted, sees a reset;
 #   then no connection is left but TIME_WAIT, and TIME_WAIT drains to 0
-#   (2 MSL, ~60 s; MG_FWD_TW_WAIT=0 skips that wait).
+#   (2 MSL, ~60 s: watched on the last worker count only; MG_FWD_TW_WAIT=0
+#   skips that wait).
 # With several workers the upstream's SYN-ACK and data may reach a worker
 # that did not open the connection (af_packet's fanout hashes the flow): the
 # TCP layer hands those segments to the owner (port % workers), and the
@@ -170,7 +171,8 @@ run_workers() {
 	mg_log "[$tag] (f) $out"
 	wait_gauge live 15 ||
 		mg_fail "[$tag] (f) connections left: $(tcp_conns "$MG_WORKDIR/gauge.json")"
-	if [[ "${MG_FWD_TW_WAIT:-1}" != 0 ]]; then
+	# TIME_WAIT lasts 2 MSL (60 s): watched drain once, on the last run.
+	if [[ "${MG_FWD_TW_WAIT:-1}" != 0 && $n == "$LAST_N" ]]; then
 		wait_gauge connections.TIME_WAIT 75 ||
 			mg_fail "[$tag] TIME_WAIT left after 75 s: $(tcp_conns "$MG_WORKDIR/gauge.json")"
 		mg_log "[$tag] ok: every connection gauge back to 0"
@@ -182,6 +184,7 @@ run_workers() {
 
 mg_setup
 trap fwd_cleanup EXIT
+LAST_N=$(echo "${MG_FWD_WORKERS:-1 2}" | awk '{print $NF}')
 for n in ${MG_FWD_WORKERS:-1 2}; do
 	run_workers "$n"
 done

@@ -20,6 +20,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "core/publish.h"
 #include "core/worker.h"
 #include "meshgate/bootstrap.h"
 #include "meshgate/control.h"
@@ -159,6 +160,34 @@ static int gw_eal_init(struct gw *gw)
 	return 0;
 }
 
+/*
+ * Who frees config snapshots.  The configuration path is: xDS message →
+ * validate → compile into an immutable struct mg_snapshot → mg_publish() on
+ * dp->snapshots → each worker adopts it on its own lcore
+ * (mg_worker_adopt_config) and serves it.
+ *
+ * The publisher does NOT free retired snapshots (this callback does
+ * nothing): a worker keeps using the snapshot it serves past its
+ * quiescent-state reports — its listeners, connections and per-cluster
+ * state point into it — and an RCU grace period only proves that every
+ * worker finished its loop iteration, not that it let go of its current
+ * config.  Freeing on reclaim could therefore free a snapshot a worker
+ * still serves as soon as a second one was published (workers keep the
+ * first: live replacement is not supported yet).
+ *
+ * So the static snapshot stays owned by the bootstrap (cfg.snapshot) and
+ * is freed once, by mg_bootstrap_free() at the very end of gw_teardown(),
+ * after the workers stopped, mg_proxy_worker_stop() and mg_publish_fini().
+ * Only one snapshot is ever published today, so nothing else is retired.
+ * Live replacement (the control-plane issue) will need each worker to hand
+ * its old snapshot back (drained connections) before anything frees it.
+ */
+static void snapshot_retired(void *obj, void *arg)
+{
+	(void)obj;
+	(void)arg;
+}
+
 static int gw_workers_init(struct gw *gw)
 {
 	struct mg_dp *dp = &gw->dp;
@@ -170,7 +199,8 @@ static int gw_workers_init(struct gw *gw)
 	dp->tsc_hz = rte_get_tsc_hz();
 	qsz = rte_rcu_qsbr_get_memsize(dp->n_workers);
 	dp->qs = rte_zmalloc("mg_qsbr", qsz, RTE_CACHE_LINE_SIZE);
-	if (dp->qs == NULL || rte_rcu_qsbr_init(dp->qs, dp->n_workers) != 0) {
+	if (dp->qs == NULL || rte_rcu_qsbr_init(dp->qs, dp->n_workers) != 0 ||
+	    mg_publish_init(&dp->snapshots, "snapshot", dp->qs, snapshot_retired, NULL) != 0) {
 		fprintf(stderr, "meshgate: cannot set up RCU state\n");
 		return -1;
 	}
@@ -322,22 +352,67 @@ static int gw_tcp_init(struct gw *gw)
 }
 
 /*
- * Serve the static_resources snapshot on every worker.  It lives as long as
- * the gateway (until xDS replaces snapshots, with reclamation after every
- * worker has let go of the old one).
+ * Publish the static_resources snapshot to the workers (the same path a
+ * snapshot from xDS will take).  The workers are not running yet; each
+ * adopts it on its own lcore at its first loop iteration, and
+ * gw_proxy_wait() waits for that before the gateway says it is ready.
  */
 static int gw_proxy_init(struct gw *gw)
 {
-	const struct mg_snapshot *s = gw->cfg.snapshot;
-	int rc = 0;
+	struct mg_snapshot *s = gw->cfg.snapshot;
+	int rc;
 
 	if (s == NULL)
 		return 0;
-	for (unsigned i = 0; rc == 0 && i < gw->dp.n_workers; i++)
-		rc = mg_proxy_worker_start(gw->dp.workers[i], s);
+	rc = mg_publish(&gw->dp.snapshots, s);
 	if (rc < 0) {
-		fprintf(stderr, "meshgate: cannot serve static_resources: %s\n", strerror(-rc));
+		fprintf(stderr, "meshgate: cannot publish static_resources: %s\n", strerror(-rc));
 		return -1;
+	}
+	return 0;
+}
+
+/** How long the workers get to open the static listeners at start. */
+#define GW_ADOPT_TIMEOUT_MS 10000
+
+/*
+ * Wait until every worker serves the published static snapshot, so its
+ * listeners are open before the admin API is served (GET /ready answers
+ * only from mg_ctl_run()) and before "ready" is logged.
+ * @return 0 when all serve it (or there is none), 1 when a signal asked to
+ *         stop meanwhile, -1 when a worker failed or took too long
+ */
+static int gw_proxy_wait(struct gw *gw)
+{
+	const struct mg_snapshot *s = gw->cfg.snapshot;
+	uint64_t deadline = rte_get_timer_cycles() + GW_ADOPT_TIMEOUT_MS * rte_get_timer_hz() / 1000;
+	unsigned i = 0;
+
+	if (s == NULL)
+		return 0;
+	while (i < gw->dp.n_workers) {
+		int st = mg_worker_snapshot_status(gw->dp.workers[i], s);
+
+		if (st > 0) {
+			i++;
+			continue;
+		}
+		if (st < 0) {
+			fprintf(stderr, "meshgate: cannot serve static_resources: worker %u: %s\n", i,
+			        strerror(-st));
+			return -1;
+		}
+		if (mg_stop)
+			return 1;
+		if (rte_get_timer_cycles() > deadline) {
+			fprintf(stderr,
+			        "meshgate: cannot serve static_resources: worker %u did not take the "
+			        "snapshot within %u ms\n",
+			        i, GW_ADOPT_TIMEOUT_MS);
+			return -1;
+		}
+		mg_ctl_poll_workers(&gw->ctl); /* keep relaying neighbours meanwhile */
+		rte_delay_us_sleep(1000);
 	}
 	MG_LOG(INFO, "serving static_resources: %u listener(s), %u cluster(s)", s->n_listeners,
 	       s->n_clusters);
@@ -359,6 +434,10 @@ static void gw_teardown(struct gw *gw)
 	for (unsigned i = 0; i < MG_MAX_WORKERS; i++)
 		if (dp->workers[i] != NULL)
 			mg_proxy_worker_stop(dp->workers[i]);
+	/* Workers are offline: no grace period to wait for.  Frees nothing (see
+	 * snapshot_retired); the bootstrap frees the snapshot below. */
+	if (dp->snapshots.qs != NULL)
+		mg_publish_fini(&dp->snapshots);
 	mg_port_teardown(dp, gw->ports_up);
 	for (unsigned i = 0; i < MG_MAX_WORKERS; i++) {
 		mg_impair_detach(dp->workers[i]); /* a worker that never ran still has it */
@@ -388,6 +467,9 @@ static int gw_run(struct gw *gw)
 	for (unsigned i = 0; i < gw->dp.n_workers; i++)
 		rte_eal_remote_launch(mg_worker_main, gw->dp.workers[i],
 		                      gw->dp.workers[i]->lcore_id);
+	rc = gw_proxy_wait(gw);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	MG_LOG(INFO, "ready: %u worker(s), %u interface(s), admin %s:%u", gw->dp.n_workers,
 	       gw->dp.net.n_ifaces, gw->cfg.admin_addr, gw->cfg.admin_port);
 	return mg_ctl_run(&gw->ctl, &mg_stop);

@@ -12,6 +12,7 @@
 #include <rte_malloc.h>
 #include <rte_pause.h>
 
+#include "core/publish.h"
 #include "core/worker.h"
 #include "proxy/proxy.h"
 #include "net/impair.h"
@@ -215,6 +216,67 @@ static unsigned worker_drain_handoff(struct mg_worker *w)
 	return n;
 }
 
+/*
+ * Config adoption.  Reading the publisher's pointer is an RCU read: it is
+ * only valid until this worker's next quiescent-state report (the end of
+ * this loop iteration).  The worker keeps using a snapshot after that only
+ * as its current config (w->proxy->snap, with listeners, connections and
+ * per-cluster state pointing into it), which a grace period does not
+ * cover; that is safe because whoever frees snapshots must not free one a
+ * worker still serves (see the ownership comment in app/meshgate/main.c:
+ * today the publisher frees nothing and the bootstrap frees the static
+ * snapshot after every worker stopped).  A pointer read here that this
+ * worker does not adopt is only compared, never dereferenced, after the
+ * iteration; snap_failed is likewise only compared.
+ */
+int mg_worker_adopt_config(struct mg_worker *w)
+{
+	const struct mg_snapshot *s = mg_publish_get(&w->dp->snapshots);
+	const struct mg_proxy_worker *pw = mg_proxy_of(w);
+	const struct mg_snapshot *cur = pw != NULL ? pw->snap : NULL;
+	int rc;
+
+	if (likely(s == cur) || s == NULL)
+		return 0; /* unchanged, or unpublished: keep serving what we serve */
+	if (cur != NULL) {
+		/*
+		 * Replacing the config live (draining connections that started on
+		 * the old snapshot, swapping listeners, handing the old one back
+		 * to the control core for freeing) is the control-plane issue's
+		 * job.  Until then keep serving the current snapshot.
+		 */
+		if (!w->snap_replace_warned) {
+			MG_LOG(WARNING,
+			       "worker %u: a new config snapshot was published; live "
+			       "replacement is not supported yet, still serving the current one",
+			       w->idx);
+			w->snap_replace_warned = true;
+		}
+		return 0;
+	}
+	if (s == w->snap_failed)
+		return 0; /* already failed on this one: do not retry every loop */
+	rc = w->tcp == NULL ? -ENOTCONN : mg_proxy_worker_start(w, s);
+	if (rc < 0) {
+		MG_LOG(ERR, "worker %u: cannot serve the config snapshot: %s", w->idx,
+		       strerror(-rc));
+		__atomic_store_n(&w->snap_err, rc, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->snap_failed, s, __ATOMIC_RELEASE);
+		return 1;
+	}
+	__atomic_store_n(&w->snap_serving, s, __ATOMIC_RELEASE);
+	return 1;
+}
+
+int mg_worker_snapshot_status(const struct mg_worker *w, const struct mg_snapshot *s)
+{
+	if (__atomic_load_n(&w->snap_serving, __ATOMIC_ACQUIRE) == s)
+		return 1;
+	if (__atomic_load_n(&w->snap_failed, __ATOMIC_ACQUIRE) == s)
+		return __atomic_load_n(&w->snap_err, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /* One poll iteration; returns the number of frames and messages handled. */
 static unsigned worker_poll_once(struct mg_worker *w)
 {
@@ -222,6 +284,8 @@ static unsigned worker_poll_once(struct mg_worker *w)
 	unsigned work = 0;
 
 	w->now = rte_rdtsc();
+	/* One atomic load and a compare unless a new snapshot was published. */
+	work += (unsigned)mg_worker_adopt_config(w);
 	for (unsigned i = 0; i < w->net->n_ifaces; i++) {
 		uint16_t n = w->port_ops->rx_burst(w, (uint8_t)i, pkts, MG_BURST);
 

@@ -68,6 +68,32 @@ int mg_ctl_send(struct mg_worker *w, const struct mg_msg *msg);
  */
 int mg_ctl_recv(struct mg_worker *w, struct mg_msg *msg);
 
+/**
+ * Adopt the config snapshot published in w->dp->snapshots, on w's own lcore
+ * (it opens the snapshot's listeners on w's TCP stack).  The worker loop
+ * calls it every iteration, before anything else uses w->proxy; it costs one
+ * atomic load and a compare when nothing changed.  Exposed for tests.
+ *
+ * - nothing published, or the one w serves: nothing to do;
+ * - w serves none yet: mg_proxy_worker_start(w, snap); the outcome is
+ *   recorded for the control core (mg_worker_snapshot_status), a failure
+ *   is logged and that snapshot is not tried again;
+ * - w already serves another one: live replacement is not supported yet;
+ *   logged once at WARNING, w keeps serving its current snapshot;
+ * - NULL published (unpublished): w keeps serving its current snapshot.
+ *
+ * @return 1 if it started serving or failed to (work done), 0 otherwise
+ */
+int mg_worker_adopt_config(struct mg_worker *w);
+
+/**
+ * Whether worker w adopted snapshot s; for the control core (any core).
+ *
+ * @return 1 if w serves s, -errno if w could not serve it, 0 if w has not
+ *         acted on it (yet)
+ */
+int mg_worker_snapshot_status(const struct mg_worker *w, const struct mg_snapshot *s);
+
 /** Milliseconds to TSC ticks at dp's TSC rate. */
 static inline uint64_t mg_ms_to_tsc(const struct mg_dp *dp, uint64_t ms)
 {

@@ -17,6 +17,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "core/publish_types.h"
 #include "net/net_types.h"
 
 #define MG_MAX_WORKERS 16
@@ -31,6 +32,7 @@ struct mg_worker;
 struct mg_tcp_worker;   /* dataplane/tcp: per-worker TCP state */
 struct mg_proxy_worker; /* dataplane/proxy: a worker serving a snapshot */
 struct mg_impair;       /* dataplane/net/impair: the link impairment stage */
+struct mg_snapshot;     /* dataplane/proxy/listener_types.h: a config snapshot */
 
 /**
  * Port operations a worker uses for packet I/O.  The real ones call
@@ -76,6 +78,16 @@ struct mg_worker {
 	struct mg_tcp_worker *tcp;     /**< TCP state, NULL until TCP is set up */
 	struct mg_impair *impair;      /**< impairment stage, NULL when off */
 	struct mg_proxy_worker *proxy; /**< the proxy serving a snapshot, NULL when none */
+	/*
+	 * Config adoption (mg_worker_adopt_config): written by this worker
+	 * only, with release stores; the control core reads them with
+	 * mg_worker_snapshot_status() and only compares the pointers, never
+	 * dereferences them.
+	 */
+	const struct mg_snapshot *snap_serving; /**< the snapshot it serves; NULL: none */
+	const struct mg_snapshot *snap_failed;  /**< the last one it could not serve */
+	int snap_err;                           /**< why (-errno), set before snap_failed */
+	bool snap_replace_warned; /**< "live replacement not supported" logged */
 	struct mg_net_counters cnt;
 	struct mg_neigh_table neigh;
 } __rte_cache_aligned;
@@ -86,6 +98,13 @@ struct mg_dp {
 	unsigned n_workers;
 	struct mg_worker *workers[MG_MAX_WORKERS];
 	struct rte_rcu_qsbr *qs; /**< workers report quiescent states here */
+	/**
+	 * The config snapshot (struct mg_snapshot) the workers are to serve:
+	 * the control core publishes, each worker adopts it on its own lcore
+	 * (mg_worker_adopt_config).  Initialised on qs by the gateway (main.c),
+	 * which also decides who frees retired snapshots; see there.
+	 */
+	struct mg_publisher snapshots;
 	enum mg_idle_mode idle;
 	uint64_t tsc_hz;
 	bool stop; /**< set by the control core; read atomically */

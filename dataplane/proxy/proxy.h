@@ -18,7 +18,8 @@
 #include "proxy/proxy_types.h"
 
 /**
- * Serve snapshot s on worker w (after mg_tcp_worker_init; before w runs):
+ * Serve snapshot s on worker w (after mg_tcp_worker_init; on w's lcore, as
+ * mg_worker_adopt_config does when s is published, or before w runs):
  * listen on every listener's port and set up per-cluster state.  s must
  * outlive the worker's use of it (mg_proxy_worker_stop).
  * @return 0; -ENOMEM; an error of mg_tcp_listen (-EADDRINUSE, -ENOSPC)

@@ -1,6 +1,7 @@
 /*
  * test_publish.c — the RCU publisher and the control rings, with real worker
- * lcores reading while the control core publishes.
+ * lcores reading while the control core publishes; a worker adopting a
+ * published config snapshot (mg_worker_adopt_config).
  */
 #include <check.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 
 #include "core/publish.h"
 #include "core/worker.h"
+#include "proxy/proxy.h"
+#include "tcp/tcp.h"
 
 #define OBJ_ALIVE  0xA11FEA11u
 #define OBJ_DEAD   0xDEADDEADu
@@ -298,6 +301,98 @@ START_TEST(rings_carry_messages_both_ways_in_order)
 }
 END_TEST
 
+/*
+ * Config adoption, called directly on the test's main lcore (the worker loop
+ * calls it each iteration): a worker serves the first snapshot it sees,
+ * keeps it when another is published or the slot is emptied, reports the
+ * outcome for the control core, and does not retry a snapshot it failed on.
+ */
+static void snap_keep(void *obj, void *arg)
+{
+	(void)obj;
+	(void)arg;
+}
+
+static struct mg_dp adopt_dp;
+
+START_TEST(worker_adopts_first_snapshot_only)
+{
+	unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+	struct mg_tcp_conf conf = {.max_conns = 256};
+	struct mg_listener l1 = {.name = {"l1", 2}, .port = 18080, .kind = MG_LISTENER_HTTP};
+	struct mg_listener l2 = {.name = {"l2", 2}, .port = 18081, .kind = MG_LISTENER_HTTP};
+	struct mg_listener *ls1[] = {&l1}, *ls2[] = {&l2};
+	struct mg_snapshot s1 = {.version = 1, .listeners = ls1, .n_listeners = 1};
+	struct mg_snapshot s2 = {.version = 2, .listeners = ls2, .n_listeners = 1};
+	struct rte_rcu_qsbr *qs = qs_new(2);
+	struct mg_worker *w, *busy;
+
+	adopt_dp.tsc_hz = rte_get_tsc_hz();
+	adopt_dp.qs = qs;
+	ck_assert_int_eq(mg_publish_init(&adopt_dp.snapshots, "snap", qs, snap_keep, NULL), 0);
+	w = mg_worker_create(&adopt_dp, 3, lcore, 1023);
+	busy = mg_worker_create(&adopt_dp, 4, lcore, 1023);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_ptr_nonnull(busy);
+	ck_assert_int_eq(mg_tcp_worker_init(w, &conf), 0);
+	ck_assert_int_eq(mg_tcp_worker_init(busy, &conf), 0);
+
+	/* Nothing published: nothing to do. */
+	ck_assert_int_eq(mg_worker_adopt_config(w), 0);
+	ck_assert_ptr_null(w->proxy);
+	ck_assert_int_eq(mg_worker_snapshot_status(w, &s1), 0);
+
+	/* The first snapshot is adopted: its listener is open on w's stack. */
+	ck_assert_int_eq(mg_publish(&adopt_dp.snapshots, &s1), 0);
+	ck_assert_int_eq(mg_worker_snapshot_status(w, &s1), 0);
+	ck_assert_int_eq(mg_worker_adopt_config(w), 1);
+	ck_assert_ptr_nonnull(w->proxy);
+	ck_assert_ptr_eq(w->proxy->snap, &s1);
+	ck_assert_int_eq(mg_worker_snapshot_status(w, &s1), 1);
+	ck_assert_int_eq(mg_tcp_listen(w, 0, 18080, &mg_hcm_cbs, mg_hcm_accept, NULL),
+	                 -EADDRINUSE);
+	ck_assert_int_eq(mg_worker_adopt_config(w), 0); /* unchanged: cheap no-op */
+
+	/* A second one is not adopted live: warned once, s1 still served. */
+	ck_assert_int_eq(mg_publish(&adopt_dp.snapshots, &s2), 0);
+	ck_assert(!w->snap_replace_warned);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(mg_worker_adopt_config(w), 0);
+		ck_assert_ptr_eq(w->proxy->snap, &s1);
+	}
+	ck_assert(w->snap_replace_warned);
+	ck_assert_int_eq(mg_worker_snapshot_status(w, &s2), 0);
+	ck_assert_int_eq(mg_worker_snapshot_status(w, &s1), 1);
+	ck_assert_int_eq(mg_tcp_listen(w, 0, 18081, &mg_hcm_cbs, mg_hcm_accept, NULL), 0);
+
+	/* Unpublished: still serving s1. */
+	ck_assert_int_eq(mg_publish(&adopt_dp.snapshots, NULL), 0);
+	ck_assert_int_eq(mg_worker_adopt_config(w), 0);
+	ck_assert_ptr_eq(w->proxy->snap, &s1);
+
+	/* A worker that cannot serve it reports why, once, and stays without. */
+	ck_assert_int_eq(mg_tcp_listen(busy, 0, 18080, &mg_hcm_cbs, mg_hcm_accept, NULL), 0);
+	ck_assert_int_eq(mg_publish(&adopt_dp.snapshots, &s1), 0);
+	ck_assert_int_eq(mg_worker_adopt_config(busy), 1);
+	ck_assert_ptr_null(busy->proxy);
+	ck_assert_int_eq(mg_worker_snapshot_status(busy, &s1), -EADDRINUSE);
+	ck_assert_int_eq(mg_worker_adopt_config(busy), 0); /* not retried */
+	ck_assert_int_eq(mg_worker_snapshot_status(busy, &s1), -EADDRINUSE);
+
+	/* Teardown in the gateway's order; the publisher frees nothing. */
+	mg_tcp_worker_fini(w);
+	mg_tcp_worker_fini(busy);
+	mg_proxy_worker_stop(w);
+	mg_proxy_worker_stop(busy);
+	ck_assert_ptr_null(w->proxy);
+	mg_publish_fini(&adopt_dp.snapshots);
+	ck_assert_uint_eq(adopt_dp.snapshots.n_freed, 3); /* s1, s2, s1: callbacks only */
+	mg_worker_destroy(w);
+	mg_worker_destroy(busy);
+	rte_free(qs);
+}
+END_TEST
+
 int main(void)
 {
 	char prefix[64];
@@ -318,6 +413,7 @@ int main(void)
 	tcase_add_test(tc, publish_seen_by_all_never_freed_early);
 	tcase_add_test(tc, reclaim_waits_for_quiescent_state);
 	tcase_add_test(tc, rings_carry_messages_both_ways_in_order);
+	tcase_add_test(tc, worker_adopts_first_snapshot_only);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

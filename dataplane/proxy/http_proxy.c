@@ -430,6 +430,8 @@ static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t 
 	/* The cluster's upstream_bind_config TCP_CONGESTION; the compiler checked the name. */
 	if (pw->clusters[ci].cl->cc != NULL)
 		(void)mg_tcp_set_cc(u->c, pw->clusters[ci].cl->cc);
+	if (pc->cl->connect_timeout_ms != 0)
+		(void)mg_tcp_set_connect_timeout(u->c, pc->cl->connect_timeout_ms);
 	mg_cnt_add(&pw->cnt.upstream_cx_total, 1);
 	mg_cnt_add(&pc->st.cx_total, 1);
 	mg_cnt_add(&pc->ep_st[ep].cx_total, 1);
@@ -989,7 +991,18 @@ static void upc_close(void *ctx, struct mg_tcp_conn *c, int err)
 	}
 	hcm_hold(h);
 	if (!fini && !u->rs_done) {
-		if (!h->rs_started) {
+		if (!h->rs_started && err == -ETIMEDOUT) {
+			/* Not connected within connect_timeout (or given up on): Envoy's 503. */
+			mg_cnt_add(&u->pw->cnt.upstream_cx_connect_timeout, 1);
+			mg_cnt_add(&u->pw->clusters[u->cl].st.cx_connect_fail, 1);
+			mg_cnt_add(&u->pw->clusters[u->cl].ep_st[u->ep].cx_connect_fail, 1);
+			upstream_status(u, 503);
+			local_reply(h, 503,
+			            "upstream connect error or disconnect/reset before headers. reset "
+			            "reason: connection timeout\n",
+			            92, NULL, !h->rq_complete);
+			finish_response(h, u, false);
+		} else if (!h->rs_started) {
 			mg_cnt_add(&u->pw->cnt.upstream_cx_connect_fail, 1);
 			mg_cnt_add(&u->pw->clusters[u->cl].st.cx_connect_fail, 1);
 			mg_cnt_add(&u->pw->clusters[u->cl].ep_st[u->ep].cx_connect_fail, 1);

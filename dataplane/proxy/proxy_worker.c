@@ -78,7 +78,8 @@ static void *tcp_proxy_accept(void *arg, struct mg_tcp_conn *c)
 	mg_cnt_add(&pw->cnt.upstream_cx_total, 1);
 	mg_cnt_add(&pw->clusters[ci].st.cx_total, 1);
 	mg_cnt_add(&pw->clusters[ci].ep_st[ep].cx_total, 1);
-	return mg_tcp_forward_open(c, e->addr, e->port, pw->clusters[ci].cl->cc);
+	return mg_tcp_forward_open(c, e->addr, e->port, pw->clusters[ci].cl->cc,
+	                           pw->clusters[ci].cl->connect_timeout_ms);
 }
 
 static void free_clusters(struct mg_proxy_worker *pw)

@@ -151,6 +151,14 @@ uint16_t mg_tcp_rss_queue(const struct mg_iface *ifc, rte_be32_t src, rte_be32_t
 int mg_tcp_set_cc(struct mg_tcp_conn *c, const char *name);
 
 /**
+ * Give up an active open that is not established within ms (a cluster's
+ * connect_timeout): the connection closes with -ETIMEDOUT (counted as
+ * connect_timeouts).  Call right after mg_tcp_connect.
+ * @return 0; -EINVAL if c is not an active open still connecting, or ms is 0
+ */
+int mg_tcp_set_connect_timeout(struct mg_tcp_conn *c, uint32_t ms);
+
+/**
  * Connections accepted on the listener at addr:port use congestion control
  * name from their first segment on.
  * @return 0; -ENOENT (unknown name); -ESRCH (no such listener)
@@ -214,11 +222,13 @@ static inline uint8_t mg_tcp_source_byte(uint64_t off)
  * Relay an accepted connection c to dst:dport, as the forward service does
  * (the TCP proxy's building block): call from an accept_ctx and return what
  * it returns; the listener's callbacks must be mg_tcp_forward_cbs.  cc names
- * the upstream connection's congestion control (NULL: the worker's).
+ * the upstream connection's congestion control (NULL: the worker's);
+ * connect_timeout_ms bounds its handshake (0: the SYN retransmissions do).
  * @return the relay's ctx, or NULL (the client is refused) when the
  *         connect fails at once
  */
-void *mg_tcp_forward_open(struct mg_tcp_conn *c, rte_be32_t dst, uint16_t dport, const char *cc);
+void *mg_tcp_forward_open(struct mg_tcp_conn *c, rte_be32_t dst, uint16_t dport, const char *cc,
+                          uint32_t connect_timeout_ms);
 
 /** The client-side callbacks of relayed connections. */
 extern const struct mg_tcp_cbs mg_tcp_forward_cbs;

@@ -535,6 +535,16 @@ int mg_tcp_set_cc(struct mg_tcp_conn *c, const char *name)
 	return 0;
 }
 
+int mg_tcp_set_connect_timeout(struct mg_tcp_conn *c, uint32_t ms)
+{
+	if (c == NULL || ms == 0 || (c->flags & MG_TCPF_PASSIVE) ||
+	    (c->state != MG_TCP_SYN_SENT && c->state != MG_TCP_SYN_RECEIVED))
+		return -EINVAL;
+	/* The MISC timer is free until the connection is open (keepalive takes it then). */
+	tcp_timer_set(c, MG_TCPT_MISC, ms);
+	return 0;
+}
+
 struct mg_tcp_conn *mg_tcp_connect(struct mg_worker *w, rte_be32_t dst, uint16_t dport,
                                    const struct mg_tcp_cbs *cbs, void *ctx)
 {

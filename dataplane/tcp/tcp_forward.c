@@ -280,12 +280,15 @@ int mg_tcp_forward_start(struct mg_worker *w, uint16_t listen_port, rte_be32_t d
 	                     dst_pack(dst_addr, dst_port));
 }
 
-void *mg_tcp_forward_open(struct mg_tcp_conn *c, rte_be32_t dst, uint16_t dport, const char *cc)
+void *mg_tcp_forward_open(struct mg_tcp_conn *c, rte_be32_t dst, uint16_t dport, const char *cc,
+                          uint32_t connect_timeout_ms)
 {
 	struct fwd_pair *p = fwd_accept(dst_pack(dst, dport), c);
 
 	/* Only the SYN went out: the choice can fail by an unknown name only. */
 	if (p != NULL && cc != NULL)
 		(void)mg_tcp_set_cc(p->c[UP], cc);
+	if (p != NULL && connect_timeout_ms != 0)
+		(void)mg_tcp_set_connect_timeout(p->c[UP], connect_timeout_ms);
 	return p;
 }

@@ -291,6 +291,14 @@ static bool misc_fire(struct mg_tcp_conn *c)
 	case MG_TCP_FIN_WAIT_2:
 		tcp_conn_close(c, 0);
 		return true;
+	case MG_TCP_SYN_SENT:
+	case MG_TCP_SYN_RECEIVED:
+		/* An active open's connect timeout; a passive one never arms MISC here. */
+		if (c->flags & MG_TCPF_PASSIVE)
+			return false;
+		mg_cnt_add(&tw->cnt.connect_timeouts, 1);
+		tcp_conn_close(c, -ETIMEDOUT);
+		return true;
 	case MG_TCP_ESTABLISHED:
 	case MG_TCP_CLOSE_WAIT:
 		if (tw->conf.keepalive_ms == 0)

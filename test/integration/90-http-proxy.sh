@@ -81,6 +81,8 @@ static_resources:
                 route: {cluster: v1, timeout: 0.5s}
               - match: {prefix: /dead}
                 route: {cluster: dead}
+              - match: {prefix: /blackhole}
+                route: {cluster: blackhole}
               - match: {prefix: /api/}
                 route: {cluster: v1, prefix_rewrite: /, host_rewrite_literal: backend.internal}
                 request_headers_to_remove: [x-secret]
@@ -123,6 +125,9 @@ static_resources:
   - name: both
     lb_policy: RING_HASH
     load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: $UP, port_value: 8081}}}}, {endpoint: {address: {socket_address: {address: $UP, port_value: 8082}}}}]}]}
+  - name: blackhole
+    connect_timeout: 0.25s
+    load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: ${MG_ADDR_UP%.*}.99, port_value: 80}}}}]}]}
   - name: dead
     load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: $UP, port_value: 8089}}}}]}]}
 EOF
@@ -164,6 +169,8 @@ print(p["downstream_rq_total"], p["downstream_rq_bad"], p["downstream_rq_no_rout
 PY
 )
 mg_log "proxy: requests $total (2xx $c2, 4xx $c4, 5xx $c5), bad $bad, no route $noroute, upstream connections $cx (reused $reused), connect failures $fail, timeouts $timeout, mirrored $mirrored (failed $mfail)"
+read -r ctimeout < <("$MG_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["proxy_total"]["upstream_cx_connect_timeout"])' "$MG_WORKDIR/stats.json")
+mg_check "the blackholed endpoint's connect timeout counted ($ctimeout)" test "$ctimeout" -eq 1
 # 21 + ~200 + 20 shadow copies were started; the 20 to the dead cluster failed.
 mg_check "shadow copies counted ($mirrored)" test "$mirrored" -ge 190
 mg_check "shadows to a refused cluster counted as failed, never as client errors ($mfail)" \

@@ -243,6 +243,14 @@ def main():
 
     websocket(gw, port)
 
+    # An endpoint nobody answers for: the cluster's 0.25 s connect_timeout, then 503.
+    t0 = time.monotonic()
+    r, d = c.req("GET", "/blackhole")
+    took = time.monotonic() - t0
+    check(r.status == 503 and b"connection timeout" in d and 0.2 <= took < 2.0,
+          "connect timeout: %d %r after %.2f s" % (r.status, d[:80], took))
+    print("connect timeout: 503 after %.2f s" % took)
+
     # The 90/10 split over 2,000 requests on one kept-alive connection.
     n, v2 = 2000, 0
     t0 = time.monotonic()

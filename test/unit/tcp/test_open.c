@@ -109,6 +109,40 @@ START_TEST(test_active)
 }
 END_TEST
 
+/*
+ * A connect timeout (a cluster's connect_timeout): the SYN is retransmitted
+ * as usual, and at the timeout the open is given up with -ETIMEDOUT, long
+ * before the handshake's own retries would; a connection that opens in time
+ * keeps going, its timer taken over or left to fire harmlessly.
+ */
+START_TEST(test_active_connect_timeout)
+{
+	struct mg_tcp_conn *c = mg_tcp_connect(tw, PEER_IP, PPORT, &test_cbs, &ev);
+
+	ck_assert_int_eq(mg_tcp_set_connect_timeout(c, 0), -EINVAL);
+	ck_assert_int_eq(mg_tcp_set_connect_timeout(c, 2500), 0);
+	out_clear();
+	advance_ms(1000); /* the SYN's first retransmission */
+	ck_assert_uint_eq(out_next()->flags, F_SYN);
+	advance_ms(1499);
+	ck_assert_uint_eq(ev.closes, 0);
+	advance_ms(1);
+	ck_assert_uint_eq(ev.closes, 1);
+	ck_assert_int_eq(ev.close_err, -ETIMEDOUT);
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_connect_timeouts), 1);
+	ck_assert_uint_eq(mg_tcp_count(tw, MG_TCP_SYN_SENT), 0);
+	out_clear();
+	/* In time: established, and the old timer does nothing to it. */
+	memset(&ev, 0, sizeof(ev));
+	c = open_active();
+	ck_assert_int_eq(mg_tcp_set_connect_timeout(c, 100), -EINVAL);
+	advance_ms(5000);
+	ck_assert_uint_eq(ev.closes, 0);
+	ck_assert_uint_eq(c->state, MG_TCP_ESTABLISHED);
+	ck_assert_uint_eq(tcnt(MG_TCP_IDX_connect_timeouts), 1);
+}
+END_TEST
+
 START_TEST(test_active_refused)
 {
 	struct mg_tcp_conn *c = mg_tcp_connect(tw, PEER_IP, PPORT, &test_cbs, &ev);
@@ -311,6 +345,7 @@ TCase *tcase_open(void)
 	tcase_add_test(tc, test_passive_full);
 	tcase_add_test(tc, test_passive_bare);
 	tcase_add_test(tc, test_active);
+	tcase_add_test(tc, test_active_connect_timeout);
 	tcase_add_test(tc, test_active_refused);
 	tcase_add_test(tc, test_syn_backoff);
 	tcase_add_test(tc, test_simultaneous_open);

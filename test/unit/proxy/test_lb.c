@@ -137,6 +137,41 @@ START_TEST(random_weighted)
 }
 END_TEST
 
+/*
+ * RANDOM over weights 1:2:3:4 fits them by chi-square (3 degrees of
+ * freedom, 16.27 at p = 0.001); so does weighted round robin, exactly.
+ */
+START_TEST(weighted_chi_square)
+{
+	static const unsigned w[] = {1, 2, 3, 4};
+	static const char *const pol[] = {"RANDOM", "ROUND_ROBIN"};
+
+	for (unsigned p = 0; p < 2; p++) {
+		char *y = cluster_yaml(pol[p], 4, w, NULL);
+		struct mg_cluster *cl = compile_ok(y);
+		struct mg_lb_state st;
+		unsigned n[4] = {0}, draws = 100000;
+		double chi2 = 0;
+
+		ck_assert_int_eq(mg_lb_init(&st, cl, 7), 0);
+		for (unsigned i = 0; i < draws; i++)
+			n[mg_lb_pick(&st, 0, 0)]++;
+		for (unsigned k = 0; k < 4; k++) {
+			double e = draws * w[k] / 10.0;
+
+			chi2 += ((double)n[k] - e) * ((double)n[k] - e) / e;
+		}
+		ck_assert_msg(chi2 < 16.27, "%s: chi-square %.2f (%u %u %u %u)", pol[p], chi2, n[0],
+		              n[1], n[2], n[3]);
+		if (p == 1)
+			ck_assert_msg(chi2 < 0.01, "weighted round robin is exact: %.3f", chi2);
+		mg_lb_fini(&st);
+		mg_cluster_free(cl);
+		free(y);
+	}
+}
+END_TEST
+
 /* P2C avoids a busy endpoint: it wins only when both choices are it (1/9). */
 START_TEST(least_request)
 {
@@ -378,6 +413,7 @@ int main(void)
 	tcase_add_test(tc, round_robin);
 	tcase_add_test(tc, weighted_round_robin);
 	tcase_add_test(tc, random_weighted);
+	tcase_add_test(tc, weighted_chi_square);
 	tcase_add_test(tc, least_request);
 	tcase_add_test(tc, failover);
 	tcase_add_test(tc, ring_hash_consistent);

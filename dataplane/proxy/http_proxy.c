@@ -762,55 +762,51 @@ static const struct mg_h1_cbs rs_cbs = {
 
 /* ---- tunnels (an upgraded connection after the upstream's 101) ---- */
 
-/* Client bytes to the upstream, while it takes them; the client's FIN after the last. */
-static void tunnel_up(struct mg_hcm *h)
+/*
+ * One direction of a tunnel: the bytes read on one side (dir 0: the client's,
+ * to the upstream; 1: the upstream's, to the client) go to the other while
+ * it takes them, the rest held until it is writable; once the reading side's
+ * FIN came and everything went, the writing side's write half is shut.
+ */
+static void tunnel_relay(struct mg_hcm *h, struct mg_upc *u, int dir)
 {
-	struct mg_upc *u = h->up;
+	struct mg_tcp_conn *src = dir == 0 ? h->c : u->c, *dst = dir == 0 ? u->c : h->c;
+	struct rte_mbuf **in = dir == 0 ? &h->in : &u->in;
+	struct rte_mbuf **held = dir == 0 ? &h->to_up : &h->to_cli;
+	bool fin = dir == 0 ? h->client_fin : h->up_fin;
+	bool *fin_sent = dir == 0 ? &h->fin_up_sent : &h->fin_cli_sent;
 
-	if (u == NULL || h->c == NULL)
+	if (dst == NULL)
 		return;
-	while (h->in != NULL && h->to_up == NULL) {
-		struct rte_mbuf *m = h->in;
+	while (*in != NULL && *held == NULL) {
+		struct rte_mbuf *m = *in;
 		uint32_t n = rte_pktmbuf_pkt_len(m);
 
-		h->in = NULL;
-		ops->recved(h->c, n);
-		mg_cnt_add(&h->pw->cnt.bytes_in, n);
-		count_bytes(h, u, n, 0);
-		if (send_or_hold(u->c, &m, &h->to_up) < 0) {
+		*in = NULL;
+		if (src != NULL)
+			ops->recved(src, n);
+		mg_cnt_add(dir == 0 ? &h->pw->cnt.bytes_in : &h->pw->cnt.bytes_out, n);
+		count_bytes(h, u, n, dir);
+		if (send_or_hold(dst, &m, held) < 0) {
 			hcm_abort(h);
 			return;
 		}
 	}
-	if (h->client_fin && h->in == NULL && h->to_up == NULL && !h->fin_up_sent && u->c != NULL) {
-		h->fin_up_sent = true;
-		(void)ops->shutdown(u->c);
+	if (fin && *in == NULL && *held == NULL && !*fin_sent) {
+		*fin_sent = true;
+		(void)ops->shutdown(dst);
 	}
 }
 
-/* Upstream bytes to the client, while it takes them; the upstream's FIN after the last. */
+static void tunnel_up(struct mg_hcm *h)
+{
+	if (h->up != NULL && h->c != NULL)
+		tunnel_relay(h, h->up, 0);
+}
+
 static void tunnel_down(struct mg_upc *u)
 {
-	struct mg_hcm *h = u->h;
-
-	while (u->in != NULL && h->to_cli == NULL && h->c != NULL) {
-		struct rte_mbuf *m = u->in;
-		uint32_t n = rte_pktmbuf_pkt_len(m);
-
-		u->in = NULL;
-		if (u->c != NULL)
-			ops->recved(u->c, n);
-		mg_cnt_add(&u->pw->cnt.bytes_out, n);
-		count_bytes(h, u, n, 1);
-		if (send_or_hold(h->c, &m, &h->to_cli) < 0) {
-			hcm_abort(h);
-			return;
-		}
-	}
-	if (h->up_fin && u->in == NULL && h->to_cli == NULL && !h->fin_cli_sent && h->c != NULL) {
-		h->fin_cli_sent = true;
-		(void)ops->shutdown(h->c);
-	}
+	tunnel_relay(u->h, u, 1);
 }
 
 /* The 101 went to the client: from here on both connections carry bytes, not HTTP. */

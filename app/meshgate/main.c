@@ -22,6 +22,7 @@
 
 #include "core/publish.h"
 #include "core/worker.h"
+#include "meshgate/admin_config.h"
 #include "meshgate/bootstrap.h"
 #include "meshgate/control.h"
 #include "meshgate/port.h"
@@ -458,6 +459,12 @@ static int gw_run(struct gw *gw)
 	if (rc < 0) {
 		fprintf(stderr, "meshgate: admin API on %s:%u: %s\n", gw->cfg.admin_addr,
 		        gw->cfg.admin_port, strerror(-rc));
+		return -1;
+	}
+	if (gw->ctl.admin != NULL &&
+	    mg_admin_register(gw->ctl.admin, "GET", "/config_dump", mg_config_dump_handler,
+	                      &gw->cfg) < 0) {
+		fprintf(stderr, "meshgate: admin API: cannot register /config_dump\n");
 		return -1;
 	}
 	sigemptyset(&sa.sa_mask);

@@ -222,6 +222,27 @@ for want in 'envoy_http_downstream_rq_xx_total{envoy_response_code_class="2",env
 	"meshgate_endpoint_upstream_rq_total{envoy_cluster_name=\"both\",endpoint=\"$UP:8082\"}"; do
 	grep -qF "$want " "$MG_WORKDIR/metrics.txt" || mg_fail "/metrics has no $want"
 done
+# GET /config_dump: Envoy's ConfigDump of what is served.
+mg_http /config_dump >"$MG_WORKDIR/config_dump.json" || mg_fail "GET /config_dump failed"
+mg_check "/config_dump shows the served listeners and clusters as Envoy's ConfigDump" \
+	"$MG_PYTHON" - "$MG_WORKDIR/config_dump.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["configs"]
+t = "type.googleapis.com/"
+assert [c["@type"] for c in d] == [t + "envoy.admin.v3.ListenersConfigDump",
+                                   t + "envoy.admin.v3.ClustersConfigDump",
+                                   t + "envoy.admin.v3.RoutesConfigDump"], d
+ls = {l["listener"]["name"]: l["listener"] for l in d[0]["static_listeners"]}
+assert set(ls) == {"web", "db"} and all(l["@type"] == t + "envoy.config.listener.v3.Listener" for l in ls.values())
+hcm = ls["web"]["filter_chains"][0]["filters"][0]["typed_config"]
+assert hcm["@type"].endswith("HttpConnectionManager") and hcm["upgrade_configs"][0]["upgrade_type"] == "websocket", hcm
+cs = {c["cluster"]["name"] for c in d[1]["static_clusters"]}
+assert cs == {"v1", "v2", "both", "dead", "blackhole"}, cs
+assert d[0]["version_info"] == d[1]["version_info"] != ""
+PY
+mg_check "/config_dump?resource=clusters keeps the clusters" test \
+	"$(mg_http '/config_dump?resource=clusters' | "$MG_PYTHON" -c 'import json,sys; print(len(json.load(sys.stdin)["configs"]))')" = 1
+mg_check "/config_dump?resource=nope is a 400" test "$(mg_http_code '/config_dump?resource=nope')" = 400
 if command -v promtool >/dev/null; then
 	mg_check "promtool accepts /metrics" promtool check metrics <"$MG_WORKDIR/metrics.txt"
 fi

@@ -4,6 +4,9 @@
  *   meshgatectl validate DIR   check an Istio config directory offline with
  *                              the controller's own decoder and validator
  *                              (as `istioctl analyze` does)
+ *   meshgatectl proxy-config listeners|routes|clusters|endpoints [--admin HOST:PORT]
+ *                              a gateway's live config from its admin API
+ *                              (GET /config_dump), as `istioctl proxy-config`
  *   meshgatectl --help | --version
  *
  * Diagnostics go to stdout as "FILE:LINE:COL: error|warning: message",
@@ -16,6 +19,7 @@
 
 #include "ctrl/diag.h"
 #include "ctrl/istio_load.h"
+#include "proxy_config.h"
 
 #define EXIT_VALID   0
 #define EXIT_INVALID 1
@@ -28,6 +32,9 @@ static void usage(FILE *out)
 	             "commands:\n"
 	             "  validate DIR   check the Istio YAML in DIR (*.yaml, *.yml) and print\n"
 	             "                 every problem as FILE:LINE:COL: error|warning: message\n"
+	             "  proxy-config listeners|routes|clusters|endpoints [--admin HOST:PORT]\n"
+	             "                 a gateway's live configuration, from its admin API's\n"
+	             "                 /config_dump (default 127.0.0.1:15000)\n"
 	             "\n"
 	             "options:\n"
 	             "  -h, --help     show this help\n"
@@ -93,6 +100,18 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		return cmd_validate(argv[2]);
+	}
+	if (strcmp(argv[1], "proxy-config") == 0) {
+		const char *admin = "127.0.0.1:15000";
+
+		if (argc == 5 && strcmp(argv[3], "--admin") == 0)
+			admin = argv[4];
+		else if (argc != 3) {
+			fprintf(stderr, "meshgatectl: usage: meshgatectl proxy-config "
+			                "listeners|routes|clusters|endpoints [--admin HOST:PORT]\n");
+			return EXIT_USAGE;
+		}
+		return mg_ctl_proxy_config(argv[2], admin);
 	}
 	fprintf(stderr, "meshgatectl: unknown command \"%s\" (try --help)\n", argv[1]);
 	return EXIT_USAGE;

@@ -243,6 +243,29 @@ PY
 mg_check "/config_dump?resource=clusters keeps the clusters" test \
 	"$(mg_http '/config_dump?resource=clusters' | "$MG_PYTHON" -c 'import json,sys; print(len(json.load(sys.stdin)["configs"]))')" = 1
 mg_check "/config_dump?resource=nope is a 400" test "$(mg_http_code '/config_dump?resource=nope')" = 400
+# meshgatectl proxy-config reads the same dump (as istioctl proxy-config).
+CTL=$(dirname "$MG_BIN")/../meshgatectl/meshgatectl
+[[ -x $CTL ]] || CTL=$MG_ROOT/build/app/meshgatectl/meshgatectl
+for kind in listeners routes clusters endpoints; do
+	mg_gw "$CTL" proxy-config "$kind" --admin "127.0.0.1:$MG_ADMIN_PORT" >"$MG_WORKDIR/pc-$kind.txt" ||
+		mg_fail "meshgatectl proxy-config $kind failed"
+done
+mg_check "proxy-config listeners: web (HTTP, inline routes) and db (TCP to v1)" \
+	grep -qE '^web +0\.0\.0\.0 +8080 +HTTP +Route: web \(inline\)$' "$MG_WORKDIR/pc-listeners.txt"
+grep -qE '^db +0\.0\.0\.0 +9000 +TCP +Cluster: v1$' "$MG_WORKDIR/pc-listeners.txt" ||
+	mg_fail "proxy-config listeners: $(cat "$MG_WORKDIR/pc-listeners.txt")"
+mg_check "proxy-config clusters: both is RING_HASH with 2 endpoints" \
+	grep -qE '^both +STATIC +RING_HASH +2$' "$MG_WORKDIR/pc-clusters.txt"
+mg_check "proxy-config endpoints: v2 at $MG_ADDR_SERVICE:8082" \
+	grep -qE "^$MG_ADDR_SERVICE:8082 +1 +v2\$" "$MG_WORKDIR/pc-endpoints.txt"
+mg_check "proxy-config routes: the 90/10 split" \
+	grep -qE 'shop +shop\.example,shop\.example:8080 +/\* +v1 90%, v2 10%$' "$MG_WORKDIR/pc-routes.txt"
+mg_check "proxy-config routes: the canary header route and the redirect" \
+	grep -qE ' +/\* \+headers +v2$' "$MG_WORKDIR/pc-routes.txt"
+grep -qE ' +/old\* +redirect$' "$MG_WORKDIR/pc-routes.txt" ||
+	mg_fail "proxy-config routes: $(cat "$MG_WORKDIR/pc-routes.txt")"
+mg_check "proxy-config against no gateway fails (exit 1)" \
+	test "$(mg_gw "$CTL" proxy-config clusters --admin 127.0.0.1:1 >/dev/null 2>&1; echo $?)" = 1
 if command -v promtool >/dev/null; then
 	mg_check "promtool accepts /metrics" promtool check metrics <"$MG_WORKDIR/metrics.txt"
 fi

@@ -7,8 +7,8 @@
 #    runs the unit tests there too; builds the libFuzzer targets with clang
 #    (build-fuzz/) and runs each for a bounded time;
 # 4. runs every test/integration/NN-*.sh (the real meshgate on the netns test
-#    bed), one at a time, each under a timeout (scripts marked
-#    "# mg-background: yes" run beside the others);
+#    bed), one at a time, each under a timeout ("# mg-quiet: yes" scripts
+#    first, on a quiet machine; "# mg-background: yes" ones beside the rest);
 # 5. runs the benchmark smoke test, tools/bench/run --quick (passes when it
 #    produced numbers; no speed threshold).
 #
@@ -288,36 +288,40 @@ run_script() {
 }
 
 # integration LABEL BINARY: run every integration script against BINARY, one
-# after the other, except those whose header says "# mg-background: yes"
-# (long, and spent waiting on round trips and timers rather than CPU: the
-# impairment profiles): they start first and run beside the others, on test
-# beds of their own, and are waited for at the end.
+# after the other, in three groups by a header line: "# mg-quiet: yes" first
+# (they measure CPU use and need the machine to themselves), then those
+# marked "# mg-background: yes" are started (long, and spent waiting on
+# round trips and timers rather than CPU: the impairment profiles) to run
+# beside all the rest, on test beds of their own, and are waited for at the
+# end.
 integration() {
-	local label=$1 bin=$2 t name i
+	local label=$1 bin=$2 t name i group
 	local -a bg_pid=() bg_out=()
 	mkdir -p "$LOGDIR/$label"
-	for t in test/integration/[0-9]*.sh; do
-		[[ -e "$t" ]] || continue
-		name=$(basename "$t" .sh)
-		# shellcheck disable=SC2053  # MG_IT_FILTER is a glob on purpose
-		[[ -z "${MG_IT_FILTER:-}" || "$name" == ${MG_IT_FILTER} ]] || continue
-		grep -q '^# mg-background: yes$' "$t" || continue
-		run_script "$label" "$bin" "$t" >"$LOGDIR/$label/$name.result" 2>&1 &
-		bg_pid+=($!)
-		bg_out+=("$LOGDIR/$label/$name.result")
-		echo "     $label/$name started in the background"
-	done
-	for t in test/integration/[0-9]*.sh; do
-		[[ -e "$t" ]] || continue
-		name=$(basename "$t" .sh)
-		# shellcheck disable=SC2053  # MG_IT_FILTER is a glob on purpose
-		[[ -z "${MG_IT_FILTER:-}" || "$name" == ${MG_IT_FILTER} ]] || continue
-		! grep -q '^# mg-background: yes$' "$t" || continue
-		if run_script "$label" "$bin" "$t"; then
-			PASSED=$((PASSED + 1))
-		else
-			FAILED=$((FAILED + 1))
-		fi
+	for group in quiet background rest; do
+		for t in test/integration/[0-9]*.sh; do
+			[[ -e "$t" ]] || continue
+			name=$(basename "$t" .sh)
+			# shellcheck disable=SC2053  # MG_IT_FILTER is a glob on purpose
+			[[ -z "${MG_IT_FILTER:-}" || "$name" == ${MG_IT_FILTER} ]] || continue
+			case $group in
+			quiet) grep -q '^# mg-quiet: yes$' "$t" || continue ;;
+			background) grep -q '^# mg-background: yes$' "$t" || continue ;;
+			rest)
+				! grep -qE '^# mg-(quiet|background): yes$' "$t" || continue
+				;;
+			esac
+			if [[ $group == background ]]; then
+				run_script "$label" "$bin" "$t" >"$LOGDIR/$label/$name.result" 2>&1 &
+				bg_pid+=($!)
+				bg_out+=("$LOGDIR/$label/$name.result")
+				echo "     $label/$name started in the background"
+			elif run_script "$label" "$bin" "$t"; then
+				PASSED=$((PASSED + 1))
+			else
+				FAILED=$((FAILED + 1))
+			fi
+		done
 	done
 	for i in "${!bg_pid[@]}"; do
 		if wait "${bg_pid[$i]}"; then

@@ -3,6 +3,8 @@
 # CPU use is measured from /proc/PID/stat (utime+stime over 5 s).  For
 # contrast (and to show the measurement sees a spinning worker) the same is
 # measured with `idle: busy`, which must use at least half a core.
+# It measures CPU use: tools/test.sh runs it before anything else starts.
+# mg-quiet: yes
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 

@@ -134,9 +134,11 @@ int mg_h1_parser_init(struct mg_h1_parser *p, enum mg_h1_kind kind, const struct
 		p->conf.max_headers = MG_H1_DEF_MAX_HEADERS;
 	if (p->conf.max_head_bytes < 16)
 		return -EINVAL;
-	p->hdrs = calloc(p->conf.max_headers, sizeof(*p->hdrs));
-	if (p->hdrs == NULL)
-		return -ENOMEM;
+	/*
+	 * The field array comes with the first head (h1_parse_fields), 16 at a
+	 * time up to max_headers: a connection that is open but has sent
+	 * nothing costs nothing here (100 fields would be 4 KiB each).
+	 */
 	p->kind = kind;
 	p->cbs = cbs;
 	p->ctx = ctx;
@@ -372,6 +374,18 @@ int h1_parse_fields(struct mg_h1_parser *p, const char *b, uint32_t n)
 			break;
 		if (nh >= p->conf.max_headers)
 			return h1_fail(p, MG_H1_E_too_many_headers);
+		if (nh >= p->hdrs_cap) {
+			uint32_t cap = p->hdrs_cap ? 2u * p->hdrs_cap : 16u;
+			struct mg_h1_header *nh_arr;
+
+			if (cap > p->conf.max_headers)
+				cap = p->conf.max_headers;
+			nh_arr = realloc(p->hdrs, cap * sizeof(*p->hdrs));
+			if (nh_arr == NULL)
+				return h1_fail(p, MG_H1_E_no_memory);
+			p->hdrs = nh_arr;
+			p->hdrs_cap = (uint16_t)cap;
+		}
 		rc = parse_field(p, l, ll, &p->hdrs[nh]);
 		if (rc < 0)
 			return rc;
@@ -743,13 +757,13 @@ static int finish_head(struct mg_h1_parser *p, const char *b, uint32_t n, bool g
 	memset(m, 0, sizeof(*m));
 	m->kind = p->kind;
 	m->gathered = gathered;
-	m->headers = p->hdrs;
 	rc = p->kind == MG_H1_REQUEST ? parse_request_line(p, b, ll) : parse_status_line(p, b, ll);
 	if (rc < 0)
 		return rc;
 	rc = h1_parse_fields(p, b + ll + 2, n - ll - 2);
 	if (rc < 0)
 		return rc;
+	m->headers = p->hdrs; /* after the fields: the array may have grown */
 	m->n_headers = (uint16_t)rc;
 	rc = analyse_head(p);
 	if (rc < 0)

@@ -208,7 +208,8 @@ struct mg_h1_parser {
 	/* Body. */
 	uint64_t remaining;        /* Content-Length or chunk bytes still to come */
 	uint32_t chunk_line;       /* bytes of the current chunk size line */
-	struct mg_h1_header *hdrs; /* max_headers of them */
+	struct mg_h1_header *hdrs; /* hdrs_cap of them, grown on demand up to max_headers */
+	uint16_t hdrs_cap;
 	struct mg_h1_msg msg;
 	const struct rte_mbuf *seg; /* segment being parsed (mg_h1_parse_mbuf), else NULL */
 };

@@ -245,6 +245,7 @@ static void hcm_put(struct mg_hcm *h)
 	rte_pktmbuf_free(h->batch);
 	rte_pktmbuf_free(h->to_up);
 	rte_pktmbuf_free(h->to_cli);
+	mg_cnt_add(&h->pw->hcm_live, (uint64_t)-1);
 	free(h);
 }
 
@@ -427,6 +428,7 @@ static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t 
 		free(u);
 		return NULL;
 	}
+	mg_cnt_add(&pw->upc_live, 1);
 	/* The cluster's upstream_bind_config TCP_CONGESTION; the compiler checked the name. */
 	if (pw->clusters[ci].cl->cc != NULL)
 		(void)mg_tcp_set_cc(u->c, pw->clusters[ci].cl->cc);
@@ -440,6 +442,7 @@ static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t 
 
 static void upc_free(struct mg_upc *u)
 {
+	mg_cnt_add(&u->pw->upc_live, (uint64_t)-1);
 	mg_h1_parser_fini(&u->rs);
 	rte_pktmbuf_free(u->held);
 	rte_pktmbuf_free(u->in);
@@ -1726,6 +1729,7 @@ void *mg_hcm_accept(void *arg, struct mg_tcp_conn *c)
 	h->l = l;
 	h->c = c;
 	h->refs = 1; /* the client connection's */
+	mg_cnt_add(&pw->hcm_live, 1);
 	mg_cnt_add(&pw->cnt.downstream_cx_total, 1);
 	mg_cnt_add(&pw->lst[l->idx].cx_total, 1);
 	return h;
@@ -1841,4 +1845,14 @@ void mg_hcm_expire(struct mg_proxy_worker *pw, uint32_t now_ms)
 		}
 		hcm_put(h);
 	}
+}
+
+size_t mg_proxy_hcm_size(void)
+{
+	return sizeof(struct mg_hcm);
+}
+
+size_t mg_proxy_upc_size(void)
+{
+	return sizeof(struct mg_upc);
 }

@@ -70,4 +70,8 @@ static inline struct mg_proxy_worker *mg_proxy_of(const struct mg_worker *w)
 	return w->proxy;
 }
 
+/** Bytes of one client connection's HTTP manager, and of one upstream connection (memory accounting). */
+size_t mg_proxy_hcm_size(void);
+size_t mg_proxy_upc_size(void);
+
 #endif /* MG_PROXY_H */

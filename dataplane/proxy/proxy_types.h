@@ -96,6 +96,9 @@ struct mg_proxy_worker {
 	uint32_t next_check_ms;
 	struct mg_h1_counters h1;
 	struct mg_proxy_counters cnt;
+	/* Gauges, for the memory accounting in /stats: objects alive now. */
+	uint64_t hcm_live; /**< client connections' managers (struct mg_hcm) */
+	uint64_t upc_live; /**< upstream connections, pooled or busy (struct mg_upc) */
 };
 
 #endif /* MG_PROXY_TYPES_H */

@@ -340,12 +340,62 @@ void mg_stats_release(struct mg_stats_snapshot *s)
 	memset(&s->scoped, 0, sizeof(s->scoped));
 }
 
+/* VmRSS of this process, in bytes; 0 if /proc says nothing. */
+static uint64_t rss_bytes(void)
+{
+	char line[256];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
+static void collect_mem(const struct mg_dp *dp, struct mg_stats_snapshot *s)
+{
+	const struct rte_mempool *seen[MG_MAX_WORKERS];
+	unsigned n_seen = 0;
+
+	s->mem.tcp_conn_bytes = mg_tcp_conn_size();
+	s->mem.http_conn_bytes = mg_proxy_hcm_size();
+	s->mem.upstream_conn_bytes = mg_proxy_upc_size();
+	for (unsigned k = 0; k < MG_TCP_N_STATES; k++)
+		s->mem.tcp_conns += s->tcp_total.conns[k];
+	for (unsigned i = 0; i < dp->n_workers && i < MG_MAX_WORKERS; i++) {
+		const struct mg_worker *w = dp->workers[i];
+		unsigned k;
+
+		if (w == NULL)
+			continue;
+		if (w->proxy != NULL) {
+			s->mem.http_conns += mg_cnt_read(&w->proxy->hcm_live);
+			s->mem.upstream_conns += mg_cnt_read(&w->proxy->upc_live);
+		}
+		for (k = 0; k < n_seen && seen[k] != w->pool; k++)
+			;
+		if (w->pool != NULL && k == n_seen) {
+			seen[n_seen++] = w->pool;
+			s->mem.mbufs_in_use += rte_mempool_in_use_count(w->pool);
+			s->mem.mbuf_bytes += (uint64_t)rte_mempool_in_use_count(w->pool) *
+			                     (w->pool->elt_size + w->pool->header_size +
+			                      w->pool->trailer_size);
+		}
+	}
+	s->mem.rss_bytes = rss_bytes();
+}
+
 void mg_stats_collect(const struct mg_dp *dp, struct mg_stats_snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
 	mg_stats_collect_workers(dp, s);
 	mg_stats_collect_ports(dp, s);
 	(void)mg_stats_collect_scoped(dp, s); /* without memory: the sums still show */
+	collect_mem(dp, s);
 	s->uptime_s = mg_stats_uptime();
 }
 
@@ -580,6 +630,20 @@ int mg_stats_render_json(const struct mg_stats_snapshot *s, struct mg_buf *out)
 		json_proxy(out, &s->proxy_total);
 	}
 	json_scoped(out, &s->scoped);
+	if (s->mem.tcp_conn_bytes == 0) /* not collected from a running gateway (tests) */
+		return mg_buf_puts(out, "}");
+	mg_buf_printf(out,
+	              ",\"memory\":{\"tcp_conn_bytes\":%" PRIu64 ",\"tcp_conns\":%" PRIu64
+	              ",\"http_conn_bytes\":%" PRIu64 ",\"http_conns\":%" PRIu64
+	              ",\"upstream_conn_bytes\":%" PRIu64 ",\"upstream_conns\":%" PRIu64
+	              ",\"connection_state_bytes\":%" PRIu64 ",\"mbufs_in_use\":%" PRIu64
+	              ",\"mbuf_bytes\":%" PRIu64 ",\"rss_bytes\":%" PRIu64 "}",
+	              s->mem.tcp_conn_bytes, s->mem.tcp_conns, s->mem.http_conn_bytes,
+	              s->mem.http_conns, s->mem.upstream_conn_bytes, s->mem.upstream_conns,
+	              s->mem.tcp_conn_bytes * s->mem.tcp_conns +
+	                  s->mem.http_conn_bytes * s->mem.http_conns +
+	                  s->mem.upstream_conn_bytes * s->mem.upstream_conns,
+	              s->mem.mbufs_in_use, s->mem.mbuf_bytes, s->mem.rss_bytes);
 	return mg_buf_puts(out, "}");
 }
 

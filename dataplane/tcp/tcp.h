@@ -150,6 +150,9 @@ uint16_t mg_tcp_rss_queue(const struct mg_iface *ifc, rte_be32_t src, rte_be32_t
  */
 int mg_tcp_set_cc(struct mg_tcp_conn *c, const char *name);
 
+/** Bytes of one connection's control block (memory accounting). */
+size_t mg_tcp_conn_size(void);
+
 /**
  * Give up an active open that is not established within ms (a cluster's
  * connect_timeout): the connection closes with -ETIMEDOUT (counted as

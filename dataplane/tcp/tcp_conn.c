@@ -535,6 +535,11 @@ int mg_tcp_set_cc(struct mg_tcp_conn *c, const char *name)
 	return 0;
 }
 
+size_t mg_tcp_conn_size(void)
+{
+	return sizeof(struct mg_tcp_conn);
+}
+
 int mg_tcp_set_connect_timeout(struct mg_tcp_conn *c, uint32_t ms)
 {
 	if (c == NULL || ms == 0 || (c->flags & MG_TCPF_PASSIVE) ||

@@ -515,12 +515,18 @@ static void shadow_end(struct mg_upc *u, bool ok)
 	upc_release(u, u->keep);
 }
 
-/* Send m (owned) on shadow u, never holding up the client's request. */
-static void shadow_send(struct mg_upc *u, struct rte_mbuf *m)
+/*
+ * Send m (owned) on shadow u, never holding up the client's request.
+ * Returns false if the shadow was dropped (u may be gone: do not touch it).
+ */
+static bool shadow_send(struct mg_upc *u, struct rte_mbuf *m)
 {
 	if (send_or_hold(u->c, &m, &u->held) < 0 ||
-	    (u->held != NULL && rte_pktmbuf_pkt_len(u->held) > MG_PROXY_SHADOW_MAX_HELD))
+	    (u->held != NULL && rte_pktmbuf_pkt_len(u->held) > MG_PROXY_SHADOW_MAX_HELD)) {
 		shadow_end(u, false);
+		return false;
+	}
+	return true;
 }
 
 /* The owner's request is over: its shadows have all their bytes (or lost them). */
@@ -534,22 +540,25 @@ static void shadows_request_end(struct mg_hcm *h, bool complete)
 			shadow_end(u, false);
 			continue;
 		}
-		if (h->chunk_up)
-			shadow_send(u, chain_from(pool_of(h->pw), "0\r\n\r\n", 5));
+		if (h->chunk_up && !shadow_send(u, chain_from(pool_of(h->pw), "0\r\n\r\n", 5)))
+			continue;
 		u->rq_sent = true;
 		shadow_end(u, true);
 	}
 }
 
-/* The response of a shadow: parsed to find its end, and dropped. */
-static void shadow_process(struct mg_upc *u)
+/*
+ * The response of a shadow: parsed to find its end, and dropped.  Returns
+ * false once the shadow is settled (u may be gone: do not touch it).
+ */
+static bool shadow_process(struct mg_upc *u)
 {
 	while (u->in != NULL && !u->rs_done) {
 		int n = mg_h1_parse_mbuf(&u->rs, u->in, 0);
 
 		if (n < 0) {
 			shadow_end(u, false);
-			return;
+			return false;
 		}
 		if (u->c != NULL)
 			ops->recved(u->c, (uint32_t)n);
@@ -559,8 +568,10 @@ static void shadow_process(struct mg_upc *u)
 		if (n == 0)
 			break;
 	}
-	if (u->rs_done)
-		shadow_end(u, true);
+	if (!u->rs_done)
+		return true;
+	shadow_end(u, true);
+	return false;
 }
 
 void mg_upc_drain_idle(struct mg_proxy_worker *pw)
@@ -828,7 +839,7 @@ static void upc_process(struct mg_upc *u)
 	struct mg_hcm *h = u->h;
 
 	if (u->shadow) {
-		shadow_process(u);
+		(void)shadow_process(u);
 		return;
 	}
 	if (h != NULL && h->tunnel) {
@@ -940,11 +951,12 @@ static void upc_peer_fin(void *ctx, struct mg_tcp_conn *c)
 		return;
 	}
 	if (u->shadow) {
-		shadow_process(u);
-		if (u->shadow && !u->rs_done && u->in == NULL && mg_h1_parse_eof(&u->rs) == 0 &&
-		    u->rs_done)
+		if (!shadow_process(u))
+			return; /* settled, maybe freed */
+		/* The close ends a response delimited by it; anything else failed. */
+		if (u->in == NULL && mg_h1_parse_eof(&u->rs) == 0 && u->rs_done)
 			shadow_end(u, true);
-		else if (u->shadow && !u->rs_done)
+		else
 			shadow_end(u, false);
 		return;
 	}
@@ -1289,7 +1301,7 @@ static void shadow_open(struct mg_hcm *h, const struct mg_mirror *mi, const stru
 	h->shadow[h->n_shadow++] = u;
 	mg_h1_parser_set_request(&u->rs, m->method);
 	mg_cnt_add(&pw->cnt.upstream_rq_mirrored, 1);
-	shadow_send(u, hm);
+	(void)shadow_send(u, hm);
 }
 
 static void shadows_start(struct mg_hcm *h, const struct mg_vhost *vh,
@@ -1313,7 +1325,7 @@ static void shadows_body(struct mg_hcm *h, const struct rte_mbuf *m)
 		if (c == NULL)
 			shadow_end(u, false);
 		else
-			shadow_send(u, c);
+			(void)shadow_send(u, c);
 	}
 }
 

@@ -99,6 +99,8 @@ static_resources:
                 route:
                   cluster: v1
                   request_mirror_policies: [{cluster: v2, runtime_fraction: {default_value: {numerator: 50}}}]
+              - match: {prefix: /mclose}
+                route: {cluster: v1, prefix_rewrite: /close, request_mirror_policies: [{cluster: v2}]}
               - match: {prefix: /mirror-dead/}
                 route: {cluster: v1, request_mirror_policies: [{cluster: dead}]}
               - match: {prefix: /_journal/v2}
@@ -171,7 +173,7 @@ PY
 mg_log "proxy: requests $total (2xx $c2, 4xx $c4, 5xx $c5), bad $bad, no route $noroute, upstream connections $cx (reused $reused), connect failures $fail, timeouts $timeout, mirrored $mirrored (failed $mfail)"
 read -r ctimeout < <("$MG_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["proxy_total"]["upstream_cx_connect_timeout"])' "$MG_WORKDIR/stats.json")
 mg_check "the blackholed endpoint's connect timeout counted ($ctimeout)" test "$ctimeout" -eq 1
-# 21 + ~200 + 20 shadow copies were started; the 20 to the dead cluster failed.
+# 21 + ~200 + 5 + 20 shadow copies were started; the 20 to the dead cluster failed.
 mg_check "shadow copies counted ($mirrored)" test "$mirrored" -ge 190
 mg_check "shadows to a refused cluster counted as failed, never as client errors ($mfail)" \
 	test "$mfail" -ge 20 -a "$mfail" -le 21

@@ -219,6 +219,13 @@ def main():
     for i in range(400):
         r, d = c.req("GET", "/mirror-half/%d" % i)
         check(r.status == 200, "mirror-half: %d" % r.status)
+    # Responses ended by the upstream's close, on both the request and its shadow.
+    for i in range(5):
+        cc = Client(gw, port)
+        r, d = cc.req("GET", "/mclose?n=%d" % (1000 + i))
+        check(r.status == 200 and d == pattern(1000 + i), "mirrored close-delimited: %d %d"
+              % (r.status, len(d)))
+        cc.conn.close()
     for i in range(20):
         r, d = c.req("GET", "/mirror-dead/%d" % i)
         check(r.status == 200 and json.loads(d)["server"] == "v1",
@@ -239,6 +246,8 @@ def main():
     check(150 <= len(half) <= 250, "50%% mirroring: %d of 400" % len(half))
     check(not [e for e in json.loads(d) if e["path"].startswith("/mirror/") and e["host"] != shadow_host],
           "a /mirror/ request reached v2 without the -shadow host")
+    closed = [e for e in json.loads(d) if e["path"].startswith("/close?n=") and e["host"] == shadow_host]
+    check(len(closed) == 5, "v2 saw %d of the 5 close-delimited shadows" % len(closed))
     print("mirroring: 21/21 to v2 (POST body intact), %d/400 at 50%%, dead mirror harmless" % len(half))
 
     websocket(gw, port)

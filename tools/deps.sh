@@ -14,7 +14,7 @@ PACKAGES=(
 	check
 	python3 python3-scapy
 	iproute2 ethtool iputils-ping iputils-arping procps curl
-	nginx-light wrk
+	nginx-light wrk haproxy
 	prometheus
 	clang-format
 	clang libclang-rt-14-dev
@@ -51,9 +51,13 @@ if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${mis
 	echo "deps.sh: apt-get failed" >&2
 	exit 1
 fi
-# The tests run nginx themselves, in a namespace, with their own config; the
-# Debian package's own service (port 80 on the host) is not wanted running.
+# The tests and benchmarks run nginx and HAProxy themselves, in namespaces,
+# with their own configs; the Debian packages' own services (nginx on port 80,
+# haproxy with /etc/haproxy/haproxy.cfg) are not wanted running on the host.
 if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/null; then
 	systemctl disable --now nginx >/dev/null 2>&1 || true
+fi
+if [[ " ${missing[*]} " == *" haproxy "* ]] && command -v systemctl >/dev/null; then
+	systemctl disable --now haproxy >/dev/null 2>&1 || true
 fi
 echo "deps.sh: done" >&2

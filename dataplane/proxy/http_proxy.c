@@ -941,6 +941,21 @@ static void upc_peer_fin(void *ctx, struct mg_tcp_conn *c)
 
 	(void)c;
 	u->keep = false;
+	if (u->idle) {
+		/*
+		 * A pooled connection the upstream closed (its keep-alive timeout):
+		 * out of the pool and closed now, or the next request sent on it
+		 * would meet a reset and answer 502.
+		 */
+		struct mg_proxy_cluster *pc = &u->pw->clusters[u->cl];
+
+		LIST_REMOVE(u, link);
+		pc->n_idle[u->ep]--;
+		u->idle = false;
+		mg_cnt_add(&u->pw->cnt.upstream_cx_idle_closed, 1);
+		ops->close(u->c); /* on_close frees u */
+		return;
+	}
 	if (u->h != NULL && u->h->tunnel) {
 		struct mg_hcm *h = u->h;
 

@@ -83,6 +83,8 @@ static_resources:
                 route: {cluster: dead}
               - match: {prefix: /blackhole}
                 route: {cluster: blackhole}
+              - match: {prefix: /linger}
+                route: {cluster: linger}
               - match: {prefix: /api/}
                 route: {cluster: v1, prefix_rewrite: /, host_rewrite_literal: backend.internal}
                 request_headers_to_remove: [x-secret]
@@ -127,6 +129,8 @@ static_resources:
   - name: both
     lb_policy: RING_HASH
     load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: $UP, port_value: 8081}}}}, {endpoint: {address: {socket_address: {address: $UP, port_value: 8082}}}}]}]}
+  - name: linger
+    load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: $UP, port_value: 8081}}}}]}]}
   - name: blackhole
     connect_timeout: 0.25s
     load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: ${MG_ADDR_UP%.*}.99, port_value: 80}}}}]}]}
@@ -171,6 +175,8 @@ print(p["downstream_rq_total"], p["downstream_rq_bad"], p["downstream_rq_no_rout
 PY
 )
 mg_log "proxy: requests $total (2xx $c2, 4xx $c4, 5xx $c5), bad $bad, no route $noroute, upstream connections $cx (reused $reused), connect failures $fail, timeouts $timeout, mirrored $mirrored (failed $mfail)"
+read -r idle_closed < <("$MG_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["proxy_total"]["upstream_cx_idle_closed"])' "$MG_WORKDIR/stats.json")
+mg_check "pooled connections the upstream closed were dropped ($idle_closed)" test "$idle_closed" -ge 3
 read -r ctimeout < <("$MG_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["proxy_total"]["upstream_cx_connect_timeout"])' "$MG_WORKDIR/stats.json")
 mg_check "the blackholed endpoint's connect timeout counted ($ctimeout)" test "$ctimeout" -eq 1
 # 21 + ~200 + 5 + 20 shadow copies were started; the 20 to the dead cluster failed.
@@ -239,7 +245,7 @@ assert set(ls) == {"web", "db"} and all(l["@type"] == t + "envoy.config.listener
 hcm = ls["web"]["filter_chains"][0]["filters"][0]["typed_config"]
 assert hcm["@type"].endswith("HttpConnectionManager") and hcm["upgrade_configs"][0]["upgrade_type"] == "websocket", hcm
 cs = {c["cluster"]["name"] for c in d[1]["static_clusters"]}
-assert cs == {"v1", "v2", "both", "dead", "blackhole"}, cs
+assert cs == {"v1", "v2", "both", "dead", "blackhole", "linger"}, cs
 assert d[0]["version_info"] == d[1]["version_info"] != ""
 PY
 mg_check "/config_dump?resource=clusters keeps the clusters" test \

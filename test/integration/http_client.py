@@ -252,6 +252,14 @@ def main():
 
     websocket(gw, port)
 
+    # The upstream closes a kept-alive connection while it idles in the pool
+    # (a keep-alive timeout): the next request must not be sent on it.
+    for i in range(3):
+        r, d = c.req("GET", "/linger?ms=30")
+        check(r.status == 200 and d == b"lingering\n", "linger %d: %d %r" % (i, r.status, d))
+        time.sleep(0.3)
+    print("pooled connection closed by the upstream: dropped, next request served")
+
     # An endpoint nobody answers for: the cluster's 0.25 s connect_timeout, then 503.
     t0 = time.monotonic()
     r, d = c.req("GET", "/blackhole")

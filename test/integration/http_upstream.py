@@ -10,6 +10,8 @@ server (http.server with keep-alive) that says who it is:
   GET  /close?n=N      200, N bytes, no length: the body ends when the connection does
   GET  /slow?ms=M      waits M ms, then 200
   GET  /status?code=C  status C, empty body
+  GET  /linger?ms=M    200 kept alive, then the server closes the connection M ms
+                       later (a keep-alive timeout, as nginx's)
   GET  /ws             WebSocket (RFC 6455) echo: 101, then every data frame back
                        unmasked, a close frame answered and the connection closed
   GET  /_journal       200, JSON list of the requests this listener served before
@@ -100,6 +102,13 @@ def handler_for(name):
                 time.sleep(int(q.get("ms", "1000")) / 1000)
             if u.path == "/status":
                 self.reply(int(q.get("code", "200")), b"")
+                return
+            if u.path == "/linger":
+                self.reply(200, b"lingering\n", "text/plain")
+                self.wfile.flush()
+                conn = self.connection
+                threading.Timer(int(q.get("ms", "50")) / 1000,
+                                lambda: conn.shutdown(socket.SHUT_RDWR)).start()
                 return
             body = json.dumps({"server": name, "path": self.path, "method": self.command,
                                "headers": {k.lower(): v for k, v in self.headers.items()}})

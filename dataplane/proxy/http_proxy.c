@@ -1017,25 +1017,28 @@ static void upc_close(void *ctx, struct mg_tcp_conn *c, int err)
 	}
 	hcm_hold(h);
 	if (!fini && !u->rs_done) {
-		if (!h->rs_started && err == -ETIMEDOUT) {
-			/* Not connected within connect_timeout (or given up on): Envoy's 503. */
-			mg_cnt_add(&u->pw->cnt.upstream_cx_connect_timeout, 1);
+		if (!h->rs_started) {
+			/*
+			 * Refused, reset or never connected before a response head:
+			 * 502, or Envoy's 503 when the connect timed out.
+			 */
+			bool timed_out = err == -ETIMEDOUT;
+
+			mg_cnt_add(timed_out ? &u->pw->cnt.upstream_cx_connect_timeout
+			                     : &u->pw->cnt.upstream_cx_connect_fail,
+			           1);
 			mg_cnt_add(&u->pw->clusters[u->cl].st.cx_connect_fail, 1);
 			mg_cnt_add(&u->pw->clusters[u->cl].ep_st[u->ep].cx_connect_fail, 1);
-			upstream_status(u, 503);
-			local_reply(h, 503,
-			            "upstream connect error or disconnect/reset before headers. reset "
-			            "reason: connection timeout\n",
-			            92, NULL, !h->rq_complete);
-			finish_response(h, u, false);
-		} else if (!h->rs_started) {
-			mg_cnt_add(&u->pw->cnt.upstream_cx_connect_fail, 1);
-			mg_cnt_add(&u->pw->clusters[u->cl].st.cx_connect_fail, 1);
-			mg_cnt_add(&u->pw->clusters[u->cl].ep_st[u->ep].cx_connect_fail, 1);
-			upstream_status(u, 502);
-			local_reply(h, 502,
-			            "upstream connect error or disconnect/reset before headers\n",
-			            58, NULL, !h->rq_complete);
+			upstream_status(u, timed_out ? 503 : 502);
+			if (timed_out)
+				local_reply(h, 503,
+				            "upstream connect error or disconnect/reset before headers. "
+				            "reset reason: connection timeout\n",
+				            92, NULL, !h->rq_complete);
+			else
+				local_reply(h, 502,
+				            "upstream connect error or disconnect/reset before headers\n",
+				            58, NULL, !h->rq_complete);
 			finish_response(h, u, false);
 		} else {
 			mg_cnt_add(&u->pw->cnt.upstream_rs_reset, 1);

@@ -43,6 +43,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NETNS = os.path.join(ROOT, "tools/netns.sh")
+
+from bench_tcp import sh  # noqa: E402  (one runner of commands for every section)
 NGINX = os.environ.get("MG_NGINX", "/usr/sbin/nginx")
 HAPROXY = os.environ.get("MG_HAPROXY", "/usr/sbin/haproxy")
 WRK = os.environ.get("MG_WRK", "wrk")
@@ -143,13 +145,6 @@ frontend fe
 backend be
     server up {up}:{up_port}
 """
-
-
-def sh(*argv, check=True, timeout=60):
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)}: exit {r.returncode}: {r.stderr.strip()[-300:]}")
-    return r.stdout
 
 
 def proc_cpu(pids):

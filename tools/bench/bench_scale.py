@@ -21,6 +21,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NETNS = os.path.join(ROOT, "tools/netns.sh")
+
+from bench_tcp import sh  # noqa: E402  (one runner of commands for every section)
 HOLD = os.path.join(ROOT, "tools/bench/hold_idle.py")
 
 HTTP_CONFIG = """tcp:
@@ -43,13 +45,6 @@ static_resources:
               - match: {prefix: /}
                 direct_response: {status: 200, body: {inline_string: "ok"}}
 """
-
-
-def sh(*argv, check=True, timeout=60):
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)}: exit {r.returncode}: {r.stderr.strip()[-300:]}")
-    return r.stdout
 
 
 def section_scale(b, mode, log):

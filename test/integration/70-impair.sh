@@ -64,7 +64,11 @@ mg_check "only echo requests were received" test "$rx" -eq "$echo_rx"
 mg_check "impair_lost ($lost) == ping deficit ($deficit)" test "$lost" -eq "$deficit"
 mg_log "rtt min/avg/max: $rtt_min/$rtt_avg/$rtt_max ms"
 mg_check "every reply was delayed" test "$(delta impair_delayed)" -eq "$echo_tx"
-mg_check "no round trip under 20 ms" awk -v v="$rtt_min" 'BEGIN { exit !(v >= 20) }'
+# The stage times the delay with the TSC and DPDK's estimate of its rate;
+# ping times it with the kernel's clock.  The two disagree by a few parts in
+# 10^4 (CI saw 19.993 ms): 0.1% of slack, no more.
+mg_check "no round trip under 20 ms (less 0.1% clock slack)" \
+	awk -v v="$rtt_min" 'BEGIN { exit !(v >= 19.98) }'
 # No upper bound on the round trip here: on a loaded two-core machine the
 # worker may get little CPU and replies come back seconds late.  That every
 # delayed reply is released by delay + jitter is asserted exactly, on a

@@ -6,8 +6,11 @@
 #       client connects and echoes 1 MiB, sha256 checked.  The listener's
 #       backlog (syn_backlog 256 here) fills with half-open connections that
 #       never complete, and SYN cookies answer the rest: the real client
-#       gets through.  Every SYN reaches TCP (seg_in grows by at least
-#       100,000) and nothing is lost from the accounting.
+#       gets through.  Every IPv4 packet the gateway received reaches TCP
+#       (seg_in grows exactly as ipv4_rx does: all of them are TCP here), at
+#       least 90% of the SYNs arrived (the kernel's veth backlog and packet
+#       socket may drop some before the port when the machine is busy: CI
+#       once lost 0.5%), and nothing is lost from the accounting.
 #   (b) segment fuzzer: 20,000 seeded random TCP segments (flags, options
 #       with bad lengths, data offsets, sequence and ack numbers, payloads,
 #       bad checksums).  Half come from the client's real address with random
@@ -107,8 +110,10 @@ mg_stats "$MG_WORKDIR/s1.json"
 seg=$(($(tcp_total seg_in "$MG_WORKDIR/s1.json") - $(tcp_total seg_in "$MG_WORKDIR/s0.json")))
 cookies=$(tcp_total syncookies_sent "$MG_WORKDIR/s1.json")
 synrcvd=$("$MG_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["tcp_total"]["connections"]["SYN_RECEIVED"])' "$MG_WORKDIR/s1.json")
-mg_log "(a) segments in: $seg; SYN cookies sent: $cookies; half-open now: $synrcvd"
-mg_check "(a) every SYN reached TCP ($seg >= $FLOOD)" test "$seg" -ge "$FLOOD"
+ip4=$(($(mg_counter "$MG_WORKDIR/s1.json" ipv4_rx) - $(mg_counter "$MG_WORKDIR/s0.json" ipv4_rx)))
+mg_log "(a) IPv4 packets in: $ip4; segments in: $seg; SYN cookies sent: $cookies; half-open now: $synrcvd"
+mg_check "(a) every IPv4 packet received reached TCP ($seg == $ip4)" test "$seg" -eq "$ip4"
+mg_check "(a) the flood arrived ($seg >= 90% of $FLOOD)" test $((seg * 10)) -ge $((FLOOD * 9))
 mg_check "(a) SYN cookies answered the overflow ($cookies)" test "$cookies" -gt 0
 mg_check "(a) the backlog bounded the half-open connections ($synrcvd <= 256)" \
 	test "$synrcvd" -le 256
@@ -191,7 +196,9 @@ for k in challenge_acks challenge_acks_limited drop_out_of_window drop_rst_chall
 done
 mg_log "(b) established-connection paths:$line"
 inwin=$(($(grew challenge_acks) + $(grew challenge_acks_limited) + $(grew drop_out_of_window)))
-mg_check "(b) the fuzzed segments reached TCP ($seg >= $FUZZ)" test "$seg" -ge "$FUZZ"
+ip4=$(($(mg_counter "$MG_WORKDIR/s2.json" ipv4_rx) - $(mg_counter "$MG_WORKDIR/s1.json" ipv4_rx)))
+mg_check "(b) every IPv4 packet received reached TCP ($seg == $ip4)" test "$seg" -eq "$ip4"
+mg_check "(b) the fuzzed segments arrived ($seg >= 90% of $FUZZ)" test $((seg * 10)) -ge $((FUZZ * 9))
 mg_check "(b) the live connection was hit: challenge ACKs + out-of-window drops grew by $inwin" \
 	test "$inwin" -gt 0
 accounted "$MG_WORKDIR/s2.json"

@@ -12,7 +12,7 @@
  * mg_net_counters), so it comes from aligned_alloc() rather than malloc(),
  * which only guarantees 16-byte alignment.
  */
-static struct mg_stats_snapshot *snapshot_take(const struct mg_dp *dp)
+static struct mg_stats_snapshot *snapshot_take(struct mg_dp *dp)
 {
 	size_t align = _Alignof(struct mg_stats_snapshot);
 	size_t size = (sizeof(struct mg_stats_snapshot) + align - 1) / align * align;

@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -179,8 +180,28 @@ int mg_ctl_run(struct mg_ctl *ctl, volatile sig_atomic_t *stop)
 			rte_delay_us_sleep(MG_CTL_TICK_MS * 1000);
 		mg_ctl_poll_workers(ctl);
 		ctl_neigh_expire(ctl);
+		if (ctl->snaps != NULL)
+			(void)mg_snapshots_reap(ctl->snaps);
 	}
 	return 0;
+}
+
+int mg_ctl_apply_snapshot(struct mg_ctl *ctl, struct mg_snapshot *s, char *err, size_t errlen)
+{
+	int rc;
+
+	if (ctl->snaps == NULL) {
+		snprintf(err, errlen, "the gateway serves no config snapshots");
+		return -ENOTSUP;
+	}
+	rc = mg_snapshots_check(ctl->snaps, s, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = mg_snapshots_publish(ctl->snaps, s);
+	if (rc < 0)
+		snprintf(err, errlen,
+		         "too many replaced configs are still draining; try again later");
+	return rc;
 }
 
 void mg_ctl_fini(struct mg_ctl *ctl)

@@ -12,6 +12,7 @@
 
 #include "core/worker_types.h"
 #include "meshgate/admin.h"
+#include "meshgate/snapshots.h"
 
 /** The control core's state. */
 struct mg_ctl {
@@ -21,6 +22,7 @@ struct mg_ctl {
 	uint64_t start_tsc;
 	uint64_t relayed;       /**< neighbour updates relayed to workers */
 	uint64_t relay_dropped; /**< relays lost to a full ring */
+	struct mg_snapshots *snaps; /**< config snapshots (set by the gateway after init) */
 };
 
 /**
@@ -47,6 +49,17 @@ int mg_ctl_run(struct mg_ctl *ctl, volatile sig_atomic_t *stop);
  * @return the number of messages handled
  */
 unsigned mg_ctl_poll_workers(struct mg_ctl *ctl);
+
+/**
+ * Serve snapshot s from now on (an xDS update): check it against what the
+ * gateway holds (mg_snapshots_check) and publish it.  The workers switch to
+ * it live and drain the previous one; ctl frees that once they let go.
+ * @param s    compiled; on success ctl owns it, on failure the caller does
+ * @param err  why it was refused, for the xDS NACK
+ * @return 0; -EADDRINUSE, -ENOSPC (err says why); -ENOSPC when too many
+ *         replaced snapshots still wait for a grace period
+ */
+int mg_ctl_apply_snapshot(struct mg_ctl *ctl, struct mg_snapshot *s, char *err, size_t errlen);
 
 /** Release the control core's resources. */
 void mg_ctl_fini(struct mg_ctl *ctl);

@@ -26,6 +26,7 @@
 #include "meshgate/bootstrap.h"
 #include "meshgate/control.h"
 #include "meshgate/port.h"
+#include "meshgate/snapshots.h"
 #include "net/impair.h"
 #include "tcp/tcp.h"
 #include "net/net.h"
@@ -93,6 +94,7 @@ struct gw {
 	struct mg_bootstrap cfg;
 	struct mg_dp dp;
 	struct mg_ctl ctl;
+	struct mg_snapshots snaps; /* publishing and freeing config snapshots */
 	unsigned ports_up;
 	bool eal_up;
 };
@@ -161,34 +163,6 @@ static int gw_eal_init(struct gw *gw)
 	return 0;
 }
 
-/*
- * Who frees config snapshots.  The configuration path is: xDS message →
- * validate → compile into an immutable struct mg_snapshot → mg_publish() on
- * dp->snapshots → each worker adopts it on its own lcore
- * (mg_worker_adopt_config) and serves it.
- *
- * The publisher does NOT free retired snapshots (this callback does
- * nothing): a worker keeps using the snapshot it serves past its
- * quiescent-state reports — its listeners, connections and per-cluster
- * state point into it — and an RCU grace period only proves that every
- * worker finished its loop iteration, not that it let go of its current
- * config.  Freeing on reclaim could therefore free a snapshot a worker
- * still serves as soon as a second one was published (workers keep the
- * first: live replacement is not supported yet).
- *
- * So the static snapshot stays owned by the bootstrap (cfg.snapshot) and
- * is freed once, by mg_bootstrap_free() at the very end of gw_teardown(),
- * after the workers stopped, mg_proxy_worker_stop() and mg_publish_fini().
- * Only one snapshot is ever published today, so nothing else is retired.
- * Live replacement (the control-plane issue) will need each worker to hand
- * its old snapshot back (drained connections) before anything frees it.
- */
-static void snapshot_retired(void *obj, void *arg)
-{
-	(void)obj;
-	(void)arg;
-}
-
 static int gw_workers_init(struct gw *gw)
 {
 	struct mg_dp *dp = &gw->dp;
@@ -201,7 +175,10 @@ static int gw_workers_init(struct gw *gw)
 	qsz = rte_rcu_qsbr_get_memsize(dp->n_workers);
 	dp->qs = rte_zmalloc("mg_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (dp->qs == NULL || rte_rcu_qsbr_init(dp->qs, dp->n_workers) != 0 ||
-	    mg_publish_init(&dp->snapshots, "snapshot", dp->qs, snapshot_retired, NULL) != 0) {
+	    mg_snapshots_init(&gw->snaps, dp, gw->cfg.snapshot,
+	                      (const uint16_t[]){gw->cfg.tcp.echo_port, gw->cfg.tcp.discard_port,
+	                                         gw->cfg.tcp.source_port, gw->cfg.tcp.fwd_port},
+	                      4) != 0) {
 		fprintf(stderr, "meshgate: cannot set up RCU state\n");
 		return -1;
 	}
@@ -361,11 +338,17 @@ static int gw_tcp_init(struct gw *gw)
 static int gw_proxy_init(struct gw *gw)
 {
 	struct mg_snapshot *s = gw->cfg.snapshot;
+	char err[256];
 	int rc;
 
 	if (s == NULL)
 		return 0;
-	rc = mg_publish(&gw->dp.snapshots, s);
+	rc = mg_snapshots_check(&gw->snaps, s, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "meshgate: %s: static_resources.%s\n", gw->cfg.path, err);
+		return -1;
+	}
+	rc = mg_snapshots_publish(&gw->snaps, s);
 	if (rc < 0) {
 		fprintf(stderr, "meshgate: cannot publish static_resources: %s\n", strerror(-rc));
 		return -1;
@@ -435,10 +418,9 @@ static void gw_teardown(struct gw *gw)
 	for (unsigned i = 0; i < MG_MAX_WORKERS; i++)
 		if (dp->workers[i] != NULL)
 			mg_proxy_worker_stop(dp->workers[i]);
-	/* Workers are offline: no grace period to wait for.  Frees nothing (see
-	 * snapshot_retired); the bootstrap frees the snapshot below. */
-	if (dp->snapshots.qs != NULL)
-		mg_publish_fini(&dp->snapshots);
+	/* Workers are offline and let go of every snapshot: free the retired
+	 * ones; the bootstrap frees its own below. */
+	mg_snapshots_fini(&gw->snaps);
 	mg_port_teardown(dp, gw->ports_up);
 	for (unsigned i = 0; i < MG_MAX_WORKERS; i++) {
 		mg_impair_detach(dp->workers[i]); /* a worker that never ran still has it */
@@ -461,6 +443,7 @@ static int gw_run(struct gw *gw)
 		        gw->cfg.admin_port, strerror(-rc));
 		return -1;
 	}
+	gw->ctl.snaps = &gw->snaps;
 	if (gw->ctl.admin != NULL &&
 	    mg_admin_register(gw->ctl.admin, "GET", "/config_dump", mg_config_dump_handler,
 	                      &gw->cfg) < 0) {

@@ -3,6 +3,7 @@
  * back-off.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,6 +66,7 @@ struct mg_worker *mg_worker_create(struct mg_dp *dp, uint16_t idx, unsigned lcor
 	w->net = &dp->net;
 	w->port_ops = &mg_port_ops_ethdev;
 	w->sleep_us = MG_IDLE_SLEEP_MIN_US;
+	w->snap_held_min = UINT64_MAX;
 
 	snprintf(name, sizeof(name), "mg_pool_w%u", idx);
 	w->pool = rte_pktmbuf_pool_create(name, n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
@@ -219,47 +221,32 @@ static unsigned worker_drain_handoff(struct mg_worker *w)
 /*
  * Config adoption.  Reading the publisher's pointer is an RCU read: it is
  * only valid until this worker's next quiescent-state report (the end of
- * this loop iteration).  The worker keeps using a snapshot after that only
- * as its current config (w->proxy->snap, with listeners, connections and
- * per-cluster state pointing into it), which a grace period does not
- * cover; that is safe because whoever frees snapshots must not free one a
- * worker still serves (see the ownership comment in app/meshgate/main.c:
- * today the publisher frees nothing and the bootstrap frees the static
- * snapshot after every worker stopped).  A pointer read here that this
- * worker does not adopt is only compared, never dereferenced, after the
- * iteration; snap_failed is likewise only compared.
+ * this loop iteration).  The worker keeps using a snapshot after that as its
+ * current config, or a draining one (w->proxy: listeners, connections and
+ * per-cluster state point into it), which a grace period does not cover;
+ * so the worker says which snapshots it still holds (w->snap_held_min,
+ * stored in this same iteration by mg_proxy_worker_start and whenever a
+ * draining one is let go) and the control core frees a retired snapshot
+ * only once no worker holds it (app/meshgate/control.c).  A pointer read
+ * here that this worker does not adopt is only compared, never
+ * dereferenced, after the iteration; snap_failed is likewise only compared.
  */
 int mg_worker_adopt_config(struct mg_worker *w)
 {
 	const struct mg_snapshot *s = mg_publish_get(&w->dp->snapshots);
 	const struct mg_proxy_worker *pw = mg_proxy_of(w);
-	const struct mg_snapshot *cur = pw != NULL ? pw->snap : NULL;
+	const struct mg_snapshot *cur = pw != NULL ? pw->cur->snap : NULL;
 	int rc;
 
 	if (likely(s == cur) || s == NULL)
 		return 0; /* unchanged, or unpublished: keep serving what we serve */
-	if (cur != NULL) {
-		/*
-		 * Replacing the config live (draining connections that started on
-		 * the old snapshot, swapping listeners, handing the old one back
-		 * to the control core for freeing) is the control-plane issue's
-		 * job.  Until then keep serving the current snapshot.
-		 */
-		if (!w->snap_replace_warned) {
-			MG_LOG(WARNING,
-			       "worker %u: a new config snapshot was published; live "
-			       "replacement is not supported yet, still serving the current one",
-			       w->idx);
-			w->snap_replace_warned = true;
-		}
-		return 0;
-	}
 	if (s == w->snap_failed)
 		return 0; /* already failed on this one: do not retry every loop */
+	/* The first snapshot, or a new one replacing the current one live. */
 	rc = w->tcp == NULL ? -ENOTCONN : mg_proxy_worker_start(w, s);
 	if (rc < 0) {
-		MG_LOG(ERR, "worker %u: cannot serve the config snapshot: %s", w->idx,
-		       strerror(-rc));
+		MG_LOG(ERR, "worker %u: cannot serve config snapshot %" PRIu64 ": %s%s", w->idx,
+		       s->version, strerror(-rc), cur != NULL ? " (still serving the previous one)" : "");
 		__atomic_store_n(&w->snap_err, rc, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->snap_failed, s, __ATOMIC_RELEASE);
 		return 1;

@@ -87,7 +87,13 @@ struct mg_worker {
 	const struct mg_snapshot *snap_serving; /**< the snapshot it serves; NULL: none */
 	const struct mg_snapshot *snap_failed;  /**< the last one it could not serve */
 	int snap_err;                           /**< why (-errno), set before snap_failed */
-	bool snap_replace_warned; /**< "live replacement not supported" logged */
+	/*
+	 * The lowest mg_snapshot.seq among the snapshots this worker still
+	 * uses (the one it serves and any that connections drain on), or
+	 * UINT64_MAX for none: release stores by this worker, read by the
+	 * control core to know which retired snapshots it may free.
+	 */
+	uint64_t snap_held_min;
 	struct mg_net_counters cnt;
 	struct mg_neigh_table neigh;
 } __rte_cache_aligned;
@@ -105,6 +111,13 @@ struct mg_dp {
 	 * which also decides who frees retired snapshots; see there.
 	 */
 	struct mg_publisher snapshots;
+	/*
+	 * Odd while the control core reads the workers' per-snapshot counters
+	 * (mg_stats_collect_scoped) through w->proxy->cur.  A worker that
+	 * replaced its current snapshot frees the old one's state only once no
+	 * read that could have seen it is in progress (proxy_worker.c).
+	 */
+	uint64_t stats_epoch;
 	enum mg_idle_mode idle;
 	uint64_t tsc_hz;
 	bool stop; /**< set by the control core; read atomically */

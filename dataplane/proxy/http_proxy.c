@@ -37,7 +37,8 @@ enum { H_IDLE, H_REQ, H_CLOSING };
 /* One client connection and the request it is on. */
 struct mg_hcm {
 	struct mg_proxy_worker *pw;
-	const struct mg_listener *l;
+	struct mg_proxy_gen *g; /* the snapshot its current request uses (held) */
+	const struct mg_listener *l; /* in g's snapshot */
 	struct mg_tcp_conn *c; /* NULL after its on_close */
 	struct mg_h1_parser rq;
 	struct rte_mbuf *in;     /* client bytes not parsed yet */
@@ -78,6 +79,7 @@ struct mg_hcm {
 /* One upstream connection: serving h, or idle in its endpoint's pool. */
 struct mg_upc {
 	struct mg_proxy_worker *pw;
+	struct mg_proxy_gen *g; /* the snapshot of its cluster (held) */
 	struct mg_tcp_conn *c; /* NULL after its on_close */
 	struct mg_h1_parser rs;
 	struct mg_hcm *h;
@@ -246,6 +248,7 @@ static void hcm_put(struct mg_hcm *h)
 	rte_pktmbuf_free(h->to_up);
 	rte_pktmbuf_free(h->to_cli);
 	mg_cnt_add(&h->pw->hcm_live, (uint64_t)-1);
+	mg_proxy_gen_put(h->pw, h->g);
 	free(h);
 }
 
@@ -261,7 +264,7 @@ static void scope_status(struct mg_proxy_scope *sc, uint16_t status)
 /* What the upstream u answered (or the gateway answered for it), for its cluster and endpoint. */
 static void upstream_status(const struct mg_upc *u, uint16_t status)
 {
-	struct mg_proxy_cluster *pc = &u->pw->clusters[u->cl];
+	struct mg_proxy_cluster *pc = &u->g->clusters[u->cl];
 
 	scope_status(&pc->st, status);
 	scope_status(&pc->ep_st[u->ep], status);
@@ -277,22 +280,21 @@ static void count_status(struct mg_hcm *h, uint16_t status)
 
 	if (status >= 100 && status < 600)
 		mg_cnt_add(c[status / 100 - 1], 1);
-	scope_status(&pw->lst[h->l->idx], status);
+	scope_status(&h->g->lst[h->l->idx], status);
 	if (h->rt != NULL)
-		scope_status(&pw->rst[h->rt->stat_idx], status);
+		scope_status(&h->g->rst[h->rt->stat_idx], status);
 }
 
 /* Body bytes of h's request going upstream (dir 0) or of its response coming back (1). */
 static void count_bytes(struct mg_hcm *h, const struct mg_upc *u, uint32_t n, int dir)
 {
-	struct mg_proxy_worker *pw = h->pw;
-	struct mg_proxy_scope *sc[4] = {&pw->lst[h->l->idx], NULL, NULL, NULL};
+	struct mg_proxy_scope *sc[4] = {&h->g->lst[h->l->idx], NULL, NULL, NULL};
 
 	if (h->rt != NULL)
-		sc[1] = &pw->rst[h->rt->stat_idx];
+		sc[1] = &h->g->rst[h->rt->stat_idx];
 	if (u != NULL) {
-		sc[2] = &pw->clusters[u->cl].st;
-		sc[3] = &pw->clusters[u->cl].ep_st[u->ep];
+		sc[2] = &u->g->clusters[u->cl].st;
+		sc[3] = &u->g->clusters[u->cl].ep_st[u->ep];
 	}
 	for (unsigned i = 0; i < 4; i++)
 		if (sc[i] != NULL)
@@ -396,9 +398,10 @@ static void local_reply(struct mg_hcm *h, uint16_t status, const char *body, uin
 static const struct mg_tcp_cbs upc_cbs;
 static const struct mg_h1_cbs rs_cbs;
 
-static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t ep)
+static struct mg_upc *upc_get(struct mg_proxy_worker *pw, struct mg_proxy_gen *g, uint32_t ci,
+                              uint32_t ep)
 {
-	struct mg_proxy_cluster *pc = &pw->clusters[ci];
+	struct mg_proxy_cluster *pc = &g->clusters[ci];
 	const struct mg_endpoint *e = &pc->cl->eps[ep];
 	struct mg_upc *u = LIST_FIRST(&pc->idle[ep]);
 
@@ -416,6 +419,7 @@ static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t 
 	if (u == NULL)
 		return NULL;
 	u->pw = pw;
+	u->g = g;
 	u->cl = ci;
 	u->ep = ep;
 	if (mg_h1_parser_init(&u->rs, MG_H1_RESPONSE, NULL, &rs_cbs, u, &pw->h1) < 0) {
@@ -428,10 +432,11 @@ static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t 
 		free(u);
 		return NULL;
 	}
+	mg_proxy_gen_get(g);
 	mg_cnt_add(&pw->upc_live, 1);
 	/* The cluster's upstream_bind_config TCP_CONGESTION; the compiler checked the name. */
-	if (pw->clusters[ci].cl->cc != NULL)
-		(void)mg_tcp_set_cc(u->c, pw->clusters[ci].cl->cc);
+	if (pc->cl->cc != NULL)
+		(void)mg_tcp_set_cc(u->c, pc->cl->cc);
 	if (pc->cl->connect_timeout_ms != 0)
 		(void)mg_tcp_set_connect_timeout(u->c, pc->cl->connect_timeout_ms);
 	mg_cnt_add(&pw->cnt.upstream_cx_total, 1);
@@ -442,18 +447,22 @@ static struct mg_upc *upc_get(struct mg_proxy_worker *pw, uint32_t ci, uint32_t 
 
 static void upc_free(struct mg_upc *u)
 {
-	mg_cnt_add(&u->pw->upc_live, (uint64_t)-1);
+	struct mg_proxy_worker *pw = u->pw;
+	struct mg_proxy_gen *g = u->g;
+
+	mg_cnt_add(&pw->upc_live, (uint64_t)-1);
 	mg_h1_parser_fini(&u->rs);
 	rte_pktmbuf_free(u->held);
 	rte_pktmbuf_free(u->in);
 	rte_pktmbuf_free(u->batch);
 	free(u);
+	mg_proxy_gen_put(pw, g);
 }
 
 /* u is done with its request: back to the pool, or closed. */
 static void upc_release(struct mg_upc *u, bool reusable)
 {
-	struct mg_proxy_cluster *pc = &u->pw->clusters[u->cl];
+	struct mg_proxy_cluster *pc = &u->g->clusters[u->cl];
 
 	if (u->h != NULL) {
 		mg_lb_request_end(&pc->lb, u->ep);
@@ -464,7 +473,8 @@ static void upc_release(struct mg_upc *u, bool reusable)
 		upc_free(u);
 		return;
 	}
-	if (reusable && u->in == NULL && pc->n_idle[u->ep] < MG_PROXY_MAX_IDLE) {
+	/* A replaced config's connections are not pooled: they drain. */
+	if (reusable && u->in == NULL && u->g == u->pw->cur && pc->n_idle[u->ep] < MG_PROXY_MAX_IDLE) {
 		u->idle = true;
 		mg_h1_parser_reset(&u->rs);
 		LIST_INSERT_HEAD(&pc->idle[u->ep], u, link);
@@ -574,10 +584,11 @@ static bool shadow_process(struct mg_upc *u)
 	return false;
 }
 
-void mg_upc_drain_idle(struct mg_proxy_worker *pw)
+void mg_upc_drain_gen(struct mg_proxy_worker *pw, struct mg_proxy_gen *g)
 {
-	for (uint32_t ci = 0; ci < pw->snap->n_clusters; ci++) {
-		struct mg_proxy_cluster *pc = &pw->clusters[ci];
+	(void)pw;
+	for (uint32_t ci = 0; ci < g->snap->n_clusters; ci++) {
+		struct mg_proxy_cluster *pc = &g->clusters[ci];
 
 		for (uint32_t ep = 0; pc->idle != NULL && ep < pc->cl->n_eps; ep++) {
 			struct mg_upc *u;
@@ -947,7 +958,7 @@ static void upc_peer_fin(void *ctx, struct mg_tcp_conn *c)
 		 * out of the pool and closed now, or the next request sent on it
 		 * would meet a reset and answer 502.
 		 */
-		struct mg_proxy_cluster *pc = &u->pw->clusters[u->cl];
+		struct mg_proxy_cluster *pc = &u->g->clusters[u->cl];
 
 		LIST_REMOVE(u, link);
 		pc->n_idle[u->ep]--;
@@ -1004,7 +1015,7 @@ static void upc_close(void *ctx, struct mg_tcp_conn *c, int err)
 		return;
 	}
 	if (u->idle) {
-		struct mg_proxy_cluster *pc = &u->pw->clusters[u->cl];
+		struct mg_proxy_cluster *pc = &u->g->clusters[u->cl];
 
 		LIST_REMOVE(u, link);
 		pc->n_idle[u->ep]--;
@@ -1027,8 +1038,8 @@ static void upc_close(void *ctx, struct mg_tcp_conn *c, int err)
 			mg_cnt_add(timed_out ? &u->pw->cnt.upstream_cx_connect_timeout
 			                     : &u->pw->cnt.upstream_cx_connect_fail,
 			           1);
-			mg_cnt_add(&u->pw->clusters[u->cl].st.cx_connect_fail, 1);
-			mg_cnt_add(&u->pw->clusters[u->cl].ep_st[u->ep].cx_connect_fail, 1);
+			mg_cnt_add(&u->g->clusters[u->cl].st.cx_connect_fail, 1);
+			mg_cnt_add(&u->g->clusters[u->cl].ep_st[u->ep].cx_connect_fail, 1);
 			upstream_status(u, timed_out ? 503 : 502);
 			if (timed_out)
 				local_reply(h, 503,
@@ -1294,8 +1305,8 @@ static void shadow_open(struct mg_hcm *h, const struct mg_mirror *mi, const stru
 
 	if ((uint64_t)(next_rand(pw) % 1000000) >= mi->per_million)
 		return;
-	ci = cluster_index(pw->snap, mi->cluster);
-	ep = ci < 0 ? -1 : mg_lb_pick(&pw->clusters[ci].lb, hash, has_hash);
+	ci = cluster_index(h->g->snap, mi->cluster);
+	ep = ci < 0 ? -1 : mg_lb_pick(&h->g->clusters[ci].lb, hash, has_hash);
 	if (ep < 0 || h->n_shadow == MG_PROXY_MAX_SHADOWS) {
 		mg_cnt_add(&pw->cnt.upstream_rq_mirror_failed, 1);
 		return;
@@ -1306,7 +1317,7 @@ static void shadow_open(struct mg_hcm *h, const struct mg_mirror *mi, const stru
 	hdr[host_at].value = (struct mg_h1_str){host, (uint32_t)RTE_MIN(hl, (int)sizeof(host) - 1)};
 	copy.headers = hdr;
 	hm = mg_h1_write_head_mbuf(pool_of(pw), &copy, MG_H1_HF_HOP);
-	u = hm != NULL ? upc_get(pw, (uint32_t)ci, (uint32_t)ep) : NULL;
+	u = hm != NULL ? upc_get(pw, h->g, (uint32_t)ci, (uint32_t)ep) : NULL;
 	if (u == NULL) {
 		rte_pktmbuf_free(hm);
 		mg_cnt_add(&pw->cnt.upstream_rq_mirror_failed, 1);
@@ -1347,11 +1358,41 @@ static void shadows_body(struct mg_hcm *h, const struct rte_mbuf *m)
 	}
 }
 
+/*
+ * A new request on a connection that began on a replaced config moves to
+ * the current one (Envoy applies a route update to the next request, not
+ * the next connection), with the listener of the same name.  A listener the
+ * new config removed keeps its connections on the old config, each closed
+ * after its current response, so they drain.
+ */
+static void hcm_follow_config(struct mg_hcm *h)
+{
+	struct mg_proxy_worker *pw = h->pw;
+	const struct mg_snapshot *s = pw->cur->snap;
+	struct mg_proxy_gen *old = h->g;
+
+	if (likely(old == pw->cur))
+		return;
+	for (uint32_t i = 0; i < s->n_listeners; i++) {
+		const struct mg_listener *l = s->listeners[i];
+
+		if (l->kind == MG_LISTENER_HTTP && l->name.len == h->l->name.len &&
+		    memcmp(l->name.s, h->l->name.s, l->name.len) == 0) {
+			h->l = l;
+			h->g = pw->cur;
+			mg_proxy_gen_get(h->g);
+			mg_proxy_gen_put(pw, old);
+			return;
+		}
+	}
+	h->close_after = true;
+}
+
 static int rq_head(void *ctx, const struct mg_h1_msg *m)
 {
 	struct mg_hcm *h = ctx;
 	struct mg_proxy_worker *pw = h->pw;
-	const struct mg_route_table *t = h->l->routes;
+	const struct mg_route_table *t;
 	struct rq_view v = {.m = m};
 	struct mg_route_req req;
 	const struct mg_vhost *vh;
@@ -1372,14 +1413,16 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 	int has_hash = 0;
 	uint16_t host_at = 0;
 
+	h->close_after = false;
+	hcm_follow_config(h);
+	t = h->l->routes != NULL ? h->l->routes : h->l->rds_table;
 	mg_cnt_add(&pw->cnt.downstream_rq_total, 1);
-	mg_cnt_add(&pw->lst[h->l->idx].rq_total, 1);
+	mg_cnt_add(&h->g->lst[h->l->idx].rq_total, 1);
 	h->client_keep = (m->flags & MG_H1_F_KEEP_ALIVE) != 0;
 	h->req_minor = m->minor;
 	h->discard = false;
 	h->rq_complete = false;
 	h->rs_started = false;
-	h->close_after = false;
 	if (m->host.len > 0 && m->host.len < sizeof(v.authority)) {
 		memcpy(v.authority, m->host.p, m->host.len);
 		v.authority_len = m->host.len;
@@ -1396,7 +1439,7 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		return 0;
 	}
 	h->rt = rt;
-	mg_cnt_add(&pw->rst[rt->stat_idx].rq_total, 1);
+	mg_cnt_add(&h->g->rst[rt->stat_idx].rq_total, 1);
 	h->t = t;
 	h->vh = vh;
 	h->wc = NULL;
@@ -1431,7 +1474,7 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 	}
 	cname = mg_route_cluster(rt, &req, (uint32_t)(rnd >> 32), &wc);
 	h->wc = wc;
-	ci = cname.s != NULL ? cluster_index(pw->snap, cname) : -1;
+	ci = cname.s != NULL ? cluster_index(h->g->snap, cname) : -1;
 	if (ci < 0) {
 		mg_cnt_add(&pw->cnt.upstream_rq_no_cluster, 1);
 		local_reply(h, rt->not_found_status ? rt->not_found_status : 503, NULL, 0, NULL,
@@ -1460,13 +1503,13 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 			has_hash = 1;
 		}
 	}
-	ep = mg_lb_pick(&pw->clusters[ci].lb, hash, has_hash);
+	ep = mg_lb_pick(&h->g->clusters[ci].lb, hash, has_hash);
 	if (ep < 0) {
 		mg_cnt_add(&pw->cnt.upstream_rq_no_healthy, 1);
 		local_reply(h, 503, "no healthy upstream\n", 20, NULL, false);
 		return 0;
 	}
-	u = upc_get(pw, (uint32_t)ci, (uint32_t)ep);
+	u = upc_get(pw, h->g, (uint32_t)ci, (uint32_t)ep);
 	if (u == NULL) {
 		mg_cnt_add(&pw->cnt.upstream_cx_connect_fail, 1);
 		local_reply(h, 503, "upstream connection failed\n", 27, NULL, false);
@@ -1474,9 +1517,9 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 	}
 	u->h = h;
 	h->up = u;
-	mg_lb_request_start(&pw->clusters[ci].lb, (uint32_t)ep);
-	mg_cnt_add(&pw->clusters[ci].st.rq_total, 1);
-	mg_cnt_add(&pw->clusters[ci].ep_st[ep].rq_total, 1);
+	mg_lb_request_start(&h->g->clusters[ci].lb, (uint32_t)ep);
+	mg_cnt_add(&h->g->clusters[ci].st.rq_total, 1);
+	mg_cnt_add(&h->g->clusters[ci].ep_st[ep].rq_total, 1);
 	mg_h1_parser_set_request(&u->rs, m->method);
 
 	/* The upstream's head. */
@@ -1514,7 +1557,7 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 				hl = l_;
 			}
 		} else if (rt->auto_host_rewrite) {
-			snprintf(host, sizeof(host), "%s", pw->clusters[ci].cl->eps[ep].name.s);
+			snprintf(host, sizeof(host), "%s", h->g->clusters[ci].cl->eps[ep].name.s);
 			hv = host;
 			hl = (uint32_t)strlen(host);
 		}
@@ -1756,12 +1799,14 @@ void *mg_hcm_accept(void *arg, struct mg_tcp_conn *c)
 		return NULL;
 	}
 	h->pw = pw;
+	h->g = pw->cur; /* the listener's ctx is always the current snapshot's */
+	mg_proxy_gen_get(h->g);
 	h->l = l;
 	h->c = c;
 	h->refs = 1; /* the client connection's */
 	mg_cnt_add(&pw->hcm_live, 1);
 	mg_cnt_add(&pw->cnt.downstream_cx_total, 1);
-	mg_cnt_add(&pw->lst[l->idx].cx_total, 1);
+	mg_cnt_add(&h->g->lst[l->idx].cx_total, 1);
 	return h;
 }
 
@@ -1827,7 +1872,7 @@ static void hcm_on_close(void *ctx, struct mg_tcp_conn *c, int err)
 		/* The response can't be delivered: the upstream connection can't be reused. */
 		u->h = NULL;
 		h->up = NULL;
-		mg_lb_request_end(&h->pw->clusters[u->cl].lb, u->ep);
+		mg_lb_request_end(&u->g->clusters[u->cl].lb, u->ep);
 		if (u->c != NULL && !fini) {
 			if (h->tunnel && err == 0)
 				ops->close(u->c); /* the client closed its tunnel in order */
@@ -1855,12 +1900,12 @@ void mg_hcm_expire(struct mg_proxy_worker *pw, uint32_t now_ms)
 		hcm_hold(h);
 		hcm_untime(h);
 		mg_cnt_add(&pw->cnt.downstream_rq_timeout, 1);
-		mg_cnt_add(&pw->lst[h->l->idx].rq_timeout, 1);
+		mg_cnt_add(&h->g->lst[h->l->idx].rq_timeout, 1);
 		if (h->rt != NULL)
-			mg_cnt_add(&pw->rst[h->rt->stat_idx].rq_timeout, 1);
+			mg_cnt_add(&h->g->rst[h->rt->stat_idx].rq_timeout, 1);
 		if (u != NULL) {
-			mg_cnt_add(&pw->clusters[u->cl].st.rq_timeout, 1);
-			mg_cnt_add(&pw->clusters[u->cl].ep_st[u->ep].rq_timeout, 1);
+			mg_cnt_add(&u->g->clusters[u->cl].st.rq_timeout, 1);
+			mg_cnt_add(&u->g->clusters[u->cl].ep_st[u->ep].rq_timeout, 1);
 			if (!h->rs_started)
 				upstream_status(u, 504);
 			upc_release(u, false);

@@ -61,6 +61,7 @@ struct mg_listener {
 	/* HTTP: an inline route table (owned), or the name of an RDS one. */
 	struct mg_route_table *routes;
 	struct mg_rstr rds_name;
+	const struct mg_route_table *rds_table; /**< the snapshot's table rds_name (not owned) */
 	struct mg_http_opts http;
 	struct mg_tcp_proxy_cfg tcp;
 	struct mg_arena *arena; /**< owns everything above except routes */
@@ -69,6 +70,12 @@ struct mg_listener {
 /** Everything the workers serve, as one immutable version. */
 struct mg_snapshot {
 	uint64_t version;
+	/*
+	 * Publication order, set by the control core just before it publishes
+	 * (1, 2, ...): workers report the oldest one they still hold
+	 * (w->snap_held_min) and the control core frees older retired ones.
+	 */
+	uint64_t seq;
 	struct mg_listener **listeners;
 	uint32_t n_listeners;
 	struct mg_cluster **clusters; /**< sorted by name */

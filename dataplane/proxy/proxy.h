@@ -20,9 +20,14 @@
 /**
  * Serve snapshot s on worker w (after mg_tcp_worker_init; on w's lcore, as
  * mg_worker_adopt_config does when s is published, or before w runs):
- * listen on every listener's port and set up per-cluster state.  s must
- * outlive the worker's use of it (mg_proxy_worker_stop).
- * @return 0; -ENOMEM; an error of mg_tcp_listen (-EADDRINUSE, -ENOSPC)
+ * listen on every listener's port and set up per-cluster state.  When w
+ * already serves one, s replaces it live: listeners on a kept address and
+ * port pass to s without closing, new ones open, removed ones close; new
+ * connections and new requests on kept-alive ones use s, and the previous
+ * snapshot drains (struct mg_proxy_gen).  w->snap_held_min tells the
+ * control core which snapshots w still holds; none may be freed before.
+ * @return 0; -ENOMEM; an error of mg_tcp_listen (-EADDRINUSE, -ENOSPC),
+ *         in which case nothing changed
  */
 int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s);
 
@@ -60,8 +65,17 @@ extern const struct mg_tcp_cbs mg_hcm_cbs;
 /** Expire requests whose route timeout passed (504). */
 void mg_hcm_expire(struct mg_proxy_worker *pw, uint32_t now_ms);
 
-/** Close every idle upstream connection (worker stop). */
-void mg_upc_drain_idle(struct mg_proxy_worker *pw);
+/** Close every idle upstream connection of g's clusters (g replaced, or worker stop). */
+void mg_upc_drain_gen(struct mg_proxy_worker *pw, struct mg_proxy_gen *g);
+
+/** Take a reference on g (a client or upstream connection now uses it). */
+static inline void mg_proxy_gen_get(struct mg_proxy_gen *g)
+{
+	g->refs++;
+}
+
+/** Drop a reference on g; a replaced g with none left is freed. */
+void mg_proxy_gen_put(struct mg_proxy_worker *pw, struct mg_proxy_gen *g);
 
 #include "core/worker_types.h"
 

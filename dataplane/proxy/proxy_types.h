@@ -84,13 +84,36 @@ struct mg_proxy_cluster {
 /** Request bytes a shadow may owe its upstream before it is dropped (it never slows the request). */
 #define MG_PROXY_SHADOW_MAX_HELD (256u * 1024)
 
-/** One worker's proxy. */
-struct mg_proxy_worker {
-	struct mg_worker *w;
+/*
+ * One config snapshot as a worker serves it: the snapshot, the worker's
+ * balancing state, pools and counters for its clusters, its listeners' and
+ * routes' counters.  The newest is the worker's current one (pw->cur): new
+ * client connections and each new request on a kept-alive one use it.
+ * Older ones drain: a client connection mid-request, or whose listener the
+ * new config removed, and upstream connections serving a request, hold
+ * theirs (refs) until they end; the last one out frees it.  The worker then
+ * tells the control core which snapshots it still holds (w->snap_held_min),
+ * so the control core frees a snapshot only when no worker holds it.
+ */
+struct mg_proxy_gen {
 	const struct mg_snapshot *snap;
 	struct mg_proxy_cluster *clusters; /**< snap->n_clusters, same order */
 	struct mg_proxy_scope *lst;        /**< snap->n_listeners, same order */
 	struct mg_proxy_scope *rst;        /**< snap->n_route_stats, by mg_route_entry.stat_idx */
+	uint32_t refs;                     /**< client and upstream connections on it */
+	uint64_t retired_epoch;            /**< dp->stats_epoch when it stopped being current */
+	LIST_ENTRY(mg_proxy_gen) link;     /**< on pw->draining once replaced */
+};
+
+LIST_HEAD(mg_proxy_gen_list, mg_proxy_gen);
+
+/** One worker's proxy. */
+struct mg_proxy_worker {
+	struct mg_worker *w;
+	struct mg_proxy_gen *cur;            /**< the newest snapshot: what new work uses */
+	struct mg_proxy_gen_list draining;   /**< replaced ones still held by connections */
+	struct mg_proxy_gen_list graveyard;  /**< drained, freed once no counter read can see them */
+	bool stopping;                       /**< mg_proxy_worker_stop frees the generations */
 	struct mg_hcm_list active;         /**< requests with a deadline, oldest first */
 	uint64_t rng;                      /**< xorshift: weighted splits, request ids */
 	uint32_t next_check_ms;

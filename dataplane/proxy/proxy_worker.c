@@ -49,12 +49,15 @@ static void *tcp_proxy_accept(void *arg, struct mg_tcp_conn *c)
 	const struct mg_tcp_proxy_cfg *p = &l->tcp;
 	struct mg_rstr name = p->cluster;
 	const struct mg_endpoint *e;
+	struct mg_proxy_cluster *pc;
+	struct mg_proxy_gen *g;
 	int ci, ep;
 
 	if (pw == NULL)
 		return NULL;
+	g = pw->cur; /* the listener's ctx is always the current snapshot's */
 	mg_cnt_add(&pw->cnt.tcp_proxy_cx_total, 1);
-	mg_cnt_add(&pw->lst[l->idx].cx_total, 1);
+	mg_cnt_add(&g->lst[l->idx].cx_total, 1);
 	if (p->n_wc > 0) {
 		uint32_t d = (uint32_t)(rand_next(pw) % p->wc_total);
 
@@ -64,58 +67,70 @@ static void *tcp_proxy_accept(void *arg, struct mg_tcp_conn *c)
 				break;
 			}
 	}
-	ci = find_cluster(pw->snap, name);
+	ci = find_cluster(g->snap, name);
 	if (ci < 0) {
 		mg_cnt_add(&pw->cnt.upstream_rq_no_cluster, 1);
 		return NULL;
 	}
-	ep = mg_lb_pick(&pw->clusters[ci].lb, mg_xxh64(&c->raddr, sizeof(c->raddr), 0), 1);
+	pc = &g->clusters[ci];
+	ep = mg_lb_pick(&pc->lb, mg_xxh64(&c->raddr, sizeof(c->raddr), 0), 1);
 	if (ep < 0) {
 		mg_cnt_add(&pw->cnt.upstream_rq_no_healthy, 1);
 		return NULL;
 	}
-	e = &pw->clusters[ci].cl->eps[ep];
+	e = &pc->cl->eps[ep];
 	mg_cnt_add(&pw->cnt.upstream_cx_total, 1);
-	mg_cnt_add(&pw->clusters[ci].st.cx_total, 1);
-	mg_cnt_add(&pw->clusters[ci].ep_st[ep].cx_total, 1);
-	return mg_tcp_forward_open(c, e->addr, e->port, pw->clusters[ci].cl->cc,
-	                           pw->clusters[ci].cl->connect_timeout_ms);
+	mg_cnt_add(&pc->st.cx_total, 1);
+	mg_cnt_add(&pc->ep_st[ep].cx_total, 1);
+	/* The relay copies what it needs (address, port, congestion control
+	 * by name, timeout): it holds nothing of the snapshot. */
+	return mg_tcp_forward_open(c, e->addr, e->port, pc->cl->cc, pc->cl->connect_timeout_ms);
 }
 
-static void free_clusters(struct mg_proxy_worker *pw)
+/* The lowest publication number among the snapshots pw still holds. */
+static void held_update(struct mg_proxy_worker *pw)
 {
-	for (uint32_t i = 0; pw->clusters != NULL && i < pw->snap->n_clusters; i++) {
-		mg_lb_fini(&pw->clusters[i].lb);
-		free(pw->clusters[i].idle);
-		free(pw->clusters[i].n_idle);
-		free(pw->clusters[i].ep_st);
+	uint64_t min = pw->cur != NULL ? pw->cur->snap->seq : UINT64_MAX;
+	struct mg_proxy_gen *g;
+
+	LIST_FOREACH(g, &pw->draining, link)
+		if (g->snap->seq < min)
+			min = g->snap->seq;
+	LIST_FOREACH(g, &pw->graveyard, link)
+		if (g->snap->seq < min)
+			min = g->snap->seq;
+	__atomic_store_n(&pw->w->snap_held_min, min, __ATOMIC_RELEASE);
+}
+
+static void gen_free(struct mg_proxy_gen *g)
+{
+	for (uint32_t i = 0; g->clusters != NULL && i < g->snap->n_clusters; i++) {
+		mg_lb_fini(&g->clusters[i].lb);
+		free(g->clusters[i].idle);
+		free(g->clusters[i].n_idle);
+		free(g->clusters[i].ep_st);
 	}
-	free(pw->clusters);
-	pw->clusters = NULL;
-	free(pw->lst);
-	pw->lst = NULL;
-	free(pw->rst);
-	pw->rst = NULL;
+	free(g->clusters);
+	free(g->lst);
+	free(g->rst);
+	free(g);
 }
 
-int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s)
+static struct mg_proxy_gen *gen_new(struct mg_proxy_worker *pw, const struct mg_snapshot *s)
 {
-	struct mg_proxy_worker *pw = calloc(1, sizeof(*pw));
+	struct mg_proxy_gen *g = calloc(1, sizeof(*g));
 	int rc = 0;
 
-	if (pw == NULL)
-		return -ENOMEM;
-	pw->w = w;
-	pw->snap = s;
-	pw->rng = rte_rdtsc() ^ ((uint64_t)w->idx << 32) ^ 0x9e3779b97f4a7c15ULL;
-	TAILQ_INIT(&pw->active);
-	pw->clusters = calloc(s->n_clusters ? s->n_clusters : 1, sizeof(*pw->clusters));
-	pw->lst = calloc(s->n_listeners ? s->n_listeners : 1, sizeof(*pw->lst));
-	pw->rst = calloc(s->n_route_stats ? s->n_route_stats : 1, sizeof(*pw->rst));
-	if (pw->clusters == NULL || pw->lst == NULL || pw->rst == NULL)
+	if (g == NULL)
+		return NULL;
+	g->snap = s;
+	g->clusters = calloc(s->n_clusters ? s->n_clusters : 1, sizeof(*g->clusters));
+	g->lst = calloc(s->n_listeners ? s->n_listeners : 1, sizeof(*g->lst));
+	g->rst = calloc(s->n_route_stats ? s->n_route_stats : 1, sizeof(*g->rst));
+	if (g->clusters == NULL || g->lst == NULL || g->rst == NULL)
 		rc = -ENOMEM;
 	for (uint32_t i = 0; rc == 0 && i < s->n_clusters; i++) {
-		struct mg_proxy_cluster *pc = &pw->clusters[i];
+		struct mg_proxy_cluster *pc = &g->clusters[i];
 		uint32_t n = s->clusters[i]->n_eps ? s->clusters[i]->n_eps : 1;
 
 		pc->cl = s->clusters[i];
@@ -129,39 +144,242 @@ int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s)
 		for (uint32_t k = 0; rc == 0 && k < n; k++)
 			LIST_INIT(&pc->idle[k]);
 	}
-	w->proxy = pw;
-	for (uint32_t i = 0; rc == 0 && i < s->n_listeners; i++) {
-		const struct mg_listener *l = s->listeners[i];
+	if (rc != 0) {
+		gen_free(g);
+		return NULL;
+	}
+	return g;
+}
 
-		if (l->kind == MG_LISTENER_HTTP)
-			rc = mg_tcp_listen(w, l->addr, l->port, &mg_hcm_cbs, mg_hcm_accept,
-			                   (void *)(uintptr_t)l);
-		else
-			rc = mg_tcp_listen(w, l->addr, l->port, &mg_tcp_forward_cbs,
-			                   tcp_proxy_accept, (void *)(uintptr_t)l);
-		if (rc == 0 && l->cc != NULL)
-			rc = mg_tcp_listener_set_cc(w, l->addr, l->port, l->cc);
+static bool rstr_eq(struct mg_rstr a, struct mg_rstr b)
+{
+	return a.len == b.len && memcmp(a.s, b.s, a.len) == 0;
+}
+
+/*
+ * Counters survive a new config for what it keeps: listeners by name,
+ * clusters by name and their endpoints by address, so /metrics never goes
+ * backwards for them (Envoy keeps the stats of a cluster that an update
+ * keeps).  What connections still draining on the old snapshot count after
+ * this is lost; per-route counters start again (routes have no stable
+ * identity across configs).
+ */
+static void gen_carry_counters(struct mg_proxy_gen *to, const struct mg_proxy_gen *from)
+{
+	const struct mg_snapshot *ns = to->snap, *os = from->snap;
+
+	for (uint32_t i = 0; i < ns->n_listeners; i++)
+		for (uint32_t k = 0; k < os->n_listeners; k++)
+			if (rstr_eq(ns->listeners[i]->name, os->listeners[k]->name)) {
+				to->lst[i] = from->lst[k];
+				break;
+			}
+	for (uint32_t i = 0; i < ns->n_clusters; i++) {
+		int k = find_cluster(os, ns->clusters[i]->name);
+		const struct mg_cluster *nc = ns->clusters[i], *oc;
+
+		if (k < 0)
+			continue;
+		oc = os->clusters[k];
+		to->clusters[i].st = from->clusters[k].st;
+		for (uint32_t e = 0; e < nc->n_eps; e++)
+			for (uint32_t f = 0; f < oc->n_eps; f++)
+				if (nc->eps[e].addr == oc->eps[f].addr &&
+				    nc->eps[e].port == oc->eps[f].port) {
+					to->clusters[i].ep_st[e] = from->clusters[k].ep_st[f];
+					break;
+				}
+	}
+}
+
+static const struct mg_listener *listener_on(const struct mg_snapshot *s, uint32_t addr,
+                                             uint16_t port)
+{
+	for (uint32_t i = 0; s != NULL && i < s->n_listeners; i++)
+		if (s->listeners[i]->addr == addr && s->listeners[i]->port == port)
+			return s->listeners[i];
+	return NULL;
+}
+
+static int listener_attach(struct mg_worker *w, const struct mg_listener *l, bool update)
+{
+	const struct mg_tcp_cbs *cbs = l->kind == MG_LISTENER_HTTP ? &mg_hcm_cbs : &mg_tcp_forward_cbs;
+	void *(*acc)(void *, struct mg_tcp_conn *) =
+	    l->kind == MG_LISTENER_HTTP ? mg_hcm_accept : tcp_proxy_accept;
+	int rc = update ? mg_tcp_listener_update(w, l->addr, l->port, cbs, acc, (void *)(uintptr_t)l)
+	                : mg_tcp_listen(w, l->addr, l->port, cbs, acc, (void *)(uintptr_t)l);
+
+	if (rc == 0 && l->cc != NULL)
+		rc = mg_tcp_listener_set_cc(w, l->addr, l->port, l->cc);
+	if (rc < 0)
+		MG_LOG(ERR, "worker %u: listener %.*s on port %u: %s", w->idx, (int)l->name.len,
+		       l->name.s, l->port, strerror(-rc));
+	return rc;
+}
+
+/*
+ * Move w's listeners from old (NULL at start) to the snapshot of g: open
+ * the ones on a new address and port first — the only step that can fail
+ * (a port the TCP services use, the listener table full), undone then —
+ * and only after that hand the kept ones to the new config and close the
+ * removed ones.  A kept listener never closes: no SYN meets a closed port.
+ */
+static int listeners_switch(struct mg_worker *w, const struct mg_snapshot *old,
+                            const struct mg_snapshot *s)
+{
+	uint32_t opened = 0;
+	int rc = 0;
+
+	for (; opened < s->n_listeners; opened++) {
+		const struct mg_listener *l = s->listeners[opened];
+
+		if (listener_on(old, l->addr, l->port) != NULL)
+			continue;
+		rc = listener_attach(w, l, false);
 		if (rc < 0)
-			MG_LOG(ERR, "listener %s on port %u: %s", l->name.s, l->port,
-			       strerror(-rc));
+			break;
 	}
 	if (rc < 0) {
-		w->proxy = NULL;
-		free_clusters(pw);
-		free(pw);
+		while (opened-- > 0) {
+			const struct mg_listener *l = s->listeners[opened];
+
+			if (listener_on(old, l->addr, l->port) == NULL)
+				(void)mg_tcp_unlisten(w, l->addr, l->port);
+		}
+		return rc;
 	}
+	for (uint32_t i = 0; i < s->n_listeners; i++) {
+		const struct mg_listener *l = s->listeners[i];
+
+		if (listener_on(old, l->addr, l->port) != NULL)
+			(void)listener_attach(w, l, true); /* exists: cannot fail */
+	}
+	for (uint32_t i = 0; old != NULL && i < old->n_listeners; i++) {
+		const struct mg_listener *l = old->listeners[i];
+
+		if (listener_on(s, l->addr, l->port) == NULL)
+			(void)mg_tcp_unlisten(w, l->addr, l->port);
+	}
+	return 0;
+}
+
+/*
+ * May g's state be freed?  The control core reads counters through pw->cur
+ * with dp->stats_epoch odd.  g stopped being pw->cur when retired_epoch was
+ * read: if no read was in progress then (even), none can reach g; otherwise
+ * the one in progress has ended once the epoch moved on.
+ */
+static bool gen_unread(const struct mg_proxy_worker *pw, const struct mg_proxy_gen *g)
+{
+	return (g->retired_epoch & 1) == 0 ||
+	       __atomic_load_n(&pw->w->dp->stats_epoch, __ATOMIC_ACQUIRE) != g->retired_epoch;
+}
+
+void mg_proxy_gen_put(struct mg_proxy_worker *pw, struct mg_proxy_gen *g)
+{
+	if (--g->refs > 0 || g == pw->cur || pw->stopping)
+		return;
+	LIST_REMOVE(g, link);
+	mg_cnt_add(&pw->cnt.config_drained, 1);
+	if (gen_unread(pw, g)) {
+		gen_free(g);
+		held_update(pw);
+	} else {
+		LIST_INSERT_HEAD(&pw->graveyard, g, link); /* mg_proxy_poll frees it */
+	}
+}
+
+/* Free what the control core can no longer be reading. */
+static void graveyard_sweep(struct mg_proxy_worker *pw)
+{
+	struct mg_proxy_gen *g, *next;
+	bool freed = false;
+
+	for (g = LIST_FIRST(&pw->graveyard); g != NULL; g = next) {
+		next = LIST_NEXT(g, link);
+		if (gen_unread(pw, g)) {
+			LIST_REMOVE(g, link);
+			gen_free(g);
+			freed = true;
+		}
+	}
+	if (freed)
+		held_update(pw);
+}
+
+int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s)
+{
+	struct mg_proxy_worker *pw = w->proxy;
+	struct mg_proxy_gen *g, *old;
+	bool first = pw == NULL;
+	int rc;
+
+	if (first) {
+		pw = calloc(1, sizeof(*pw));
+		if (pw == NULL)
+			return -ENOMEM;
+		pw->w = w;
+		pw->rng = rte_rdtsc() ^ ((uint64_t)w->idx << 32) ^ 0x9e3779b97f4a7c15ULL;
+		TAILQ_INIT(&pw->active);
+		LIST_INIT(&pw->draining);
+		LIST_INIT(&pw->graveyard);
+	}
+	g = gen_new(pw, s);
+	if (g == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	old = pw->cur;
+	rc = listeners_switch(w, old != NULL ? old->snap : NULL, s);
+	if (rc < 0) {
+		gen_free(g);
+		goto fail;
+	}
+	/* Both read by the control core's counter collection (stats_epoch). */
+	__atomic_store_n(&w->proxy, pw, __ATOMIC_RELEASE);
+	__atomic_store_n(&pw->cur, g, __ATOMIC_SEQ_CST);
+	if (old != NULL) {
+		old->retired_epoch = __atomic_load_n(&w->dp->stats_epoch, __ATOMIC_SEQ_CST);
+		gen_carry_counters(g, old);
+		mg_cnt_add(&pw->cnt.config_updates, 1);
+		/* Pooled connections of the old config close now; busy ones
+		 * close when their response ends (mg_upc release). */
+		LIST_INSERT_HEAD(&pw->draining, old, link);
+		old->refs++; /* held while its pool closes; freed below if that was all */
+		mg_upc_drain_gen(pw, old);
+		mg_proxy_gen_put(pw, old);
+	}
+	held_update(pw);
+	return 0;
+fail:
+	if (first)
+		free(pw);
 	return rc;
 }
 
 void mg_proxy_worker_stop(struct mg_worker *w)
 {
 	struct mg_proxy_worker *pw = w->proxy;
+	struct mg_proxy_gen *g;
 
 	if (pw == NULL)
 		return;
-	mg_upc_drain_idle(pw);
-	free_clusters(pw);
+	/* After mg_tcp_worker_fini: every connection told its layer it closed.
+	 * What is left are pools; the generations are freed here, not by put. */
+	pw->stopping = true;
+	mg_upc_drain_gen(pw, pw->cur);
+	while ((g = LIST_FIRST(&pw->draining)) != NULL) {
+		mg_upc_drain_gen(pw, g);
+		LIST_REMOVE(g, link);
+		gen_free(g);
+	}
+	while ((g = LIST_FIRST(&pw->graveyard)) != NULL) {
+		LIST_REMOVE(g, link);
+		gen_free(g);
+	}
+	gen_free(pw->cur);
 	w->proxy = NULL;
+	__atomic_store_n(&w->snap_held_min, UINT64_MAX, __ATOMIC_RELEASE);
 	free(pw);
 }
 
@@ -173,6 +391,8 @@ void mg_proxy_poll(struct mg_worker *w)
 	if ((int32_t)(now - pw->next_check_ms) < 0)
 		return;
 	pw->next_check_ms = now + 1;
+	if (unlikely(!LIST_EMPTY(&pw->graveyard)))
+		graveyard_sweep(pw);
 	if (!TAILQ_EMPTY(&pw->active))
 		mg_hcm_expire(pw, now);
 }

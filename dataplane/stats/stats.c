@@ -288,15 +288,39 @@ static void scope_add(struct mg_proxy_scope *dst, const struct mg_proxy_scope *s
 		    mg_cnt_read((const uint64_t *)((const char *)src + scope_fields[k].off));
 }
 
-int mg_stats_collect_scoped(const struct mg_dp *dp, struct mg_stats_snapshot *s)
+static int collect_scoped(struct mg_dp *dp, struct mg_stats_snapshot *s);
+
+int mg_stats_collect_scoped(struct mg_dp *dp, struct mg_stats_snapshot *s)
+{
+	int rc;
+
+	/* Readers announce themselves before they load pw->cur (see stats_epoch). */
+	__atomic_add_fetch(&dp->stats_epoch, 1, __ATOMIC_SEQ_CST);
+	rc = collect_scoped(dp, s);
+	__atomic_add_fetch(&dp->stats_epoch, 1, __ATOMIC_RELEASE);
+	return rc;
+}
+
+/* The current generation of w's proxy, or NULL. */
+static const struct mg_proxy_gen *gen_of(const struct mg_worker *w)
+{
+	const struct mg_proxy_worker *pw = w != NULL ? __atomic_load_n(&w->proxy, __ATOMIC_ACQUIRE) : NULL;
+
+	return pw != NULL ? __atomic_load_n(&pw->cur, __ATOMIC_SEQ_CST) : NULL;
+}
+
+static int collect_scoped(struct mg_dp *dp, struct mg_stats_snapshot *s)
 {
 	const struct mg_snapshot *snap = NULL;
 	struct mg_stats_scoped *sc = &s->scoped;
 	uint32_t n_eps = 0;
 
-	for (unsigned i = 0; i < dp->n_workers && snap == NULL; i++)
-		if (dp->workers[i] != NULL && dp->workers[i]->proxy != NULL)
-			snap = dp->workers[i]->proxy->snap;
+	for (unsigned i = 0; i < dp->n_workers && snap == NULL; i++) {
+		const struct mg_proxy_gen *g = gen_of(dp->workers[i]);
+
+		if (g != NULL)
+			snap = g->snap;
+	}
 	if (snap == NULL)
 		return 0;
 	for (uint32_t c = 0; c < snap->n_clusters; c++)
@@ -311,20 +335,19 @@ int mg_stats_collect_scoped(const struct mg_dp *dp, struct mg_stats_snapshot *s)
 	}
 	sc->snap = snap;
 	for (unsigned i = 0; i < dp->n_workers; i++) {
-		const struct mg_worker *w = dp->workers[i];
-		const struct mg_proxy_worker *pw = w != NULL ? w->proxy : NULL;
+		const struct mg_proxy_gen *g = gen_of(dp->workers[i]);
 		uint32_t off = 0;
 
-		if (pw == NULL || pw->snap != snap)
+		if (g == NULL || g->snap != snap)
 			continue;
 		for (uint32_t l = 0; l < snap->n_listeners; l++)
-			scope_add(&sc->lst[l], &pw->lst[l]);
+			scope_add(&sc->lst[l], &g->lst[l]);
 		for (uint32_t r = 0; r < snap->n_route_stats; r++)
-			scope_add(&sc->rt[r], &pw->rst[r]);
+			scope_add(&sc->rt[r], &g->rst[r]);
 		for (uint32_t c = 0; c < snap->n_clusters; c++) {
-			scope_add(&sc->cl[c], &pw->clusters[c].st);
+			scope_add(&sc->cl[c], &g->clusters[c].st);
 			for (uint32_t e = 0; e < snap->clusters[c]->n_eps; e++)
-				scope_add(&sc->ep[off + e], &pw->clusters[c].ep_st[e]);
+				scope_add(&sc->ep[off + e], &g->clusters[c].ep_st[e]);
 			off += snap->clusters[c]->n_eps;
 		}
 	}
@@ -389,7 +412,7 @@ static void collect_mem(const struct mg_dp *dp, struct mg_stats_snapshot *s)
 	s->mem.rss_bytes = rss_bytes();
 }
 
-void mg_stats_collect(const struct mg_dp *dp, struct mg_stats_snapshot *s)
+void mg_stats_collect(struct mg_dp *dp, struct mg_stats_snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
 	mg_stats_collect_workers(dp, s);

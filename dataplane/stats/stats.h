@@ -37,14 +37,14 @@
  * @param dp the data-plane runtime (workers may be running)
  * @param s  out: the snapshot
  */
-void mg_stats_collect(const struct mg_dp *dp, struct mg_stats_snapshot *s);
+void mg_stats_collect(struct mg_dp *dp, struct mg_stats_snapshot *s);
 
 /**
  * Read the proxy's per-listener, per-cluster and per-endpoint counters from
  * the workers into s->scoped (mg_stats_collect() does it).
  * @return 0, -ENOMEM (s->scoped stays empty)
  */
-int mg_stats_collect_scoped(const struct mg_dp *dp, struct mg_stats_snapshot *s);
+int mg_stats_collect_scoped(struct mg_dp *dp, struct mg_stats_snapshot *s);
 
 /** Free what a collect allocated (s->scoped); s itself stays the caller's. */
 void mg_stats_release(struct mg_stats_snapshot *s);

@@ -115,6 +115,25 @@ int mg_tcp_listen(struct mg_worker *w, rte_be32_t addr, uint16_t port, const str
                   void *(*accept_ctx)(void *arg, struct mg_tcp_conn *c), void *arg);
 
 /**
+ * Hand the listener on exactly addr:port to a new owner (a new config
+ * snapshot): connections whose handshake completes from now on get cbs and
+ * the ctx of accept_ctx(arg, c).  Half-open connections stay; the
+ * listener's congestion control goes back to the worker's default.
+ * @return 0; -EINVAL; -ESRCH (no listener on exactly addr:port)
+ */
+int mg_tcp_listener_update(struct mg_worker *w, rte_be32_t addr, uint16_t port,
+                           const struct mg_tcp_cbs *cbs,
+                           void *(*accept_ctx)(void *arg, struct mg_tcp_conn *c), void *arg);
+
+/**
+ * Stop listening on exactly addr:port.  Its half-open connections are reset
+ * (counted as rst_out_unlisten); established ones are not the listener's any
+ * more and go on.
+ * @return 0; -ESRCH (no listener on exactly addr:port)
+ */
+int mg_tcp_unlisten(struct mg_worker *w, rte_be32_t addr, uint16_t port);
+
+/**
  * Open a connection to dst:dport from the address of the interface the route
  * to dst leaves through and an ephemeral port.  on_open follows when the
  * handshake completes, or on_close with -ECONNREFUSED/-ETIMEDOUT.  Data may

@@ -441,22 +441,75 @@ int mg_tcp_listen(struct mg_worker *w, rte_be32_t addr, uint16_t port, const str
 	return 0;
 }
 
+static struct mg_tcp_listener *listener_at(struct mg_tcp_worker *tw, rte_be32_t addr,
+                                           uint16_t port)
+{
+	rte_be16_t p = rte_cpu_to_be_16(port);
+
+	for (unsigned i = 0; tw != NULL && port != 0 && i < MG_TCP_MAX_LISTENERS; i++)
+		if (tw->listeners[i].port == p && tw->listeners[i].addr == addr)
+			return &tw->listeners[i];
+	return NULL;
+}
+
+int mg_tcp_listener_update(struct mg_worker *w, rte_be32_t addr, uint16_t port,
+                           const struct mg_tcp_cbs *cbs,
+                           void *(*accept_ctx)(void *arg, struct mg_tcp_conn *c), void *arg)
+{
+	struct mg_tcp_listener *l;
+
+	if (cbs == NULL || accept_ctx == NULL)
+		return -EINVAL;
+	l = listener_at(w->tcp, addr, port);
+	if (l == NULL)
+		return -ESRCH;
+	l->cbs = cbs;
+	l->accept_ctx = accept_ctx;
+	l->arg = arg;
+	l->cc = NULL;
+	return 0;
+}
+
+int mg_tcp_unlisten(struct mg_worker *w, rte_be32_t addr, uint16_t port)
+{
+	struct mg_tcp_worker *tw = w->tcp;
+	struct mg_tcp_listener *l = listener_at(tw, addr, port);
+	uint8_t idx;
+
+	if (l == NULL)
+		return -ESRCH;
+	idx = (uint8_t)(l - tw->listeners);
+	/*
+	 * Half-open connections name the listener by index and would complete
+	 * into whatever listens there next: reset them now (the client's SYN
+	 * retry finds the port closed, or the new listener).
+	 */
+	for (uint32_t i = 0; l->n_syn > 0 && i < tw->conf.max_conns; i++) {
+		struct mg_tcp_conn *c = &tw->conns[i];
+
+		if (c->tw == tw && !(c->flags & MG_TCPF_FREED) && c->state == MG_TCP_SYN_RECEIVED &&
+		    (c->flags & MG_TCPF_PASSIVE) && c->listener == idx) {
+			mg_cnt_add(&tw->cnt.rst_out_unlisten, 1);
+			tcp_send_rst(c);
+			tcp_conn_close(c, -ECONNREFUSED);
+		}
+	}
+	*l = (struct mg_tcp_listener){0};
+	return 0;
+}
+
 int mg_tcp_listener_set_cc(struct mg_worker *w, rte_be32_t addr, uint16_t port, const char *name)
 {
 	const struct mg_tcp_cc_ops *cc = tcp_cc_find(name);
-	rte_be16_t p = rte_cpu_to_be_16(port);
+	struct mg_tcp_listener *l;
 
 	if (cc == NULL)
 		return -ENOENT;
-	for (unsigned i = 0; w->tcp != NULL && i < MG_TCP_MAX_LISTENERS; i++) {
-		struct mg_tcp_listener *l = &w->tcp->listeners[i];
-
-		if (l->port == p && l->addr == addr) {
-			l->cc = cc;
-			return 0;
-		}
-	}
-	return -ESRCH;
+	l = listener_at(w->tcp, addr, port);
+	if (l == NULL)
+		return -ESRCH;
+	l->cc = cc;
+	return 0;
 }
 
 static bool port_free(struct mg_tcp_worker *tw, rte_be32_t laddr, rte_be16_t lport, rte_be32_t dst,

@@ -282,8 +282,13 @@ int mg_snapshot_compile(const struct mg_resources *r, uint64_t version, struct m
 		qsort(s->routes, s->n_routes, sizeof(*s->routes), routes_cmp);
 		rc = check_refs(s, err, errlen);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		number_routes(s);
+		/* RDS: each listener points at its table once, not per request. */
+		for (uint32_t i = 0; i < s->n_listeners; i++)
+			if (s->listeners[i]->routes == NULL && s->listeners[i]->kind == MG_LISTENER_HTTP)
+				s->listeners[i]->rds_table = mg_snapshot_routes(s, s->listeners[i]->rds_name);
+	}
 	if (rc < 0) {
 		if (rc == -ENOMEM)
 			snprintf(err, errlen, "out of memory compiling the configuration");

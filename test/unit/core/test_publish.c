@@ -304,8 +304,10 @@ END_TEST
 /*
  * Config adoption, called directly on the test's main lcore (the worker loop
  * calls it each iteration): a worker serves the first snapshot it sees,
- * keeps it when another is published or the slot is emptied, reports the
- * outcome for the control core, and does not retry a snapshot it failed on.
+ * switches live to the next one (listeners on a kept port pass over, new
+ * ones open, removed ones close), says which snapshots it still holds, keeps
+ * serving when the slot is emptied, reports the outcome for the control
+ * core, and does not retry a snapshot it failed on.
  */
 static void snap_keep(void *obj, void *arg)
 {
@@ -315,15 +317,17 @@ static void snap_keep(void *obj, void *arg)
 
 static struct mg_dp adopt_dp;
 
-START_TEST(worker_adopts_first_snapshot_only)
+START_TEST(worker_adopts_and_replaces_snapshots)
 {
 	unsigned lcore = rte_get_next_lcore(-1, 1, 0);
 	struct mg_tcp_conf conf = {.max_conns = 256};
 	struct mg_listener l1 = {.name = {"l1", 2}, .port = 18080, .kind = MG_LISTENER_HTTP};
 	struct mg_listener l2 = {.name = {"l2", 2}, .port = 18081, .kind = MG_LISTENER_HTTP};
-	struct mg_listener *ls1[] = {&l1}, *ls2[] = {&l2};
-	struct mg_snapshot s1 = {.version = 1, .listeners = ls1, .n_listeners = 1};
-	struct mg_snapshot s2 = {.version = 2, .listeners = ls2, .n_listeners = 1};
+	struct mg_listener l1b = {.name = {"l1", 2}, .port = 18080, .kind = MG_LISTENER_HTTP};
+	struct mg_listener *ls1[] = {&l1}, *ls2[] = {&l1b, &l2}, *ls3[] = {&l2};
+	struct mg_snapshot s1 = {.version = 1, .seq = 1, .listeners = ls1, .n_listeners = 1};
+	struct mg_snapshot s2 = {.version = 2, .seq = 2, .listeners = ls2, .n_listeners = 2};
+	struct mg_snapshot s3 = {.version = 3, .seq = 3, .listeners = ls3, .n_listeners = 1};
 	struct rte_rcu_qsbr *qs = qs_new(2);
 	struct mg_worker *w, *busy;
 
@@ -337,38 +341,65 @@ START_TEST(worker_adopts_first_snapshot_only)
 	ck_assert_int_eq(mg_tcp_worker_init(w, &conf), 0);
 	ck_assert_int_eq(mg_tcp_worker_init(busy, &conf), 0);
 
-	/* Nothing published: nothing to do. */
+	/* Nothing published: nothing to do, nothing held. */
 	ck_assert_int_eq(mg_worker_adopt_config(w), 0);
 	ck_assert_ptr_null(w->proxy);
 	ck_assert_int_eq(mg_worker_snapshot_status(w, &s1), 0);
+	ck_assert(w->snap_held_min == UINT64_MAX);
 
 	/* The first snapshot is adopted: its listener is open on w's stack. */
 	ck_assert_int_eq(mg_publish(&adopt_dp.snapshots, &s1), 0);
 	ck_assert_int_eq(mg_worker_snapshot_status(w, &s1), 0);
 	ck_assert_int_eq(mg_worker_adopt_config(w), 1);
 	ck_assert_ptr_nonnull(w->proxy);
-	ck_assert_ptr_eq(w->proxy->snap, &s1);
+	ck_assert_ptr_eq(w->proxy->cur->snap, &s1);
 	ck_assert_int_eq(mg_worker_snapshot_status(w, &s1), 1);
+	ck_assert(w->snap_held_min == 1);
 	ck_assert_int_eq(mg_tcp_listen(w, 0, 18080, &mg_hcm_cbs, mg_hcm_accept, NULL),
 	                 -EADDRINUSE);
 	ck_assert_int_eq(mg_worker_adopt_config(w), 0); /* unchanged: cheap no-op */
 
-	/* A second one is not adopted live: warned once, s1 still served. */
+	/*
+	 * A second one replaces it live: 18080 passes to s2's l1 (still open,
+	 * now with s2's listener as its context), 18081 opens.  No connection
+	 * holds s1, so the worker lets go of it at once.
+	 */
 	ck_assert_int_eq(mg_publish(&adopt_dp.snapshots, &s2), 0);
-	ck_assert(!w->snap_replace_warned);
-	for (int i = 0; i < 3; i++) {
-		ck_assert_int_eq(mg_worker_adopt_config(w), 0);
-		ck_assert_ptr_eq(w->proxy->snap, &s1);
-	}
-	ck_assert(w->snap_replace_warned);
-	ck_assert_int_eq(mg_worker_snapshot_status(w, &s2), 0);
-	ck_assert_int_eq(mg_worker_snapshot_status(w, &s1), 1);
-	ck_assert_int_eq(mg_tcp_listen(w, 0, 18081, &mg_hcm_cbs, mg_hcm_accept, NULL), 0);
+	ck_assert_int_eq(mg_worker_adopt_config(w), 1);
+	ck_assert_ptr_eq(w->proxy->cur->snap, &s2);
+	ck_assert_int_eq(mg_worker_snapshot_status(w, &s2), 1);
+	ck_assert_int_eq(mg_worker_snapshot_status(w, &s1), 0);
+	ck_assert_ptr_eq(w->tcp->listeners[0].arg, &l1b);
+	ck_assert_int_eq(mg_tcp_listen(w, 0, 18080, &mg_hcm_cbs, mg_hcm_accept, NULL),
+	                 -EADDRINUSE);
+	ck_assert_int_eq(mg_tcp_listen(w, 0, 18081, &mg_hcm_cbs, mg_hcm_accept, NULL),
+	                 -EADDRINUSE);
+	ck_assert(LIST_EMPTY(&w->proxy->draining));
+	ck_assert(w->snap_held_min == 2);
+	ck_assert_uint_eq(w->proxy->cnt.config_updates, 1);
+	ck_assert_uint_eq(w->proxy->cnt.config_drained, 1);
 
-	/* Unpublished: still serving s1. */
+	/*
+	 * While a connection holds s2 (a reference, as a client connection mid-
+	 * request takes), s3 replaces it: 18080 closes, s2 drains and is still
+	 * held; when the reference goes, s2 is let go.
+	 */
+	mg_proxy_gen_get(w->proxy->cur);
+	ck_assert_int_eq(mg_publish(&adopt_dp.snapshots, &s3), 0);
+	ck_assert_int_eq(mg_worker_adopt_config(w), 1);
+	ck_assert_ptr_eq(w->proxy->cur->snap, &s3);
+	ck_assert_int_eq(mg_tcp_listen(w, 0, 18080, &mg_hcm_cbs, mg_hcm_accept, NULL), 0);
+	ck_assert_int_eq(mg_tcp_unlisten(w, 0, 18080), 0);
+	ck_assert(!LIST_EMPTY(&w->proxy->draining));
+	ck_assert(w->snap_held_min == 2);
+	mg_proxy_gen_put(w->proxy, LIST_FIRST(&w->proxy->draining));
+	ck_assert(LIST_EMPTY(&w->proxy->draining));
+	ck_assert(w->snap_held_min == 3);
+
+	/* Unpublished: still serving s3. */
 	ck_assert_int_eq(mg_publish(&adopt_dp.snapshots, NULL), 0);
 	ck_assert_int_eq(mg_worker_adopt_config(w), 0);
-	ck_assert_ptr_eq(w->proxy->snap, &s1);
+	ck_assert_ptr_eq(w->proxy->cur->snap, &s3);
 
 	/* A worker that cannot serve it reports why, once, and stays without. */
 	ck_assert_int_eq(mg_tcp_listen(busy, 0, 18080, &mg_hcm_cbs, mg_hcm_accept, NULL), 0);
@@ -379,14 +410,29 @@ START_TEST(worker_adopts_first_snapshot_only)
 	ck_assert_int_eq(mg_worker_adopt_config(busy), 0); /* not retried */
 	ck_assert_int_eq(mg_worker_snapshot_status(busy, &s1), -EADDRINUSE);
 
+	/*
+	 * A replacement that fails changes nothing: w serves s3 (18081); s2
+	 * wants 18080 too, which busy's stray listener does not block here, so
+	 * take 18080 on w first.  The open of 18080 fails, 18081 stays s3's.
+	 */
+	ck_assert_int_eq(mg_tcp_listen(w, 0, 18080, &mg_hcm_cbs, mg_hcm_accept, NULL), 0);
+	ck_assert_int_eq(mg_publish(&adopt_dp.snapshots, &s2), 0);
+	ck_assert_int_eq(mg_worker_adopt_config(w), 1);
+	ck_assert_int_eq(mg_worker_snapshot_status(w, &s2), -EADDRINUSE);
+	ck_assert_ptr_eq(w->proxy->cur->snap, &s3);
+	ck_assert(w->snap_held_min == 3);
+	for (unsigned i = 0; i < MG_TCP_MAX_LISTENERS; i++)
+		if (w->tcp->listeners[i].port == rte_cpu_to_be_16(18081))
+			ck_assert_ptr_eq(w->tcp->listeners[i].arg, &l2);
+
 	/* Teardown in the gateway's order; the publisher frees nothing. */
 	mg_tcp_worker_fini(w);
 	mg_tcp_worker_fini(busy);
 	mg_proxy_worker_stop(w);
 	mg_proxy_worker_stop(busy);
 	ck_assert_ptr_null(w->proxy);
+	ck_assert(w->snap_held_min == UINT64_MAX);
 	mg_publish_fini(&adopt_dp.snapshots);
-	ck_assert_uint_eq(adopt_dp.snapshots.n_freed, 3); /* s1, s2, s1: callbacks only */
 	mg_worker_destroy(w);
 	mg_worker_destroy(busy);
 	rte_free(qs);
@@ -413,7 +459,7 @@ int main(void)
 	tcase_add_test(tc, publish_seen_by_all_never_freed_early);
 	tcase_add_test(tc, reclaim_waits_for_quiescent_state);
 	tcase_add_test(tc, rings_carry_messages_both_ways_in_order);
-	tcase_add_test(tc, worker_adopts_first_snapshot_only);
+	tcase_add_test(tc, worker_adopts_and_replaces_snapshots);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -180,6 +180,10 @@ int mg_ctl_run(struct mg_ctl *ctl, volatile sig_atomic_t *stop)
 			rte_delay_us_sleep(MG_CTL_TICK_MS * 1000);
 		mg_ctl_poll_workers(ctl);
 		ctl_neigh_expire(ctl);
+		if (ctl->reload_req != NULL && *ctl->reload_req && ctl->reload_fn != NULL) {
+			*ctl->reload_req = 0;
+			ctl->reload_fn(ctl->reload_arg);
+		}
 		if (ctl->snaps != NULL)
 			(void)mg_snapshots_reap(ctl->snaps);
 	}

@@ -23,6 +23,10 @@ struct mg_ctl {
 	uint64_t relayed;       /**< neighbour updates relayed to workers */
 	uint64_t relay_dropped; /**< relays lost to a full ring */
 	struct mg_snapshots *snaps; /**< config snapshots (set by the gateway after init) */
+	/** Set from a signal handler (SIGHUP): the loop clears it and calls reload_fn. */
+	volatile sig_atomic_t *reload_req;
+	void (*reload_fn)(void *arg);
+	void *reload_arg;
 };
 
 /**

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +34,14 @@
 #include "proxy/proxy.h"
 
 static volatile sig_atomic_t mg_stop;
+static volatile sig_atomic_t mg_reload;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	mg_stop = 1;
+	if (sig == SIGHUP)
+		mg_reload = 1;
+	else
+		mg_stop = 1;
 }
 
 /*
@@ -432,6 +436,54 @@ static void gw_teardown(struct gw *gw)
 	mg_bootstrap_free(&gw->cfg);
 }
 
+/*
+ * SIGHUP: read the bootstrap file again and serve its static_resources live,
+ * as nginx and HAProxy reload (Envoy has no reload; its config comes over
+ * xDS, which takes the same path).  Only static_resources change; the other
+ * sections (ports, workers, TCP, admin) need a restart and are not compared.
+ * A file that fails to load or compile is reported with its position and
+ * the running config stays.
+ */
+static void gw_reload(void *arg)
+{
+	struct gw *gw = arg;
+	struct Envoy__Config__Bootstrap__V3__Bootstrap__StaticResources *sr;
+	struct mg_bootstrap nb;
+	char err[512];
+	int rc;
+
+	rc = mg_bootstrap_load(gw->cfg.path, &nb, err, sizeof(err));
+	if (rc < 0) {
+		MG_LOG(ERR, "reload: %s; still serving the previous config", err);
+		return;
+	}
+	if (nb.snapshot == NULL) {
+		MG_LOG(ERR, "reload: %s has no static_resources; still serving the previous config",
+		       gw->cfg.path);
+		mg_bootstrap_free(&nb);
+		return;
+	}
+	nb.snapshot->version = gw->snaps.seq + 1;
+	rc = mg_ctl_apply_snapshot(&gw->ctl, nb.snapshot, err, sizeof(err));
+	if (rc < 0) {
+		MG_LOG(ERR, "reload: %s: static_resources.%s; still serving the previous config",
+		       gw->cfg.path, err);
+		mg_bootstrap_free(&nb);
+		return;
+	}
+	MG_LOG(INFO, "reload: serving %s (config %" PRIu64 ": %u listener(s), %u cluster(s))",
+	       gw->cfg.path, nb.snapshot->version, nb.snapshot->n_listeners,
+	       nb.snapshot->n_clusters);
+	nb.snapshot = NULL; /* the control core's now */
+	/* /config_dump shows the resources now served. */
+	sr = gw->cfg.static_resources;
+	gw->cfg.static_resources = nb.static_resources;
+	gw->cfg.n_static_listeners = nb.n_static_listeners;
+	gw->cfg.n_static_clusters = nb.n_static_clusters;
+	nb.static_resources = sr;
+	mg_bootstrap_free(&nb);
+}
+
 static int gw_run(struct gw *gw)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -453,6 +505,10 @@ static int gw_run(struct gw *gw)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	gw->ctl.reload_req = &mg_reload;
+	gw->ctl.reload_fn = gw_reload;
+	gw->ctl.reload_arg = gw;
 	install_fatal_handlers();
 	for (unsigned i = 0; i < gw->dp.n_workers; i++)
 		rte_eal_remote_launch(mg_worker_main, gw->dp.workers[i],

@@ -29,12 +29,11 @@
 # is copied to MG_LOG_DIR.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=nginx.sh
+source "$MG_IT_DIR/nginx.sh"
 
-NGINX=${MG_NGINX:-/usr/sbin/nginx}
 WRK=${MG_WRK:-wrk}
-NGINX_PID=
 WRK_PID=
-NG=$MG_WORKDIR/nginx
 BIG=$MG_WORKDIR/www/big.bin
 UPLOAD=$MG_WORKDIR/upload.bin
 MIB=64
@@ -48,32 +47,11 @@ stop_wrk() {
 	fi
 }
 
-# stop_nginx: SIGQUIT (graceful), then SIGTERM, then SIGKILL for the master
-# and its own workers (children of the PID we started).
-stop_nginx() {
-	local i sig kids
-	[[ -n "$NGINX_PID" ]] || return 0
-	for sig in QUIT TERM; do
-		kill -s "$sig" "$NGINX_PID" 2>/dev/null || true
-		for ((i = 0; i < 30; i++)); do
-			kill -0 "$NGINX_PID" 2>/dev/null || break 2
-			sleep 0.1
-		done
-	done
-	if kill -0 "$NGINX_PID" 2>/dev/null; then
-		kids=$(pgrep -P "$NGINX_PID" | tr '\n' ' ' || true)
-		# shellcheck disable=SC2086 # one PID a word
-		kill -s KILL "$NGINX_PID" $kids 2>/dev/null || true
-	fi
-	wait "$NGINX_PID" 2>/dev/null || true
-	NGINX_PID=
-}
-
 nginx_cleanup() {
 	local rc=$?
 	set +e
 	stop_wrk
-	stop_nginx
+	ng_stop
 	# Keep the logs, not 128 MiB of random data, for MG_LOG_DIR.
 	rm -f "$BIG" "$UPLOAD"
 	rm -rf "$NG/tmp"
@@ -84,10 +62,8 @@ nginx_cleanup() {
 mg_setup
 trap nginx_cleanup EXIT
 
-command -v "$NGINX" >/dev/null || mg_fail "no nginx ($NGINX; apt-get install nginx-light)"
 command -v "$WRK" >/dev/null || mg_fail "no wrk (apt-get install wrk)"
-ECHO_MOD=/usr/lib/nginx/modules/ngx_http_echo_module.so
-[[ -f "$ECHO_MOD" ]] || mg_fail "no nginx echo module at $ECHO_MOD (apt-get install nginx-light)"
+[[ -f "$NG_ECHO_MOD" ]] || mg_fail "no nginx echo module at $NG_ECHO_MOD (apt-get install nginx-light)"
 
 V1=$MG_ADDR_SERVICE
 V2=$MG_ADDR_UP
@@ -158,66 +134,15 @@ head -c $((MIB << 20)) /dev/urandom >"$UPLOAD"
 BIG_SUM=$(sha256sum "$BIG" | cut -d' ' -f1)
 UPLOAD_SUM=$(sha256sum "$UPLOAD" | cut -d' ' -f1)
 
-server_block() { # VERSION ADDR PORT
-	cat <<EOF
-    server {
-        listen $2:$3;
-        server_name _;
-        add_header x-version $1 always;
-        root $MG_WORKDIR/www;
-        location = /big.bin { }
+EXTRA='        location = /big.bin { }
         location = /echo {
             client_max_body_size 128m;
             echo_read_request_body;
             echo_request_body;
-        }
-        location / {
-            return 200 "$1\n";
-        }
-    }
-EOF
-}
-
-# Workers run as root: the work directory is private (mktemp -d, 0700).
-cat >"$NG/nginx.conf" <<EOF
-load_module $ECHO_MOD;
-daemon off;
-master_process on;
-user root;
-worker_processes 1;
-pid $NG/nginx.pid;
-error_log $NG/error.log notice;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    default_type application/octet-stream;
-    sendfile on;
-    client_body_temp_path $NG/tmp/body;
-    proxy_temp_path $NG/tmp/proxy;
-    fastcgi_temp_path $NG/tmp/fastcgi;
-    uwsgi_temp_path $NG/tmp/uwsgi;
-    scgi_temp_path $NG/tmp/scgi;
-$(server_block v1 "$V1" 8081)
-$(server_block v2 "$V2" 8082)
-}
-EOF
-mg_upstream "$NGINX" -t -q -p "$NG/" -e "$NG/error.log" -c "$NG/nginx.conf" \
-	>"$NG/check.out" 2>&1 || mg_fail "nginx -t: $(cat "$NG/check.out")"
-# `ip netns exec` execs nginx, and with `daemon off` the master stays in the
-# foreground: $! is the master's PID.
-ip netns exec "$MG_NS_UP" "$NGINX" -p "$NG/" -e "$NG/error.log" -c "$NG/nginx.conf" \
-	>"$NG/stdout" 2>&1 &
-NGINX_PID=$!
-for ((i = 0; i < 50; i++)); do
-	mg_upstream curl -s -o /dev/null --max-time 1 "http://$V2:8082/" 2>/dev/null && break
-	kill -0 "$NGINX_PID" 2>/dev/null || mg_fail "nginx exited: $(cat "$NG/error.log" "$NG/stdout")"
-	sleep 0.1
-done
-for v in "v1 $V1:8081" "v2 $V2:8082"; do
-	read -r name hp <<<"$v"
-	got=$(mg_upstream curl -sS --max-time 2 "http://$hp/") || mg_fail "nginx $name at $hp does not answer"
-	[[ "$got" == "$name" ]] || mg_fail "nginx $name at $hp answered '$got'"
-done
+        }'
+ng_start "$(ng_server v1 "$V1" 8081 "$EXTRA")" "$(ng_server v2 "$V2" 8082 "$EXTRA")"
+ng_wait v1 "$V1:8081"
+ng_wait v2 "$V2:8082"
 mg_log "nginx up (master pid $NGINX_PID): v1 on $V1:8081, v2 on $V2:8082"
 
 # Through the gateway, once each, before any load (HEAD for the big file).
@@ -434,7 +359,7 @@ if grep -E '\[(crit|alert|emerg)\]' "$NG/error.log" >&2; then
 fi
 nerr=$(grep -c '\[error\]' "$NG/error.log" || true)
 mg_log "nginx error log: $nerr line(s) at [error]"
-stop_nginx
+ng_stop
 mg_stop_gw || true
 mg_check "the gateway exited 0 on SIGTERM ($MG_GW_STATUS)" test "$MG_GW_STATUS" = 0
 mg_log "PASS"

@@ -9,7 +9,8 @@
 
 NAME is a key of the "total" object (e.g. icmp_echo_rx), "drop_<reason>"
 (looked up in "drops", falling back to total["drop_<reason>"]), "drops_total",
-or "port.<name>.<field>" (e.g. port.client.imissed).
+"port.<name>.<field>" (e.g. port.client.imissed), or "proxy.<counter>" (from
+"proxy_total", e.g. proxy.config_updates).
 """
 import json
 import sys
@@ -29,6 +30,8 @@ def counter(stats, name):
             if p.get("name") == port or str(p.get("port")) == port:
                 return int(p[field])
         raise KeyError("no port %r in /stats" % port)
+    if name.startswith("proxy."):
+        return int(stats["proxy_total"][name[len("proxy."):]])
     if name.startswith("drop_"):
         reason = name[len("drop_"):]
         if reason in stats.get("drops", {}):

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# 94-live-update: a new config applied live under steady load, through the
+# path every config update takes (compile -> check -> publish -> each worker
+# switches and drains the old snapshot), triggered here by SIGHUP (the
+# gateway re-reads its bootstrap file's static_resources; xDS updates from
+# meshgate-ctrl take the same path, see 95-ctrl-canary).
+#
+# nginx v1 and v2 upstreams; wrk (2 threads, 20 keep-alive connections) runs
+# for the whole test against a route split v1/v2 while the file goes
+# 100/0 -> 50/50 -> a file with a YAML error -> 0/100, one SIGHUP each.
+# Checked:
+#   - wrk saw no socket error (connect, read, write, timeout) and no non-2xx;
+#   - the split of the whole seconds between two changes follows the config:
+#     v2 never answered under 100/0, v1 never under 0/100, and under 50/50
+#     v2's share is within 4 binomial standard deviations of one half;
+#   - no client connection was dropped: from the first change on, the
+#     gateway accepted one connection (a curl on 8090), none from wrk (a
+#     worker that closed kept-alive connections on a change would make wrk
+#     reconnect);
+#   - the YAML error was reported with file:line:column and changed nothing;
+#   - a listener added by a change opens (curl on 8090) and one removed by
+#     the next change closes (connection refused), while 8080 stays up;
+#   - every replaced snapshot was let go once its connections ended
+#     (config_drained == config_updates after wrk stopped).
+# About 40 s.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+# shellcheck source=nginx.sh
+source "$MG_IT_DIR/nginx.sh"
+
+WRK=${MG_WRK:-wrk}
+WRK_PID=
+PHASE=${MG_LIVE_PHASE_SECONDS:-6}
+
+stop_wrk() {
+	if [[ -n "$WRK_PID" ]]; then
+		kill -s KILL "$WRK_PID" 2>/dev/null || true
+		wait "$WRK_PID" 2>/dev/null || true
+		WRK_PID=
+	fi
+}
+live_cleanup() {
+	local rc=$?
+	set +e
+	stop_wrk
+	ng_stop
+	(exit "$rc")
+	mg_cleanup
+}
+
+mg_setup
+trap live_cleanup EXIT
+command -v "$WRK" >/dev/null || mg_fail "no wrk (apt-get install wrk)"
+
+V1=$MG_ADDR_SERVICE
+V2=$MG_ADDR_UP
+GW=$MG_ADDR_GW_CLIENT
+
+# write_config W1 W2 [EXTRA_LISTENER_PORT]: the bootstrap with a W1/W2 split
+# on 8080 and, optionally, a second listener (direct response) on a port.
+BASE=$MG_WORKDIR/base.yaml
+mg_write_config
+cp "$MG_CONFIG" "$BASE"
+write_config() {
+	local w1=$1 w2=$2 extra=${3:-} tmp=$MG_CONFIG.tmp
+	{
+		cat "$BASE"
+		cat <<YAML
+static_resources:
+  listeners:
+  - name: web
+    address: {socket_address: {address: 0.0.0.0, port_value: 8080}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: web
+          route_config:
+            name: web
+            virtual_hosts:
+            - name: svc
+              domains: ["*"]
+              routes:
+              - match: {prefix: /}
+                route:
+                  weighted_clusters:
+                    clusters: [{name: v1, weight: $w1}, {name: v2, weight: $w2}]
+YAML
+		if [[ -n "$extra" ]]; then
+			cat <<YAML
+  - name: extra
+    address: {socket_address: {address: 0.0.0.0, port_value: $extra}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: extra
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: {prefix: /}
+                direct_response: {status: 200, body: {inline_string: "extra\n"}}
+YAML
+		fi
+		cat <<YAML
+  clusters:
+  - name: v1
+    connect_timeout: 1s
+    load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: $V1, port_value: 8081}}}}]}]}
+  - name: v2
+    connect_timeout: 1s
+    load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: $V2, port_value: 8082}}}}]}]}
+YAML
+	} >"$tmp"
+	mv "$tmp" "$MG_CONFIG" # a reader never sees half a file
+}
+
+# updates: the gateway's config_updates (summed over workers).
+updates() {
+	mg_stats "$MG_WORKDIR/u.json"
+	mg_counter "$MG_WORKDIR/u.json" proxy.config_updates
+}
+
+# reload WANT: SIGHUP, then wait (5 s at most) until every worker switched
+# (config_updates == WANT * workers); prints the time it was seen, in s.
+WORKERS=1
+reload() {
+	local want=$(($1 * WORKERS)) i
+	kill -s HUP "$MG_PID"
+	for ((i = 0; i < 50; i++)); do
+		if [[ $(updates) -ge $want ]]; then
+			date +%s.%N
+			return 0
+		fi
+		sleep 0.1
+	done
+	mg_fail "the gateway did not switch to config $1 in 5 s (config_updates $(updates))"
+}
+
+write_config 100 0
+mg_start
+ng_start "$(ng_server v1 "$V1" 8081)" "$(ng_server v2 "$V2" 8082)"
+ng_wait v1 "$V1:8081"
+ng_wait v2 "$V2:8082"
+got=$(mg_client curl -sS --max-time 5 "http://$GW:8080/") || mg_fail "no answer through the gateway"
+mg_check "100/0: the first request reaches v1 ($got)" test "$got" = v1
+
+# wrk for the whole test; a background job starts with SIGINT ignored.
+DUR=$((PHASE * 4 + 4))
+env --default-signal=INT ip netns exec "$MG_NS_CLIENT" "$WRK" -t 2 -c 20 -d "${DUR}s" --timeout 5s \
+	-s "$MG_IT_DIR/wrk_phases.lua" "http://$GW:8080/" >"$MG_WORKDIR/wrk.out" 2>&1 &
+WRK_PID=$!
+T0=$(date +%s.%N)
+sleep "$PHASE"
+# wrk's connections are open now (it opens one more than -c at its start).
+mg_stats "$MG_WORKDIR/s0.json"
+
+write_config 50 50 8090
+T1=$(reload 1)
+mg_log "50/50 with a listener on 8090: applied at $T1"
+got=$(mg_client curl -sS --max-time 5 "http://$GW:8090/") || got="(failed)"
+mg_check "the listener the change added answers ($got)" test "$got" = extra
+sleep "$PHASE"
+
+# A YAML error: reported with its position; nothing changes.
+cp "$MG_CONFIG" "$MG_WORKDIR/good.yaml"
+printf 'static_resources:\n  listeners:\n  - name: [broken\n' >"$MG_CONFIG.tmp"
+cat "$BASE" "$MG_CONFIG.tmp" >"$MG_CONFIG"
+kill -s HUP "$MG_PID"
+for ((i = 0; i < 50; i++)); do
+	grep -q 'reload: .*still serving the previous config' "$MG_GW_LOG" && break
+	sleep 0.1
+done
+line=$(grep 'reload: .*still serving the previous config' "$MG_GW_LOG" | tail -n1)
+mg_log "bad file: $line"
+mg_check "the YAML error is reported with file:line:column" \
+	grep -qE "meshgate.yaml:[0-9]+:[0-9]+" <<<"$line"
+mg_check "the bad file changed nothing (config_updates $(updates) == $WORKERS)" \
+	test "$(updates)" -eq "$WORKERS"
+cp "$MG_WORKDIR/good.yaml" "$MG_CONFIG"
+sleep "$PHASE"
+
+write_config 0 100
+T2=$(reload 2)
+mg_log "0/100 without 8090: applied at $T2"
+code=$(mg_client curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$GW:8090/" || true)
+mg_check "the listener the change removed is closed (curl: $code)" test "$code" = 000
+sleep "$PHASE"
+
+# wrk ends at DUR; bounded wait.
+for ((i = 0; i < (DUR + 30) * 10; i++)); do
+	kill -0 "$WRK_PID" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$WRK_PID" 2>/dev/null && mg_fail "wrk did not finish: $(cat "$MG_WORKDIR/wrk.out")"
+wait "$WRK_PID" || mg_fail "wrk failed: $(cat "$MG_WORKDIR/wrk.out")"
+WRK_PID=
+T3=$(date +%s.%N)
+grep -E '^(RESULT|BUCKET)' "$MG_WORKDIR/wrk.out" >&2 || true
+mg_settle 5
+mg_stats "$MG_WORKDIR/s1.json"
+
+# Judge the buckets: whole seconds strictly inside each phase.
+verdict=$("$MG_PYTHON" - "$MG_WORKDIR/wrk.out" "$T0" "$T1" "$T2" "$T3" <<'PY'
+import math, re, sys
+out, t0, t1, t2, t3 = sys.argv[1], *map(float, sys.argv[2:])
+b = {}
+res = None
+for line in open(out):
+    m = re.match(r"BUCKET t=(\d+) v1=(\d+) v2=(\d+) other=(\d+) non2xx=(\d+)", line)
+    if m:
+        b[int(m[1])] = list(map(int, m.groups()[1:]))
+    if line.startswith("RESULT"):
+        res = dict(kv.split("=") for kv in line.split()[1:])
+def phase(lo, hi):
+    s = [0, 0, 0, 0]
+    for t, v in b.items():
+        if t > lo + 0.5 and t + 1 < hi - 0.5:   # the whole second [t, t+1) inside
+            s = [x + y for x, y in zip(s, v)]
+    return s
+p1, p2, p3 = phase(t0, t1), phase(t1, t2), phase(t2, t3)
+n2 = p2[0] + p2[1]
+sd = math.sqrt(n2 * 0.25) if n2 else 0
+errs = sum(int(res[k]) for k in ("connect", "read", "write", "timeout")) if res else -1
+print(f"errors={errs} non2xx={res['non2xx'] if res else -1} requests={res['requests'] if res else 0} "
+      f"rps={res['rps'] if res else 0} p1_v1={p1[0]} p1_v2={p1[1]} p2_v1={p2[0]} p2_v2={p2[1]} "
+      f"p2_dev={abs(p2[1] - n2 / 2) / sd if sd else 99:.2f} p3_v1={p3[0]} p3_v2={p3[1]} "
+      f"other={p1[2] + p2[2] + p3[2]}")
+PY
+)
+mg_log "wrk across the changes: $verdict"
+declare -A V=()
+for kv in $verdict; do V[${kv%%=*}]=${kv#*=}; done
+mg_check "no socket error under the changes (${V[errors]})" test "${V[errors]}" = 0
+mg_check "no non-2xx under the changes (${V[non2xx]})" test "${V[non2xx]}" = 0
+mg_check "100/0: only v1 answered (v1 ${V[p1_v1]}, v2 ${V[p1_v2]})" \
+	test "${V[p1_v2]}" -eq 0 -a "${V[p1_v1]}" -gt 100
+mg_check "50/50: v2's share within 4 standard deviations of 1/2 (${V[p2_dev]} sd; v1 ${V[p2_v1]}, v2 ${V[p2_v2]})" \
+	"$MG_PYTHON" -c "import sys; sys.exit(not (${V[p2_v1]} + ${V[p2_v2]} > 100 and ${V[p2_dev]} <= 4))"
+mg_check "0/100: only v2 answered (v1 ${V[p3_v1]}, v2 ${V[p3_v2]})" \
+	test "${V[p3_v1]}" -eq 0 -a "${V[p3_v2]}" -gt 100
+acc=$(($(mg_counter "$MG_WORKDIR/s1.json" proxy.downstream_cx_total) - $(mg_counter "$MG_WORKDIR/s0.json" proxy.downstream_cx_total)))
+# From before the first change: one curl on 8090, nothing else.
+mg_check "no client connection was dropped: $acc accepted after the first change (one curl)" \
+	test "$acc" -eq 1
+upd=$(mg_counter "$MG_WORKDIR/s1.json" proxy.config_updates)
+drained=$(mg_counter "$MG_WORKDIR/s1.json" proxy.config_drained)
+mg_check "every replaced snapshot was let go ($drained drained of $upd updates)" \
+	test "$drained" -eq "$upd" -a "$upd" -eq $((2 * WORKERS))
+mg_check "gateway still running" mg_alive
+mg_stop_gw
+mg_log "PASS"

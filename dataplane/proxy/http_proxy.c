@@ -473,8 +473,12 @@ static void upc_release(struct mg_upc *u, bool reusable)
 		upc_free(u);
 		return;
 	}
-	/* A replaced config's connections are not pooled: they drain. */
-	if (reusable && u->in == NULL && u->g == u->pw->cur && pc->n_idle[u->ep] < MG_PROXY_MAX_IDLE) {
+	/* A replaced config's connections are not pooled: they close in order. */
+	if (reusable && u->in == NULL && u->g != u->pw->cur) {
+		ops->close(u->c); /* on_close frees u */
+		return;
+	}
+	if (reusable && u->in == NULL && pc->n_idle[u->ep] < MG_PROXY_MAX_IDLE) {
 		u->idle = true;
 		mg_h1_parser_reset(&u->rs);
 		LIST_INSERT_HEAD(&pc->idle[u->ep], u, link);
@@ -598,7 +602,7 @@ void mg_upc_drain_gen(struct mg_proxy_worker *pw, struct mg_proxy_gen *g)
 				pc->n_idle[ep]--;
 				u->idle = false;
 				if (u->c != NULL)
-					ops->abort(u->c);
+					ops->close(u->c); /* FIN, not RST: it did nothing wrong; on_close frees u */
 				else
 					upc_free(u);
 			}

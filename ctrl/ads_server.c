@@ -612,19 +612,26 @@ void mg_ads_server_close_all(struct mg_ads_server *srv, int status, const char *
                              int timeout_ms)
 {
 	struct conn *next;
+	int waited = 0;
 
 	for (struct conn *c = srv->conns; c != NULL; c = next) {
 		next = c->next;
 		for (struct stream *s = c->streams; s != NULL; s = s->next)
 			if (s->ads)
 				stream_finish(s, status, msg);
+		conn_flush(c);
+	}
+	/* GOAWAY after the trailers: a client that sees it first may drop the
+	 * connection before it reads them (grpc-core does). */
+	for (struct conn *c = srv->conns; c != NULL; c = next) {
+		next = c->next;
 		nghttp2_submit_goaway(c->h2, NGHTTP2_FLAG_NONE,
 		                      nghttp2_session_get_last_proc_stream_id(c->h2),
 		                      NGHTTP2_NO_ERROR, NULL, 0);
 		conn_flush(c);
 	}
 	/* Flush what the sockets would not take at once, for a bounded time. */
-	for (int waited = 0; waited < timeout_ms; waited += 20) {
+	for (; waited < timeout_ms; waited += 20) {
 		bool pending = false;
 
 		for (struct conn *c = srv->conns; c != NULL; c = next) {
@@ -635,6 +642,32 @@ void mg_ads_server_close_all(struct mg_ads_server *srv, int status, const char *
 			}
 		}
 		if (!pending)
+			break;
+		poll(NULL, 0, 20);
+	}
+	/*
+	 * Then read until the peer closes, as a client does after a GOAWAY once
+	 * its streams are done.  Closing first loses the trailers: our FIN (or
+	 * a RST for unread input) can reach a client in the same read as the
+	 * trailers, and grpc-core then reports "Socket closed" instead of the
+	 * status (seen with python3-grpcio 1.51).
+	 */
+	for (; waited < timeout_ms; waited += 20) {
+		bool open = false;
+
+		for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+			uint8_t buf[4096];
+			ssize_t n = -1;
+
+			while (!c->dead && (n = recv(c->ev.fd, buf, sizeof(buf), 0)) != 0 &&
+			       !(n < 0 && (errno == EAGAIN || errno == EINTR)))
+				if (n < 0)
+					c->dead = true;
+			if (!c->dead && n == 0)
+				c->dead = true;
+			open = open || !c->dead;
+		}
+		if (!open)
 			break;
 		poll(NULL, 0, 20);
 	}

@@ -43,14 +43,14 @@ struct stream {
 	struct conn *c;
 	int32_t id;
 	bool method_post, path_ads, ctype_grpc, bad_header;
-	bool ads;           /* an accepted ADS stream with a response open */
-	bool closing;       /* trailers are due once the queue is empty */
+	bool ads;     /* an accepted ADS stream with a response open */
+	bool closing; /* trailers are due once the queue is empty */
 	bool trailers_sent;
 	bool remote_closed;
-	int status;         /* grpc-status of the trailers */
-	char message[160];  /* grpc-message, plain (encoded when sent) */
+	int status;        /* grpc-status of the trailers */
+	char message[160]; /* grpc-message, plain (encoded when sent) */
 	struct mg_grpc_rx rx;
-	uint8_t *q;         /* framed responses not yet given to nghttp2 */
+	uint8_t *q; /* framed responses not yet given to nghttp2 */
 	size_t q_len, q_off, q_cap;
 	struct mg_ads_stream st;
 };
@@ -153,9 +153,10 @@ static void stream_pump(struct stream *s)
 		}
 		if (rc == 0) {
 			s->c->srv->stats.pushes++;
-			mg_ctrl_log("push node=%s type=%s version=%s nonce=%s resources=%zu bytes=%zu",
-			            s->st.node_id, mg_ads_type_name(r.type), r.version, r.nonce,
-			            r.msg.n_resources, len);
+			mg_ctrl_log(
+			    "push node=%s type=%s version=%s nonce=%s resources=%zu bytes=%zu",
+			    s->st.node_id, mg_ads_type_name(r.type), r.version, r.nonce,
+			    r.msg.n_resources, len);
 		}
 		mg_ads_response_fini(&r);
 		if (rc < 0) {
@@ -181,8 +182,8 @@ static void stream_on_message(struct stream *s, const uint8_t *msg, size_t len)
 	req = envoy__service__discovery__v3__discovery_request__unpack(NULL, len, msg);
 	if (req == NULL) {
 		srv->stats.bad_requests++;
-		mg_ctrl_log("peer=%s stream=%d: not a DiscoveryRequest (%zu bytes)", s->c->peer, s->id,
-		            len);
+		mg_ctrl_log("peer=%s stream=%d: not a DiscoveryRequest (%zu bytes)", s->c->peer,
+		            s->id, len);
 		stream_finish(s, MG_GRPC_INVALID_ARGUMENT, "message is not a DiscoveryRequest");
 		return;
 	}
@@ -213,8 +214,9 @@ static void stream_on_message(struct stream *s, const uint8_t *msg, size_t len)
 			            req->response_nonce, ts->nack);
 		else
 			mg_ctrl_log("%s node=%s type=%s version=%s nonce=%s names=%zu",
-			            mg_ads_req_kind_name(kind), s->st.node_id, mg_ads_type_name(type),
-			            req->version_info, req->response_nonce, req->n_resource_names);
+			            mg_ads_req_kind_name(kind), s->st.node_id,
+			            mg_ads_type_name(type), req->version_info, req->response_nonce,
+			            req->n_resource_names);
 		stream_pump(s);
 	}
 	envoy__service__discovery__v3__discovery_request__free_unpacked(req, NULL);
@@ -222,8 +224,7 @@ static void stream_on_message(struct stream *s, const uint8_t *msg, size_t len)
 
 /* ---- nghttp2 callbacks ---- */
 
-static ssize_t cb_send(nghttp2_session *h2, const uint8_t *data, size_t len, int flags,
-                       void *user)
+static ssize_t cb_send(nghttp2_session *h2, const uint8_t *data, size_t len, int flags, void *user)
 {
 	struct conn *c = user;
 	ssize_t n;
@@ -280,12 +281,12 @@ static int cb_header(nghttp2_session *h2, const nghttp2_frame *f, const uint8_t 
 	else if (eq(name, namelen, ":path"))
 		s->path_ads = eq(value, valuelen, MG_GRPC_ADS_PATH);
 	else if (eq(name, namelen, "content-type"))
-		s->ctype_grpc = valuelen >= strlen(MG_GRPC_CONTENT_TYPE) &&
-		                memcmp(value, MG_GRPC_CONTENT_TYPE, strlen(MG_GRPC_CONTENT_TYPE)) ==
-		                    0 &&
-		                (valuelen == strlen(MG_GRPC_CONTENT_TYPE) ||
-		                 value[strlen(MG_GRPC_CONTENT_TYPE)] == '+' ||
-		                 value[strlen(MG_GRPC_CONTENT_TYPE)] == ';');
+		s->ctype_grpc =
+		    valuelen >= strlen(MG_GRPC_CONTENT_TYPE) &&
+		    memcmp(value, MG_GRPC_CONTENT_TYPE, strlen(MG_GRPC_CONTENT_TYPE)) == 0 &&
+		    (valuelen == strlen(MG_GRPC_CONTENT_TYPE) ||
+		     value[strlen(MG_GRPC_CONTENT_TYPE)] == '+' ||
+		     value[strlen(MG_GRPC_CONTENT_TYPE)] == ';');
 	else if (eq(name, namelen, "grpc-encoding"))
 		s->bad_header = !eq(value, valuelen, "identity");
 	return 0;
@@ -326,7 +327,10 @@ static ssize_t cb_read(nghttp2_session *h2, int32_t id, uint8_t *buf, size_t len
 	return 0;
 }
 
-#define NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, NGHTTP2_NV_FLAG_NONE}
+#define NV(n, v)                                                                                   \
+	{                                                                                          \
+		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, NGHTTP2_NV_FLAG_NONE \
+	}
 
 /* The request's headers are complete: answer or open the ADS stream. */
 static int stream_start(struct conn *c, struct stream *s)
@@ -349,8 +353,9 @@ static int stream_start(struct conn *c, struct stream *s)
 		nghttp2_nv nv[] = {NV(":status", "200"), NV("content-type", "application/grpc"),
 		                   NV("grpc-status", "12"), NV("grpc-message", "")};
 
-		mg_grpc_message_encode(s->bad_header ? "grpc-encoding not supported"
-		                                      : "meshgate-ctrl serves only " MG_GRPC_ADS_PATH,
+		mg_grpc_message_encode(s->bad_header
+		                           ? "grpc-encoding not supported"
+		                           : "meshgate-ctrl serves only " MG_GRPC_ADS_PATH,
 		                       msg, sizeof(msg));
 		nv[3].value = (uint8_t *)msg;
 		nv[3].valuelen = strlen(msg);
@@ -386,8 +391,8 @@ static int cb_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *user
 	return 0;
 }
 
-static int cb_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data,
-                   size_t len, void *user)
+static int cb_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t *data, size_t len,
+                   void *user)
 {
 	struct conn *c = user;
 	struct stream *s = stream_of(c, id);
@@ -409,9 +414,11 @@ static int cb_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t
 		mg_ctrl_log("peer=%s stream=%d: %s", c->peer, id,
 		            rc == -EMSGSIZE ? "message too large" : "bad gRPC framing");
 		if (rc == -EMSGSIZE)
-			stream_finish(s, MG_GRPC_RESOURCE_EXHAUSTED, "message larger than the limit");
+			stream_finish(s, MG_GRPC_RESOURCE_EXHAUSTED,
+			              "message larger than the limit");
 		else if (rc == -EPROTO)
-			stream_finish(s, MG_GRPC_UNIMPLEMENTED, "compressed messages not supported");
+			stream_finish(s, MG_GRPC_UNIMPLEMENTED,
+			              "compressed messages not supported");
 		else
 			stream_finish(s, MG_GRPC_INTERNAL, "out of memory");
 	}
@@ -608,8 +615,7 @@ const struct mg_ads_server_stats *mg_ads_server_stats(const struct mg_ads_server
 	return &srv->stats;
 }
 
-void mg_ads_server_close_all(struct mg_ads_server *srv, int status, const char *msg,
-                             int timeout_ms)
+void mg_ads_server_close_all(struct mg_ads_server *srv, int status, const char *msg, int timeout_ms)
 {
 	struct conn *next;
 	int waited = 0;

@@ -26,9 +26,9 @@ struct mg_ads_server;
 
 /** Counters of the ADS server, for status and tests. */
 struct mg_ads_server_stats {
-	uint64_t connections;  /**< accepted */
-	uint64_t streams;      /**< ADS streams opened */
-	uint64_t pushes;       /**< DiscoveryResponses sent */
+	uint64_t connections; /**< accepted */
+	uint64_t streams;     /**< ADS streams opened */
+	uint64_t pushes;      /**< DiscoveryResponses sent */
 	uint64_t acks, nacks, stale;
 	uint64_t bad_requests; /**< streams ended for a bad path, message or size */
 };

@@ -157,9 +157,8 @@ static int cmp_str(const void *a, const void *b)
 
 static bool subscribed(const struct mg_ads_type_state *ts, const char *name)
 {
-	return ts->wildcard ||
-	       (ts->n_names > 0 &&
-	        bsearch(&name, ts->names, ts->n_names, sizeof(char *), cmp_str) != NULL);
+	return ts->wildcard || (ts->n_names > 0 && bsearch(&name, ts->names, ts->n_names,
+	                                                   sizeof(char *), cmp_str) != NULL);
 }
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
@@ -338,8 +337,8 @@ int mg_ads_stream_on_request(struct mg_ads_stream *s,
 		k = MG_ADS_REQ_NACK;
 		ts->n_nacks++;
 		free(ts->nack);
-		ts->nack = strdup(req->error_detail->message != NULL ? req->error_detail->message
-		                                                     : "");
+		ts->nack =
+		    strdup(req->error_detail->message != NULL ? req->error_detail->message : "");
 		if (ts->nack == NULL)
 			return -ENOMEM;
 		snprintf(ts->nack_nonce, sizeof(ts->nack_nonce), "%s", nonce);
@@ -378,8 +377,7 @@ int mg_ads_stream_set_snapshot(struct mg_ads_stream *s, struct mg_ads_snapshot *
 	return 0;
 }
 
-int mg_ads_stream_next(struct mg_ads_stream *s, const char *identifier,
-                       struct mg_ads_response *out)
+int mg_ads_stream_next(struct mg_ads_stream *s, const char *identifier, struct mg_ads_response *out)
 {
 	static const Envoy__Service__Discovery__V3__DiscoveryResponse init =
 	    ENVOY__SERVICE__DISCOVERY__V3__DISCOVERY_RESPONSE__INIT;

@@ -56,8 +56,7 @@ const char *mg_ads_req_kind_name(enum mg_ads_req_kind k);
  * @param generation  the config generation number, for status
  * @return the snapshot, or NULL with errno ENOMEM
  */
-struct mg_ads_snapshot *mg_ads_snapshot_new(const struct mg_xds_resources *r,
-                                            uint64_t generation);
+struct mg_ads_snapshot *mg_ads_snapshot_new(const struct mg_xds_resources *r, uint64_t generation);
 
 /** Take a reference to s; returns s. */
 struct mg_ads_snapshot *mg_ads_snapshot_ref(struct mg_ads_snapshot *s);

@@ -21,17 +21,17 @@
  * xDS protocol's "make before break"), so the X-macro's order is the push
  * order.  X(enum suffix, short name, message name, wildcard allowed)
  */
-#define MG_ADS_TYPES(X)                                                         \
-	X(CDS, "CDS", "envoy.config.cluster.v3.Cluster", true)                  \
+#define MG_ADS_TYPES(X)                                                        \
+	X(CDS, "CDS", "envoy.config.cluster.v3.Cluster", true)                 \
 	X(EDS, "EDS", "envoy.config.endpoint.v3.ClusterLoadAssignment", false) \
-	X(LDS, "LDS", "envoy.config.listener.v3.Listener", true)                \
+	X(LDS, "LDS", "envoy.config.listener.v3.Listener", true)               \
 	X(RDS, "RDS", "envoy.config.route.v3.RouteConfiguration", false)
 
 enum mg_ads_type {
 #define X(e, s, m, w) MG_ADS_##e,
 	MG_ADS_TYPES(X)
 #undef X
-	MG_ADS_N_TYPES
+	    MG_ADS_N_TYPES
 };
 
 /** Room for a version ("v" + 16 hex digits) or a nonce (decimal u64). */
@@ -60,10 +60,10 @@ struct mg_ads_snapshot {
 
 /** The protocol state of one type on one stream. */
 struct mg_ads_type_state {
-	bool requested;  /**< the client has asked for this type */
-	bool pending;    /**< a response is due (subscription or resources changed) */
-	bool wildcard;   /**< CDS/LDS with no names: everything */
-	char **names;    /**< subscribed names, sorted, unique */
+	bool requested; /**< the client has asked for this type */
+	bool pending;   /**< a response is due (subscription or resources changed) */
+	bool wildcard;  /**< CDS/LDS with no names: everything */
+	char **names;   /**< subscribed names, sorted, unique */
 	size_t n_names;
 	char sent[MG_ADS_VERSION_LEN];  /**< version of the last response ("" none) */
 	char nonce[MG_ADS_VERSION_LEN]; /**< nonce of the last response ("" none) */
@@ -81,7 +81,7 @@ struct mg_ads_stream {
 	char *node_cluster;  /**< Node.cluster */
 	char *node_metadata; /**< Node.metadata as a JSON object ("{}" when absent) */
 	time_t connected_since;
-	uint64_t nonce_counter; /**< per-stream nonce, incremented per response */
+	uint64_t nonce_counter;       /**< per-stream nonce, incremented per response */
 	struct mg_ads_snapshot *snap; /**< the generation being served (a reference) */
 	struct mg_ads_type_state t[MG_ADS_N_TYPES];
 };

@@ -72,8 +72,8 @@ int mg_ctrl_reload(struct mg_ctrl_config *cc)
 	if (rc < 0) {
 		cc->rejected++;
 		set_error(cc, &d, rc);
-		mg_ctrl_log("config %s rejected: %zu errors; still serving generation %llu", cc->dir,
-		            d.n_errors, (unsigned long long)cc->generation);
+		mg_ctrl_log("config %s rejected: %zu errors; still serving generation %llu",
+		            cc->dir, d.n_errors, (unsigned long long)cc->generation);
 		mg_diag_free(&d);
 		return rc == -ENOMEM ? rc : -EINVAL;
 	}

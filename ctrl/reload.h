@@ -20,7 +20,7 @@ struct mg_ctrl_config {
 	const char *dir;             /**< the config directory (not owned) */
 	uint64_t generation;         /**< number of the snapshot served (0: the empty start) */
 	uint64_t accepted, rejected; /**< reloads that made a generation / were refused */
-	char *last_error;            /**< "file:line:col: msg" of the last refused reload, or NULL */
+	char *last_error; /**< "file:line:col: msg" of the last refused reload, or NULL */
 	struct mg_ads_snapshot *snap; /**< the generation served (owned reference) */
 };
 

@@ -130,8 +130,8 @@ static void hconn_event(struct mg_ev *ev, uint32_t events)
 		(void)mg_ev_ctl(c->h->epfd, EPOLL_CTL_MOD, &c->ev, EPOLLOUT);
 	}
 	if (c->out != NULL) {
-		ssize_t n = send(c->ev.fd, c->out + c->out_off, c->out_len - c->out_off,
-		                 MSG_NOSIGNAL);
+		ssize_t n =
+		    send(c->ev.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;

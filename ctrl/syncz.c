@@ -42,8 +42,7 @@ static void gateway(const struct mg_ads_stream *st, void *arg)
 	mg_jw_end(w);
 }
 
-int mg_ctrl_syncz_write(FILE *f, const struct mg_ctrl_config *cc,
-                        const struct mg_ads_server *srv)
+int mg_ctrl_syncz_write(FILE *f, const struct mg_ctrl_config *cc, const struct mg_ads_server *srv)
 {
 	struct mg_jw w;
 

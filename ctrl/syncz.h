@@ -25,7 +25,6 @@
  * Write the page to f.
  * @return 0 or -EIO
  */
-int mg_ctrl_syncz_write(FILE *f, const struct mg_ctrl_config *cc,
-                        const struct mg_ads_server *srv);
+int mg_ctrl_syncz_write(FILE *f, const struct mg_ctrl_config *cc, const struct mg_ads_server *srv);
 
 #endif /* MG_CTRL_SYNCZ_H */

@@ -16,7 +16,7 @@
 #include "ctrl/evloop.h"
 #include "ctrl/net.h"
 
-#define EVENTS \
+#define EVENTS                                                                                   \
 	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF | \
 	 IN_MOVE_SELF)
 

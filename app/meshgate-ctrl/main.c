@@ -115,9 +115,12 @@ static int parse_uint(const char *s, unsigned *out)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"config-dir", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
-	    {"status", required_argument, NULL, 's'},     {"debounce-ms", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},             {"version", no_argument, NULL, 'V'},
+	    {"config-dir", required_argument, NULL, 'c'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"status", required_argument, NULL, 's'},
+	    {"debounce-ms", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *listen_addr = "127.0.0.1:15010", *status_addr = "127.0.0.1:15014";
@@ -141,7 +144,8 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			if (parse_uint(optarg, &debounce) < 0) {
-				fprintf(stderr, "meshgate-ctrl: --debounce-ms wants 0..600000 ms\n");
+				fprintf(stderr,
+				        "meshgate-ctrl: --debounce-ms wants 0..600000 ms\n");
 				return EXIT_USAGE;
 			}
 			break;

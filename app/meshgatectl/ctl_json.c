@@ -34,8 +34,8 @@ static int http_get(const char *host, const char *port, const char *path, const 
 	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		fprintf(stderr, "meshgatectl: cannot reach %s at %s:%s: %s\n", what, host,
-		        port, strerror(errno));
+		fprintf(stderr, "meshgatectl: cannot reach %s at %s:%s: %s\n", what, host, port,
+		        strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(ai);
@@ -62,7 +62,8 @@ static int http_get(const char *host, const char *port, const char *path, const 
 			char *nb = cap < BODY_MAX ? realloc(buf, cap * 2) : NULL;
 
 			if (nb == NULL) {
-				fprintf(stderr, "meshgatectl: the answer from %s is too large\n", what);
+				fprintf(stderr, "meshgatectl: the answer from %s is too large\n",
+				        what);
 				free(buf);
 				close(fd);
 				return -1;
@@ -118,8 +119,7 @@ yaml_node_t *mg_ctl_json_get(yaml_document_t *d, yaml_node_t *map, const char *k
 	return NULL;
 }
 
-const char *mg_ctl_json_str(yaml_document_t *d, yaml_node_t *map, const char *path,
-                            const char *def)
+const char *mg_ctl_json_str(yaml_document_t *d, yaml_node_t *map, const char *path, const char *def)
 {
 	char key[64];
 	const char *dot;

@@ -115,8 +115,9 @@ int main(int argc, char **argv)
 		if (argc == 5 && strcmp(argv[3], "--admin") == 0)
 			admin = argv[4];
 		else if (argc != 3) {
-			fprintf(stderr, "meshgatectl: usage: meshgatectl proxy-config "
-			                "listeners|routes|clusters|endpoints [--admin HOST:PORT]\n");
+			fprintf(stderr,
+			        "meshgatectl: usage: meshgatectl proxy-config "
+			        "listeners|routes|clusters|endpoints [--admin HOST:PORT]\n");
 			return EXIT_USAGE;
 		}
 		return mg_ctl_proxy_config(argv[2], admin);
@@ -127,7 +128,9 @@ int main(int argc, char **argv)
 		if (argc == 4 && strcmp(argv[2], "--ctrl") == 0)
 			ctrl = argv[3];
 		else if (argc != 2) {
-			fprintf(stderr, "meshgatectl: usage: meshgatectl proxy-status [--ctrl HOST:PORT]\n");
+			fprintf(
+			    stderr,
+			    "meshgatectl: usage: meshgatectl proxy-status [--ctrl HOST:PORT]\n");
 			return EXIT_USAGE;
 		}
 		return mg_ctl_proxy_status(ctrl);

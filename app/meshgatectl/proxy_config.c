@@ -37,32 +37,39 @@ static void print_listeners(yaml_document_t *d)
 	for (size_t i = 0; i < mg_ctl_json_len(ls); i++) {
 		yaml_node_t *l = mg_ctl_json_get(d, mg_ctl_json_at(d, ls, i), "listener");
 		yaml_node_t *fcs = mg_ctl_json_get(d, l, "filter_chains");
-		yaml_node_t *fs = mg_ctl_json_len(fcs) ? mg_ctl_json_get(d, mg_ctl_json_at(d, fcs, 0), "filters") : NULL;
-		yaml_node_t *tc = mg_ctl_json_len(fs) ? mg_ctl_json_get(d, mg_ctl_json_at(d, fs, 0), "typed_config") : NULL;
+		yaml_node_t *fs = mg_ctl_json_len(fcs)
+		                      ? mg_ctl_json_get(d, mg_ctl_json_at(d, fcs, 0), "filters")
+		                      : NULL;
+		yaml_node_t *tc = mg_ctl_json_len(fs)
+		                      ? mg_ctl_json_get(d, mg_ctl_json_at(d, fs, 0), "typed_config")
+		                      : NULL;
 		const char *type = mg_ctl_json_str(d, tc, "@type", "");
 		bool http = strstr(type, "HttpConnectionManager") != NULL;
 		char dest[160];
 
 		if (http && mg_ctl_json_get(d, tc, "rds") != NULL)
-			snprintf(dest, sizeof(dest), "Route: %s", mg_ctl_json_str(d, tc, "rds.route_config_name", ""));
+			snprintf(dest, sizeof(dest), "Route: %s",
+			         mg_ctl_json_str(d, tc, "rds.route_config_name", ""));
 		else if (http)
 			snprintf(dest, sizeof(dest), "Route: %s (inline)",
 			         mg_ctl_json_str(d, tc, "route_config.name", "-"));
 		else if (mg_ctl_json_get(d, tc, "weighted_clusters") != NULL)
 			snprintf(dest, sizeof(dest), "Cluster: weighted");
 		else
-			snprintf(dest, sizeof(dest), "Cluster: %s", mg_ctl_json_str(d, tc, "cluster", "-"));
+			snprintf(dest, sizeof(dest), "Cluster: %s",
+			         mg_ctl_json_str(d, tc, "cluster", "-"));
 		printf("%-24s %-16s %-6s %-6s %s\n", mg_ctl_json_str(d, l, "name", "-"),
 		       mg_ctl_json_str(d, l, "address.socket_address.address", "-"),
-		       mg_ctl_json_str(d, l, "address.socket_address.port_value", "-"), http ? "HTTP" : "TCP",
-		       dest);
+		       mg_ctl_json_str(d, l, "address.socket_address.port_value", "-"),
+		       http ? "HTTP" : "TCP", dest);
 	}
 }
 
 /* Each endpoint of a cluster's load_assignment: fn(address:port, weight). */
 static size_t endpoints(yaml_document_t *d, yaml_node_t *cl, const char *cluster_name, bool print)
 {
-	yaml_node_t *eps = mg_ctl_json_get(d, mg_ctl_json_get(d, cl, "load_assignment"), "endpoints");
+	yaml_node_t *eps =
+	    mg_ctl_json_get(d, mg_ctl_json_get(d, cl, "load_assignment"), "endpoints");
 	size_t n = 0;
 
 	for (size_t i = 0; i < mg_ctl_json_len(eps); i++) {
@@ -74,11 +81,13 @@ static size_t endpoints(yaml_document_t *d, yaml_node_t *cl, const char *cluster
 
 			if (!print)
 				continue;
-			snprintf(addr, sizeof(addr), "%s:%s",
-			         mg_ctl_json_str(d, e, "endpoint.address.socket_address.address", "-"),
-			         mg_ctl_json_str(d, e, "endpoint.address.socket_address.port_value", "-"));
-			printf("%-28s %-8s %s\n", addr, mg_ctl_json_str(d, e, "load_balancing_weight", "1"),
-			       cluster_name);
+			snprintf(
+			    addr, sizeof(addr), "%s:%s",
+			    mg_ctl_json_str(d, e, "endpoint.address.socket_address.address", "-"),
+			    mg_ctl_json_str(d, e, "endpoint.address.socket_address.port_value",
+			                    "-"));
+			printf("%-28s %-8s %s\n", addr,
+			       mg_ctl_json_str(d, e, "load_balancing_weight", "1"), cluster_name);
 		}
 	}
 	return n;
@@ -99,8 +108,10 @@ static void print_clusters(yaml_document_t *d, bool eps_only)
 		if (eps_only)
 			(void)endpoints(d, c, name, true);
 		else
-			printf("%-40s %-8s %-14s %zu\n", name, mg_ctl_json_str(d, c, "type", "STATIC"),
-			       mg_ctl_json_str(d, c, "lb_policy", "ROUND_ROBIN"), endpoints(d, c, name, false));
+			printf("%-40s %-8s %-14s %zu\n", name,
+			       mg_ctl_json_str(d, c, "type", "STATIC"),
+			       mg_ctl_json_str(d, c, "lb_policy", "ROUND_ROBIN"),
+			       endpoints(d, c, name, false));
 	}
 }
 
@@ -130,13 +141,20 @@ static void print_routes(yaml_document_t *d)
 	for (size_t i = 0; i < mg_ctl_json_len(ls); i++) {
 		yaml_node_t *l = mg_ctl_json_get(d, mg_ctl_json_at(d, ls, i), "listener");
 		yaml_node_t *fcs = mg_ctl_json_get(d, l, "filter_chains");
-		yaml_node_t *fs = mg_ctl_json_len(fcs) ? mg_ctl_json_get(d, mg_ctl_json_at(d, fcs, 0), "filters") : NULL;
-		yaml_node_t *rc = mg_ctl_json_get(d, mg_ctl_json_len(fs) ? mg_ctl_json_get(d, mg_ctl_json_at(d, fs, 0), "typed_config") : NULL,
-		                      "route_config");
+		yaml_node_t *fs = mg_ctl_json_len(fcs)
+		                      ? mg_ctl_json_get(d, mg_ctl_json_at(d, fcs, 0), "filters")
+		                      : NULL;
+		yaml_node_t *rc = mg_ctl_json_get(
+		    d,
+		    mg_ctl_json_len(fs)
+		        ? mg_ctl_json_get(d, mg_ctl_json_at(d, fs, 0), "typed_config")
+		        : NULL,
+		    "route_config");
 		yaml_node_t *vhs = mg_ctl_json_get(d, rc, "virtual_hosts");
 
 		for (size_t v = 0; v < mg_ctl_json_len(vhs); v++) {
-			yaml_node_t *vh = mg_ctl_json_at(d, vhs, v), *doms = mg_ctl_json_get(d, vh, "domains");
+			yaml_node_t *vh = mg_ctl_json_at(d, vhs, v),
+			            *doms = mg_ctl_json_get(d, vh, "domains");
 			yaml_node_t *rs = mg_ctl_json_get(d, vh, "routes");
 			char dom[256] = "";
 
@@ -144,8 +162,9 @@ static void print_routes(yaml_document_t *d)
 				yaml_node_t *x = mg_ctl_json_at(d, doms, k);
 
 				if (x->type == YAML_SCALAR_NODE && strlen(dom) < 200)
-					snprintf(dom + strlen(dom), sizeof(dom) - strlen(dom), "%s%s",
-					         k ? "," : "", (const char *)x->data.scalar.value);
+					snprintf(dom + strlen(dom), sizeof(dom) - strlen(dom),
+					         "%s%s", k ? "," : "",
+					         (const char *)x->data.scalar.value);
 			}
 			for (size_t k = 0; k < mg_ctl_json_len(rs); k++) {
 				yaml_node_t *r = mg_ctl_json_at(d, rs, k);
@@ -155,22 +174,33 @@ static void print_routes(yaml_document_t *d)
 				if (mg_ctl_json_get(d, r, "redirect") != NULL)
 					snprintf(dest, sizeof(dest), "redirect");
 				else if (mg_ctl_json_get(d, r, "direct_response") != NULL)
-					snprintf(dest, sizeof(dest), "direct %s",
-					         mg_ctl_json_str(d, r, "direct_response.status", ""));
-				else if (mg_ctl_json_get(d, mg_ctl_json_get(d, r, "route"), "weighted_clusters") != NULL) {
-					yaml_node_t *wc = mg_ctl_json_get(d, mg_ctl_json_get(d, mg_ctl_json_get(d, r, "route"),
-					                                 "weighted_clusters"),
-					                      "clusters");
+					snprintf(
+					    dest, sizeof(dest), "direct %s",
+					    mg_ctl_json_str(d, r, "direct_response.status", ""));
+				else if (mg_ctl_json_get(d, mg_ctl_json_get(d, r, "route"),
+				                         "weighted_clusters") != NULL) {
+					yaml_node_t *wc = mg_ctl_json_get(
+					    d,
+					    mg_ctl_json_get(d, mg_ctl_json_get(d, r, "route"),
+					                    "weighted_clusters"),
+					    "clusters");
 
 					dest[0] = '\0';
-					for (size_t w = 0; w < mg_ctl_json_len(wc) && strlen(dest) < 120; w++)
-						snprintf(dest + strlen(dest), sizeof(dest) - strlen(dest),
-						         "%s%s %s%%", w ? ", " : "",
-						         mg_ctl_json_str(d, mg_ctl_json_at(d, wc, w), "name", "?"),
-						         mg_ctl_json_str(d, mg_ctl_json_at(d, wc, w), "weight", "?"));
+					for (size_t w = 0;
+					     w < mg_ctl_json_len(wc) && strlen(dest) < 120; w++)
+						snprintf(
+						    dest + strlen(dest),
+						    sizeof(dest) - strlen(dest), "%s%s %s%%",
+						    w ? ", " : "",
+						    mg_ctl_json_str(d, mg_ctl_json_at(d, wc, w),
+						                    "name", "?"),
+						    mg_ctl_json_str(d, mg_ctl_json_at(d, wc, w),
+						                    "weight", "?"));
 				} else
-					snprintf(dest, sizeof(dest), "%s", mg_ctl_json_str(d, r, "route.cluster", "-"));
-				printf("%-12s %-16s %-28s %-20s %s\n", mg_ctl_json_str(d, rc, "name", "-"),
+					snprintf(dest, sizeof(dest), "%s",
+					         mg_ctl_json_str(d, r, "route.cluster", "-"));
+				printf("%-12s %-16s %-28s %-20s %s\n",
+				       mg_ctl_json_str(d, rc, "name", "-"),
 				       mg_ctl_json_str(d, vh, "name", "-"), dom, m, dest);
 			}
 		}
@@ -188,8 +218,9 @@ int mg_ctl_proxy_config(const char *kind, const char *admin)
 	else if (strcmp(kind, "clusters") == 0 || strcmp(kind, "endpoints") == 0)
 		res = "clusters";
 	else {
-		fprintf(stderr, "meshgatectl: proxy-config: unknown kind \"%s\" (listeners, routes, "
-		                "clusters, endpoints)\n",
+		fprintf(stderr,
+		        "meshgatectl: proxy-config: unknown kind \"%s\" (listeners, routes, "
+		        "clusters, endpoints)\n",
 		        kind);
 		return 2;
 	}

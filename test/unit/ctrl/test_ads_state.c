@@ -55,8 +55,10 @@ static struct mg_ads_snapshot *snapshot(unsigned edits, uint64_t gen)
 	if (edits & E_CDS)
 		r.clusters[0]->lb_policy = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__RANDOM;
 	if (edits & E_EDS)
-		r.endpoints[0]->endpoints[0]->lb_endpoints[0]->endpoint->address->socket_address
-		    ->port_value++;
+		r.endpoints[0]
+		    ->endpoints[0]
+		    ->lb_endpoints[0]
+		    ->endpoint->address->socket_address->port_value++;
 	if (edits & E_LDS)
 		r.listeners[0]->address->socket_address->port_value++;
 	if (edits & E_RDS)

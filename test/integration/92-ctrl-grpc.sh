@@ -44,6 +44,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+mg_state "dir $MG_WORKDIR"
 
 [[ -x "$CTRL_BIN" ]] || mg_fail "no meshgate-ctrl at $CTRL_BIN (build first: ninja -C build)"
 [[ -x "$CTL_BIN" ]] || mg_fail "no meshgatectl at $CTL_BIN"

@@ -13,6 +13,7 @@ calling script started) and expects the stream to end with UNAVAILABLE.
 import json
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -290,8 +291,6 @@ def main():
     check(z["generation"] == gen + 1, "generation unchanged")
     with open(CTRL_LOG) as f:
         log = f.read()
-    check("40-bad.yaml:8:" in log or "40-bad.yaml:" in log, "the controller logged the file")
-    import re
     check(re.search(r"40-bad\.yaml:\d+:\d+: error:", log) is not None,
           "the controller logged file:line:col")
     expect_nothing(s, 1.5, "nothing pushed for the invalid config")

@@ -12,7 +12,9 @@
 # a new RDS version (and nothing else) on the open stream; writes an invalid
 # file and finds its file:line:col in the log and in syncz, with nothing
 # pushed; sends bad input on other streams; ends with SIGTERM, which must
-# close the stream with UNAVAILABLE and exit 0.
+# close the stream with UNAVAILABLE and exit 0.  Then a second controller
+# starts on an invalid directory (generation 0, the error in syncz) and
+# picks up the fixed one.
 # shellcheck source=test/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -158,6 +160,37 @@ mg_check "log: one line per push, ACK, NACK, connect, disconnect" bash -c "
 	grep -q 'NACK node=gw-interop-1 type=LDS' '$CTRL_LOG' &&
 	grep -q 'connect node=gw-interop-1' '$CTRL_LOG' &&
 	grep -q 'disconnect node=gw-interop-1' '$CTRL_LOG'"
+# Start on an invalid directory: generation 0 (empty) with the error shown,
+# until the directory is fixed.
+BAD=$MG_WORKDIR/bad
+mkdir -p "$BAD"
+printf 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: edge}\nspec:\n  servers:\n  - port: {number: 99999, name: http, protocol: HTTP}\n    hosts: ["*"]\n' >"$BAD/00-gateway.yaml"
+"$CTRL_BIN" --config-dir "$BAD" --listen "$ADS" --status "$STATUS" --debounce-ms 100 \
+	>>"$CTRL_LOG" 2>&1 &
+CTRL_PID=$!
+mg_state "pid $CTRL_PID"
+mg_check "controller ready on an invalid directory" ready
+syncz_has() {
+	curl -sf -m 2 "http://$STATUS/debug/syncz" | grep -q "$1"
+}
+mg_check "invalid at start: generation 0 and the error in syncz" \
+	syncz_has '"generation":0,"config_error":".*00-gateway.yaml:6:[0-9]*: '
+mg_check "invalid at start: the log says an empty generation is served" \
+	grep -q "serving an empty generation 0 until a valid one appears" "$CTRL_LOG"
+cp "$CFG"/00-gateway.yaml "$CFG"/10-web.yaml "$CFG"/30-vs.yaml "$BAD/"
+fixed() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		syncz_has '"generation":1,"config_error":null' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+mg_check "fixed on disk: generation 1, no error" fixed
+kill -TERM "$CTRL_PID"
+mg_check "second controller exits 0 on SIGTERM" stopped
+CTRL_PID=
+
 unreachable() {
 	local out
 	if out=$("$CTL_BIN" proxy-status --ctrl "$STATUS" 2>&1); then

@@ -90,15 +90,24 @@ void mg_ctrl_log(const char *fmt, ...)
 {
 	struct timeval tv;
 	struct tm tm;
-	char ts[32];
+	char ts[32], line[4096];
 	va_list ap;
+	int n;
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ ", ts, (long)(tv.tv_usec / 1000));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		memcpy(line + sizeof(line) - 4, "...", 4);
+	/* Node ids, nonces and NACK texts come from the network: one event
+	 * stays one line, whatever control characters they carry. */
+	for (char *p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	fprintf(stderr, "%s.%03ldZ %s\n", ts, (long)(tv.tv_usec / 1000), line);
 }

@@ -21,6 +21,7 @@ void mg_ctrl_peer_name(int fd, char *buf, unsigned len);
 /**
  * Log one line to stderr, prefixed by the UTC time (RFC 3339, ms): the
  * controller's log is its operator's view of every push, ACK and NACK.
+ * Control characters become '?'; lines are cut at 4 KiB ("...").
  */
 void mg_ctrl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

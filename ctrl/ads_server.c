@@ -425,6 +425,22 @@ static int cb_data(nghttp2_session *h2, uint8_t flags, int32_t id, const uint8_t
 	return 0;
 }
 
+/*
+ * After our END_STREAM (trailers, or a Trailers-Only answer) on a stream the
+ * client is still sending on, RST_STREAM(NO_ERROR) tells it to stop, as
+ * grpc-core's server does: else a rejected upload keeps flowing and the
+ * stream keeps a slot of MAX_STREAMS.
+ */
+static int cb_frame_send(nghttp2_session *h2, const nghttp2_frame *f, void *user)
+{
+	(void)user;
+	if (f->hd.type == NGHTTP2_HEADERS && (f->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+	    nghttp2_session_get_stream_remote_close(h2, f->hd.stream_id) == 0)
+		(void)nghttp2_submit_rst_stream(h2, NGHTTP2_FLAG_NONE, f->hd.stream_id,
+		                                NGHTTP2_NO_ERROR);
+	return 0;
+}
+
 static int cb_stream_close(nghttp2_session *h2, int32_t id, uint32_t error_code, void *user)
 {
 	struct conn *c = user;
@@ -504,6 +520,7 @@ static nghttp2_session_callbacks *callbacks(void)
 		nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, cb_frame_recv);
 		nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, cb_data);
 		nghttp2_session_callbacks_set_on_stream_close_callback(cbs, cb_stream_close);
+		nghttp2_session_callbacks_set_on_frame_send_callback(cbs, cb_frame_send);
 	}
 	return cbs;
 }

@@ -179,10 +179,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (mg_ctrl_reload(&c.cc) < 0)
-		mg_ctrl_log("no valid config in %s: serving an empty generation 0 until a valid "
-		            "one appears",
-		            dir);
+	/* The sockets first, so a bad --listen or --status fails before any work;
+	 * nothing is served before the first reload (the loop has not run). */
 	c.ads = mg_ads_server_new(epfd, listen_addr, c.cc.snap, 0);
 	if (c.ads == NULL) {
 		fprintf(stderr, "meshgate-ctrl: --listen %s: %s\n", listen_addr, strerror(errno));
@@ -193,6 +191,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "meshgate-ctrl: --status %s: %s\n", status_addr, strerror(errno));
 		goto out;
 	}
+	if (mg_ctrl_reload(&c.cc) < 0)
+		mg_ctrl_log("no valid config in %s: serving an empty generation 0 until a valid "
+		            "one appears",
+		            dir);
+	mg_ads_server_publish(c.ads, c.cc.snap);
 	watch = mg_watch_new(epfd, dir, debounce, on_change, &c);
 	if (watch == NULL) {
 		fprintf(stderr, "meshgate-ctrl: cannot watch %s: %s\n", dir, strerror(errno));

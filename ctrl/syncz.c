@@ -54,6 +54,19 @@ int mg_ctrl_syncz_write(FILE *f, const struct mg_ctrl_config *cc, const struct m
 	else
 		mg_jw_null(&w, "config_error");
 	mg_jw_u64(&w, "config_rejected", cc->rejected);
+	if (srv != NULL) {
+		const struct mg_ads_server_stats *st = mg_ads_server_stats(srv);
+
+		mg_jw_obj(&w, "ads");
+		mg_jw_u64(&w, "connections", st->connections);
+		mg_jw_u64(&w, "streams", st->streams);
+		mg_jw_u64(&w, "pushes", st->pushes);
+		mg_jw_u64(&w, "acks", st->acks);
+		mg_jw_u64(&w, "nacks", st->nacks);
+		mg_jw_u64(&w, "stale", st->stale);
+		mg_jw_u64(&w, "bad_requests", st->bad_requests);
+		mg_jw_end(&w);
+	}
 	mg_jw_arr(&w, "gateways");
 	if (srv != NULL)
 		mg_ads_server_foreach(srv, gateway, &w);

@@ -4,10 +4,13 @@
  * Istio's syncz debug endpoint and `istioctl proxy-status` show).
  *
  *   {"generation":N,"config_error":null|"file:line:col: msg",
+ *    "config_rejected":N,
+ *    "ads":{"connections":N,"streams":N,"pushes":N,"acks":N,"nacks":N,
+ *           "stale":N,"bad_requests":N},   (totals since start)
  *    "gateways":[{"id":"...","cluster":"...","metadata":{...},
  *                 "connected_since":"RFC3339",
  *                 "types":{"CDS":{"sent":"v","nonce":"n","acked":"v",
- *                                 "nack":null|"error text"},
+ *                                 "nack":null|"error text","subscribed":N},
  *                          "EDS":...,"LDS":...,"RDS":...}}]}
  *
  * "sent", "nonce" and "acked" are "" before the first response / ACK;

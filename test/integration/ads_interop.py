@@ -325,8 +325,11 @@ def main():
         except OSError:
             pass
     ok("HTTP/1.1 and random bytes on the ADS port: connection closed")
-    g = gateway(syncz())
-    check(g is not None, "the interop stream is still connected")
+    z = syncz()
+    check(gateway(z) is not None, "the interop stream is still connected")
+    a = z["ads"]
+    check(a["nacks"] == 1 and a["acks"] == 4 and a["pushes"] == 5 and a["bad_requests"] >= 3,
+          "syncz counters: %s" % a)
 
     # Shutdown: the stream ends with UNAVAILABLE.
     os.kill(int(CTRL_PID), signal.SIGTERM)

@@ -34,11 +34,21 @@ static void set_error(struct mg_ctrl_config *cc, const struct mg_diag *d, int rc
 {
 	char *e = NULL;
 
-	for (size_t i = 0; i < d->n && e == NULL; i++)
-		if (d->v[i].sev == MG_DIAG_ERROR &&
-		    asprintf(&e, "%s:%u:%u: %s%s", d->v[i].file, d->v[i].line, d->v[i].col,
-		             d->v[i].msg, d->n_errors > 1 ? " (and more errors)" : "") < 0)
+	for (size_t i = 0; i < d->n && e == NULL; i++) {
+		const struct mg_diag_entry *x = &d->v[i];
+		const char *more = d->n_errors > 1 ? " (and more errors)" : "";
+		int n;
+
+		if (x->sev != MG_DIAG_ERROR)
+			continue;
+		/* A problem with no position (an unreadable directory) has line 0. */
+		if (x->line > 0)
+			n = asprintf(&e, "%s:%u:%u: %s%s", x->file, x->line, x->col, x->msg, more);
+		else
+			n = asprintf(&e, "%s: %s%s", x->file[0] ? x->file : cc->dir, x->msg, more);
+		if (n < 0)
 			e = NULL;
+	}
 	if (e == NULL && asprintf(&e, "%s: %s", cc->dir, strerror(-rc)) < 0)
 		e = NULL;
 	free(cc->last_error);

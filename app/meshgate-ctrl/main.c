@@ -112,7 +112,14 @@ static int parse_uint(const char *s, unsigned *out)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+struct args {
+	const char *dir, *listen, *status;
+	unsigned debounce;
+};
+
+/* Fill a from the command line: -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 	    {"config-dir", required_argument, NULL, 'c'},
@@ -123,27 +130,24 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL, *listen_addr = "127.0.0.1:15010", *status_addr = "127.0.0.1:15014";
-	struct ctrl c = {0};
-	struct mg_status_http *status = NULL;
-	struct mg_watch *watch = NULL;
-	unsigned debounce = MG_WATCH_DEBOUNCE_MS;
-	sigset_t mask;
-	int opt, epfd, rc = 1;
+	int opt;
 
+	*a = (struct args){.listen = "127.0.0.1:15010",
+	                   .status = "127.0.0.1:15014",
+	                   .debounce = MG_WATCH_DEBOUNCE_MS};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			dir = optarg;
+			a->dir = optarg;
 			break;
 		case 'l':
-			listen_addr = optarg;
+			a->listen = optarg;
 			break;
 		case 's':
-			status_addr = optarg;
+			a->status = optarg;
 			break;
 		case 'd':
-			if (parse_uint(optarg, &debounce) < 0) {
+			if (parse_uint(optarg, &a->debounce) < 0) {
 				fprintf(stderr,
 				        "meshgate-ctrl: --debounce-ms wants 0..600000 ms\n");
 				return EXIT_USAGE;
@@ -160,10 +164,26 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (dir == NULL || optind != argc) {
+	if (a->dir == NULL || optind != argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	struct ctrl c = {0};
+	struct mg_status_http *status = NULL;
+	struct mg_watch *watch = NULL;
+	sigset_t mask;
+	int epfd, rc;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	rc = 1;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -174,37 +194,37 @@ int main(int argc, char **argv)
 	c.sig.fn = on_signal;
 	c.sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (epfd < 0 || c.sig.fd < 0 || mg_ev_ctl(epfd, EPOLL_CTL_ADD, &c.sig, EPOLLIN) < 0 ||
-	    mg_ctrl_config_init(&c.cc, dir) < 0) {
+	    mg_ctrl_config_init(&c.cc, a.dir) < 0) {
 		fprintf(stderr, "meshgate-ctrl: cannot set up: %s\n", strerror(errno));
 		return 1;
 	}
 
 	/* The sockets first, so a bad --listen or --status fails before any work;
 	 * nothing is served before the first reload (the loop has not run). */
-	c.ads = mg_ads_server_new(epfd, listen_addr, c.cc.snap, 0);
+	c.ads = mg_ads_server_new(epfd, a.listen, c.cc.snap, 0);
 	if (c.ads == NULL) {
-		fprintf(stderr, "meshgate-ctrl: --listen %s: %s\n", listen_addr, strerror(errno));
+		fprintf(stderr, "meshgate-ctrl: --listen %s: %s\n", a.listen, strerror(errno));
 		goto out;
 	}
-	status = mg_status_http_new(epfd, status_addr, page, &c);
+	status = mg_status_http_new(epfd, a.status, page, &c);
 	if (status == NULL) {
-		fprintf(stderr, "meshgate-ctrl: --status %s: %s\n", status_addr, strerror(errno));
+		fprintf(stderr, "meshgate-ctrl: --status %s: %s\n", a.status, strerror(errno));
 		goto out;
 	}
 	if (mg_ctrl_reload(&c.cc) < 0)
 		mg_ctrl_log("no valid config in %s: serving an empty generation 0 until a valid "
 		            "one appears",
-		            dir);
+		            a.dir);
 	mg_ads_server_publish(c.ads, c.cc.snap);
-	watch = mg_watch_new(epfd, dir, debounce, on_change, &c);
+	watch = mg_watch_new(epfd, a.dir, a.debounce, on_change, &c);
 	if (watch == NULL) {
-		fprintf(stderr, "meshgate-ctrl: cannot watch %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "meshgate-ctrl: cannot watch %s: %s\n", a.dir, strerror(errno));
 		goto out;
 	}
 	mg_ctrl_log("meshgate-ctrl %s: ADS on %s (port %u), status on %s (port %u), config %s, "
 	            "debounce %u ms",
-	            MG_VERSION, listen_addr, mg_ads_server_port(c.ads), status_addr,
-	            mg_status_http_port(status), dir, debounce);
+	            MG_VERSION, a.listen, mg_ads_server_port(c.ads), a.status,
+	            mg_status_http_port(status), a.dir, a.debounce);
 
 	while (!c.stop) {
 		/* One event per wait: a callback may close connections (a push that

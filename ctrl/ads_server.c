@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nghttp2/nghttp2.h>
@@ -35,6 +36,8 @@
 #define MAX_OUTQ (64u << 20)
 /* Concurrent streams per connection (a gateway needs one). */
 #define MAX_STREAMS 16
+/* A connection that opened no ADS stream this long after accept is closed. */
+#define IDLE_SEC 30
 
 struct conn;
 
@@ -63,6 +66,8 @@ struct conn {
 	struct stream *streams;
 	char peer[64];
 	bool dead;
+	bool had_ads; /* an ADS stream was opened: a gateway, kept however quiet */
+	time_t since; /* accepted at */
 	uint32_t events;
 };
 
@@ -363,6 +368,7 @@ static int stream_start(struct conn *c, struct stream *s)
 		return nghttp2_submit_response(c->h2, s->id, nv, 4, NULL);
 	}
 	s->ads = true;
+	c->had_ads = true;
 	mg_ads_stream_init(&s->st, c->srv->snap);
 	c->srv->stats.streams++;
 	return nghttp2_submit_response(c->h2, s->id, ok, 2, &prd);
@@ -536,6 +542,16 @@ static void accept_event(struct mg_ev *ev, uint32_t events)
 	fd = accept4(srv->ev.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	/*
+	 * Connections that never opened an ADS stream (no preface, a port scan,
+	 * a slow loris) are swept here rather than by a timer: they only matter
+	 * when they crowd out new ones.
+	 */
+	for (struct conn *o = srv->conns, *next; o != NULL; o = next) {
+		next = o->next;
+		if (!o->had_ads && time(NULL) - o->since > IDLE_SEC)
+			conn_close(o);
+	}
 	if (srv->n_conns >= MAX_CONNS || callbacks() == NULL ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
@@ -545,6 +561,7 @@ static void accept_event(struct mg_ev *ev, uint32_t events)
 	c->ev.fd = fd;
 	c->srv = srv;
 	c->events = EPOLLIN;
+	c->since = time(NULL);
 	mg_ctrl_peer_name(fd, c->peer, sizeof(c->peer));
 	if (nghttp2_session_server_new(&c->h2, callbacks(), c) != 0 ||
 	    nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 1) != 0 ||

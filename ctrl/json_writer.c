@@ -117,3 +117,15 @@ void mg_jw_bool(struct mg_jw *w, const char *key, bool v)
 	pre(w, key);
 	fputs(v ? "true" : "false", w->f);
 }
+
+void mg_jw_null(struct mg_jw *w, const char *key)
+{
+	pre(w, key);
+	fputs("null", w->f);
+}
+
+void mg_jw_raw(struct mg_jw *w, const char *key, const char *json)
+{
+	pre(w, key);
+	fputs(json, w->f);
+}

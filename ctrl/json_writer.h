@@ -53,4 +53,10 @@ void mg_jw_u64(struct mg_jw *w, const char *key, uint64_t v);
 /** true or false. */
 void mg_jw_bool(struct mg_jw *w, const char *key, bool v);
 
+/** null. */
+void mg_jw_null(struct mg_jw *w, const char *key);
+
+/** A value that is already JSON (the caller vouches for it), written as is. */
+void mg_jw_raw(struct mg_jw *w, const char *key, const char *json);
+
 #endif /* MG_CTRL_JSON_WRITER_H */

@@ -166,16 +166,17 @@ PY
 	fi
 }
 
-# leftovers STATE: after an integration test, stop any gateway it left
-# running and remove any test bed it left up (a test killed by its timeout
-# cannot clean up).  Returns 1 if there was anything to clean.
+# leftovers STATE: after an integration test, stop any gateway (or
+# controller) it left running and remove any test bed it left up (a test
+# killed by its timeout cannot clean up).  Returns 1 if there was anything to clean.
 leftovers() {
-	local kind val rc=0
+	local kind val comm rc=0
 	while read -r kind val; do
 		case "$kind" in
 		pid)
-			if [[ "$(cat "/proc/$val/comm" 2>/dev/null)" == meshgate ]]; then
-				echo "   leftover: meshgate pid $val still running; killing it"
+			comm=$(cat "/proc/$val/comm" 2>/dev/null || true)
+			if [[ "$comm" == meshgate || "$comm" == meshgate-ctrl ]]; then
+				echo "   leftover: $comm pid $val still running; killing it"
 				kill -KILL "$val" 2>/dev/null
 				rc=1
 			fi

@@ -7,6 +7,10 @@
  *   meshgatectl proxy-config listeners|routes|clusters|endpoints [--admin HOST:PORT]
  *                              a gateway's live config from its admin API
  *                              (GET /config_dump), as `istioctl proxy-config`
+ *   meshgatectl proxy-status [--ctrl HOST:PORT]
+ *                              each gateway's xDS sync state from the
+ *                              controller (GET /debug/syncz), as
+ *                              `istioctl proxy-status`
  *   meshgatectl --help | --version
  *
  * Diagnostics go to stdout as "FILE:LINE:COL: error|warning: message",
@@ -20,6 +24,7 @@
 #include "ctrl/diag.h"
 #include "ctrl/istio_load.h"
 #include "proxy_config.h"
+#include "proxy_status.h"
 
 #define EXIT_VALID   0
 #define EXIT_INVALID 1
@@ -35,6 +40,9 @@ static void usage(FILE *out)
 	             "  proxy-config listeners|routes|clusters|endpoints [--admin HOST:PORT]\n"
 	             "                 a gateway's live configuration, from its admin API's\n"
 	             "                 /config_dump (default 127.0.0.1:15000)\n"
+	             "  proxy-status [--ctrl HOST:PORT]\n"
+	             "                 each gateway's xDS sync state per type, from the\n"
+	             "                 controller's /debug/syncz (default 127.0.0.1:15014)\n"
 	             "\n"
 	             "options:\n"
 	             "  -h, --help     show this help\n"
@@ -107,11 +115,25 @@ int main(int argc, char **argv)
 		if (argc == 5 && strcmp(argv[3], "--admin") == 0)
 			admin = argv[4];
 		else if (argc != 3) {
-			fprintf(stderr, "meshgatectl: usage: meshgatectl proxy-config "
-			                "listeners|routes|clusters|endpoints [--admin HOST:PORT]\n");
+			fprintf(stderr,
+			        "meshgatectl: usage: meshgatectl proxy-config "
+			        "listeners|routes|clusters|endpoints [--admin HOST:PORT]\n");
 			return EXIT_USAGE;
 		}
 		return mg_ctl_proxy_config(argv[2], admin);
+	}
+	if (strcmp(argv[1], "proxy-status") == 0) {
+		const char *ctrl = "127.0.0.1:15014";
+
+		if (argc == 4 && strcmp(argv[2], "--ctrl") == 0)
+			ctrl = argv[3];
+		else if (argc != 2) {
+			fprintf(
+			    stderr,
+			    "meshgatectl: usage: meshgatectl proxy-status [--ctrl HOST:PORT]\n");
+			return EXIT_USAGE;
+		}
+		return mg_ctl_proxy_status(ctrl);
 	}
 	fprintf(stderr, "meshgatectl: unknown command \"%s\" (try --help)\n", argv[1]);
 	return EXIT_USAGE;

@@ -1,16 +1,21 @@
 /*
- * control.c — the control core loop: admin API, neighbour relay, RCU reclaim.
+ * control.c — the control core loop: admin API, neighbour relay, RCU reclaim,
+ * the ADS client.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
 #include "common/mg_buf.h"
+#include "core/publish.h"
 #include "core/worker.h"
+#include "meshgate/ads_client.h"
+#include "meshgate/bootstrap_types.h"
 #include "meshgate/admin_stats.h"
 #include "meshgate/control.h"
 #include "net/net.h"
@@ -170,6 +175,39 @@ int mg_ctl_init(struct mg_ctl *ctl, struct mg_dp *dp, const char *addr, uint16_t
 	return 0;
 }
 
+int mg_ctl_apply_snapshot(struct mg_ctl *ctl, struct mg_snapshot *s)
+{
+	/* The lead's live-replacement work replaces this body (handing the old
+	 * snapshot back once drained); until then: publish, never free. */
+	return mg_publish(&ctl->dp->snapshots, s);
+}
+
+static int ctl_apply(void *arg, struct mg_snapshot *s)
+{
+	return mg_ctl_apply_snapshot(arg, s);
+}
+
+int mg_ctl_start_ads(struct mg_ctl *ctl, const struct mg_bootstrap *cfg)
+{
+	if (!cfg->ads.enabled)
+		return 0;
+	ctl->ads = mg_ads_client_new(cfg, ctl_apply, ctl);
+	if (ctl->ads == NULL)
+		return -errno;
+	if (ctl->admin != NULL &&
+	    mg_admin_register(ctl->admin, "GET", "/ads", mg_ads_admin_handler, ctl->ads) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int mg_ctl_run(struct mg_ctl *ctl, volatile sig_atomic_t *stop)
 {
 	while (!*stop) {
@@ -179,12 +217,16 @@ int mg_ctl_run(struct mg_ctl *ctl, volatile sig_atomic_t *stop)
 			rte_delay_us_sleep(MG_CTL_TICK_MS * 1000);
 		mg_ctl_poll_workers(ctl);
 		ctl_neigh_expire(ctl);
+		/* never blocks; the ADS socket is polled once per tick */
+		mg_ads_poll(ctl->ads, mono_ms());
 	}
 	return 0;
 }
 
 void mg_ctl_fini(struct mg_ctl *ctl)
 {
+	mg_ads_client_free(ctl->ads);
+	ctl->ads = NULL;
 	if (ctl->admin != NULL)
 		mg_admin_close(ctl->admin);
 	ctl->admin = NULL;

@@ -13,6 +13,10 @@
 #include "core/worker_types.h"
 #include "meshgate/admin.h"
 
+struct mg_ads_client;
+struct mg_bootstrap;
+struct mg_snapshot;
+
 /** The control core's state. */
 struct mg_ctl {
 	struct mg_dp *dp;
@@ -21,6 +25,7 @@ struct mg_ctl {
 	uint64_t start_tsc;
 	uint64_t relayed;       /**< neighbour updates relayed to workers */
 	uint64_t relay_dropped; /**< relays lost to a full ring */
+	struct mg_ads_client *ads; /**< NULL without dynamic_resources */
 };
 
 /**
@@ -47,6 +52,33 @@ int mg_ctl_run(struct mg_ctl *ctl, volatile sig_atomic_t *stop);
  * @return the number of messages handled
  */
 unsigned mg_ctl_poll_workers(struct mg_ctl *ctl);
+
+/**
+ * Publish a new configuration snapshot to the workers; takes ownership of s
+ * whatever it returns.  Called by the ADS client with each snapshot it
+ * compiled from a complete, valid configuration.
+ *
+ * Today the workers adopt only the first snapshot ever published (see
+ * mg_worker_adopt_config): a later one is published but not served until
+ * live replacement lands in dataplane/, and no snapshot is freed here (the
+ * old one may still be served).  The body stays tiny on purpose: the
+ * live-replacement work takes it over.
+ *
+ * @param ctl  the control core
+ * @param s    the compiled snapshot (owned from here)
+ * @return 0, or -errno from mg_publish()
+ */
+int mg_ctl_apply_snapshot(struct mg_ctl *ctl, struct mg_snapshot *s);
+
+/**
+ * Start the ADS client for cfg's dynamic_resources (nothing without them)
+ * and serve its state at GET /ads.  mg_ctl_run() then drives it every tick.
+ *
+ * @param ctl  an initialised control core
+ * @param cfg  the bootstrap; must outlive ctl
+ * @return 0, -ENOMEM
+ */
+int mg_ctl_start_ads(struct mg_ctl *ctl, const struct mg_bootstrap *cfg);
 
 /** Release the control core's resources. */
 void mg_ctl_fini(struct mg_ctl *ctl);

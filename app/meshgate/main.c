@@ -93,6 +93,7 @@ struct gw {
 	struct mg_bootstrap cfg;
 	struct mg_dp dp;
 	struct mg_ctl ctl;
+	struct mg_config_src dump; /**< what /config_dump reads */
 	unsigned ports_up;
 	bool eal_up;
 };
@@ -461,9 +462,15 @@ static int gw_run(struct gw *gw)
 		        gw->cfg.admin_port, strerror(-rc));
 		return -1;
 	}
+	rc = mg_ctl_start_ads(&gw->ctl, &gw->cfg);
+	if (rc < 0) {
+		fprintf(stderr, "meshgate: cannot start the ADS client: %s\n", strerror(-rc));
+		return -1;
+	}
+	gw->dump = (struct mg_config_src){.boot = &gw->cfg, .ads = gw->ctl.ads};
 	if (gw->ctl.admin != NULL &&
 	    mg_admin_register(gw->ctl.admin, "GET", "/config_dump", mg_config_dump_handler,
-	                      &gw->cfg) < 0) {
+	                      &gw->dump) < 0) {
 		fprintf(stderr, "meshgate: admin API: cannot register /config_dump\n");
 		return -1;
 	}
@@ -477,8 +484,11 @@ static int gw_run(struct gw *gw)
 	rc = gw_proxy_wait(gw);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	MG_LOG(INFO, "ready: %u worker(s), %u interface(s), admin %s:%u", gw->dp.n_workers,
-	       gw->dp.net.n_ifaces, gw->cfg.admin_addr, gw->cfg.admin_port);
+	/* With dynamic_resources the gateway is ready (admin up) before any ADS
+	 * answer; the workers serve the first snapshot the ADS client applies. */
+	MG_LOG(INFO, "ready: %u worker(s), %u interface(s), admin %s:%u%s", gw->dp.n_workers,
+	       gw->dp.net.n_ifaces, gw->cfg.admin_addr, gw->cfg.admin_port,
+	       gw->ctl.ads != NULL ? "; configuration from ADS" : "");
 	return mg_ctl_run(&gw->ctl, &mg_stop);
 }
 
@@ -531,6 +541,10 @@ int main(int argc, char **argv)
 			       gw.cfg.n_static_listeners, gw.cfg.n_static_clusters);
 		else
 			printf("%s: OK\n", config);
+		if (gw.cfg.ads.enabled)
+			printf("dynamic_resources: ADS from %s:%u (%s)%s%s\n", gw.cfg.ads.host,
+			       gw.cfg.ads.port, gw.cfg.ads.target, gw.cfg.ads.cds ? ", clusters" : "",
+			       gw.cfg.ads.lds ? ", listeners" : "");
 		mg_bootstrap_free(&gw.cfg);
 		return 0;
 	}

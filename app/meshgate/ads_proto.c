@@ -25,6 +25,7 @@
 
 #include "common/mg_common.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb-c.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
 #include "meshgate/ads_client.h"
 #include "proxy/route.h"
@@ -38,6 +39,10 @@ typedef Envoy__Config__Cluster__V3__Cluster cluster_msg;
 typedef Envoy__Config__Endpoint__V3__ClusterLoadAssignment cla_msg;
 typedef Envoy__Config__Listener__V3__Listener listener_msg;
 typedef Envoy__Config__Route__V3__RouteConfiguration route_msg;
+typedef Envoy__Config__Listener__V3__FilterChain fc_msg;
+typedef Envoy__Config__Listener__V3__Filter filter_msg;
+typedef Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager
+    hcm_msg;
 
 #define ERR_MAX 1024
 
@@ -461,6 +466,15 @@ static int check_one(enum mg_ads_type t, const ProtobufCMessage *m, const char *
 	return rc;
 }
 
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
 /* Unpack and check every resource of resp into a new sorted set. */
 static int decode_all(struct mg_ads_proto *p, enum mg_ads_type t, const resp_msg *resp,
                       struct mg_ads_set *out, char *err, size_t errlen)
@@ -516,6 +530,7 @@ static int decode_all(struct mg_ads_proto *p, enum mg_ads_type t, const resp_msg
 		}
 		r->refs = 1;
 		r->msg = m;
+		r->hash = fnv1a(any->value.data, any->value.len);
 		r->dep = dep;
 		r->last_updated_ms = p->now_ms();
 		out->v[out->n++] = r;
@@ -594,6 +609,32 @@ static int cand_build(struct mg_ads_proto *p, enum mg_ads_type t, struct mg_ads_
 	return rc;
 }
 
+/* Same names and bytes (a and b are sorted by name). */
+static bool set_same(const struct mg_ads_set *a, const struct mg_ads_set *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i]->name, b->v[i]->name) != 0 || a->v[i]->hash != b->v[i]->hash)
+			return false;
+	return true;
+}
+
+/*
+ * Whether the candidate changes nothing that is served: every type's
+ * candidate set equals the live one (a server resending what it sent, as
+ * after a reconnect).  Then there is nothing to compile or apply.
+ */
+static bool cand_is_live(const struct mg_ads_proto *p, const struct cand *c)
+{
+	if (!mg_ads_proto_initialized(p))
+		return false;
+	for (int t = 0; t < MG_ADS_N_TYPES; t++)
+		if (!set_same(&c->set[t], &p->t[t].live))
+			return false;
+	return true;
+}
+
 /* How many subscribed names have no resource yet, and whether CDS/LDS answered. */
 static size_t cand_missing(const struct mg_ads_proto *p, enum mg_ads_type t, const struct cand *c)
 {
@@ -643,9 +684,128 @@ static void name_err(const char *in, void *const *lists[4], const size_t n[4], c
 	snprintf(out, outlen, "%s", in);
 }
 
+/*
+ * Inlining RDS.  The workers resolve only a listener's inline route table
+ * (dataplane/proxy/http_proxy.c reads l->routes; an RDS listener's is NULL
+ * and every request would get 404), so the snapshot that is applied is
+ * compiled from copies of the listeners whose HttpConnectionManager carries
+ * the RouteConfiguration inline instead of naming it.  Errors still come
+ * from a first compilation of the resources as received (cand_compile), so
+ * they name the RDS resource.  Remove this once the data plane looks named
+ * tables up (mg_snapshot_routes) itself.
+ */
+struct owned {
+	void **p;
+	ProtobufCMessage **m; /* packed Anys, freed with mg_xds_free */
+	size_t np, nm;
+	bool oom;
+};
+
+static void *own(struct owned *o, void *p)
+{
+	void **np = p != NULL ? realloc(o->p, (o->np + 1) * sizeof(*o->p)) : NULL;
+
+	if (np == NULL) {
+		free(p);
+		o->oom = true;
+		return NULL;
+	}
+	o->p = np;
+	o->p[o->np++] = p;
+	return p;
+}
+
+static void owned_free(struct owned *o)
+{
+	for (size_t i = 0; i < o->np; i++)
+		free(o->p[i]);
+	for (size_t i = 0; i < o->nm; i++)
+		mg_xds_free(o->m[i]);
+	free(o->p);
+	free(o->m);
+}
+
+#define HCM_URL                                                                                \
+	MG_XDS_TYPE_URL_PREFIX                                                                 \
+	"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+
+/* f with its HCM's RDS name replaced by the table from rs, or f itself. */
+static filter_msg *inline_filter(filter_msg *f, const struct mg_ads_set *rs, struct owned *o)
+{
+	Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__Rds *rds;
+	ProtobufCMessage *m = NULL;
+	Google__Protobuf__Any *any = NULL;
+	filter_msg *nf = NULL;
+	struct mg_ads_res *rc;
+	hcm_msg *h;
+
+	if (f->config_type_case != ENVOY__CONFIG__LISTENER__V3__FILTER__CONFIG_TYPE_TYPED_CONFIG ||
+	    strcmp(f->typed_config->type_url, HCM_URL) != 0 ||
+	    mg_xds_unpack_any(f->typed_config, NULL, &m) < 0)
+		return f;
+	h = (hcm_msg *)m;
+	if (h->route_specifier_case ==
+	        ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS &&
+	    (rc = set_find(rs, h->rds->route_config_name)) != NULL) {
+		rds = h->rds; /* the union's other member: put back before freeing */
+		h->route_specifier_case =
+		    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_ROUTE_CONFIG;
+		h->route_config = (route_msg *)rc->msg;
+		if (mg_xds_pack_any(m, &any) < 0)
+			o->oom = true;
+		h->route_specifier_case =
+		    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS;
+		h->rds = rds;
+	}
+	mg_xds_free(m);
+	if (any == NULL)
+		return f;
+	{
+		ProtobufCMessage **nm = realloc(o->m, (o->nm + 1) * sizeof(*o->m));
+
+		if (nm != NULL)
+			o->m = nm;
+		if (nm == NULL || (nf = own(o, malloc(sizeof(*nf)))) == NULL) {
+			o->oom = true;
+			mg_xds_free(&any->base);
+			return f;
+		}
+	}
+	o->m[o->nm++] = &any->base;
+	*nf = *f;
+	nf->typed_config = any;
+	return nf;
+}
+
+/* A copy of l (shallow, owned by o) with RDS route tables inlined. */
+static listener_msg *inline_listener(listener_msg *l, const struct mg_ads_set *rs,
+                                     struct owned *o)
+{
+	listener_msg *nl = own(o, malloc(sizeof(*nl)));
+	fc_msg **fcs = own(o, calloc(l->n_filter_chains + 1, sizeof(*fcs)));
+
+	if (nl == NULL || fcs == NULL)
+		return l;
+	*nl = *l;
+	nl->filter_chains = fcs;
+	for (size_t i = 0; i < l->n_filter_chains; i++) {
+		fc_msg *fc = own(o, malloc(sizeof(*fc)));
+		filter_msg **fs = own(o, calloc(l->filter_chains[i]->n_filters + 1, sizeof(*fs)));
+
+		if (fc == NULL || fs == NULL)
+			return l;
+		*fc = *l->filter_chains[i];
+		fc->filters = fs;
+		for (size_t j = 0; j < fc->n_filters; j++)
+			fs[j] = inline_filter(l->filter_chains[i]->filters[j], rs, o);
+		fcs[i] = fc;
+	}
+	return nl;
+}
+
 /* Static and candidate resources compiled together into one snapshot. */
-static int cand_compile(struct mg_ads_proto *p, const struct cand *c, struct mg_snapshot **out,
-                        char *err, size_t errlen)
+static int cand_compile_at(struct mg_ads_proto *p, const struct cand *c, bool inl,
+                           struct mg_snapshot **out, char *err, size_t errlen)
 {
 	const Envoy__Config__Bootstrap__V3__Bootstrap__StaticResources *sr = p->sr;
 	size_t ns_l = sr ? sr->n_listeners : 0, ns_c = sr ? sr->n_clusters : 0;
@@ -657,6 +817,7 @@ static int cand_compile(struct mg_ads_proto *p, const struct cand *c, struct mg_
 	cla_msg *ecopy = calloc(cs->n + 1, sizeof(*ecopy));
 	route_msg **r = calloc(rs->n + 1, sizeof(*r));
 	struct mg_resources res = {0};
+	struct owned o = {0};
 	char raw[ERR_MAX];
 	int rc = -ENOMEM;
 
@@ -664,8 +825,13 @@ static int cand_compile(struct mg_ads_proto *p, const struct cand *c, struct mg_
 		goto out;
 	for (size_t i = 0; i < ns_l; i++)
 		l[res.n_listeners++] = sr->listeners[i];
-	for (size_t i = 0; i < ls->n; i++)
-		l[res.n_listeners++] = (listener_msg *)ls->v[i]->msg;
+	for (size_t i = 0; i < ls->n; i++) {
+		listener_msg *m = (listener_msg *)ls->v[i]->msg;
+
+		l[res.n_listeners++] = inl && ls->v[i]->dep != NULL ? inline_listener(m, rs, &o) : m;
+	}
+	if (o.oom)
+		goto out;
 	for (size_t i = 0; i < ns_c; i++)
 		cl[res.n_clusters++] = sr->clusters[i];
 	for (size_t i = 0; i < cs->n; i++) {
@@ -697,12 +863,29 @@ static int cand_compile(struct mg_ads_proto *p, const struct cand *c, struct mg_
 		name_err(raw, lists, n, err, errlen);
 	}
 out:
+	owned_free(&o);
 	free(l);
 	free(cl);
 	free(e);
 	free(ecopy);
 	free(r);
 	return rc;
+}
+
+/*
+ * Compile as received (the errors a NACK carries), then, if that passed,
+ * with RDS inlined (what the workers can serve; see inline_listener).
+ */
+static int cand_compile(struct mg_ads_proto *p, const struct cand *c, struct mg_snapshot **out,
+                        char *err, size_t errlen)
+{
+	int rc = cand_compile_at(p, c, false, out, err, errlen);
+
+	if (rc < 0 || c->set[MG_ADS_RDS].n == 0)
+		return rc;
+	mg_snapshot_free(*out);
+	*out = NULL;
+	return cand_compile_at(p, c, true, out, err, errlen);
 }
 
 /* The candidate becomes the warm state (and, when applied, the live one). */
@@ -774,6 +957,7 @@ int mg_ads_handle_response(struct mg_ads_proto *p, const resp_msg *resp, struct 
 	struct mg_ads_type_state *ts;
 	enum mg_ads_type t;
 	struct cand c;
+	bool unchanged;
 	size_t miss;
 	int rc;
 
@@ -798,7 +982,8 @@ int mg_ads_handle_response(struct mg_ads_proto *p, const resp_msg *resp, struct 
 	if (rc < 0)
 		return rc;
 	miss = cand_missing(p, t, &c);
-	if (miss == 0) {
+	unchanged = miss == 0 && cand_is_live(p, &c);
+	if (miss == 0 && !unchanged) {
 		rc = cand_compile(p, &c, &snap, err, sizeof(err));
 		if (rc == 0) {
 			p->next_version++;
@@ -822,7 +1007,9 @@ int mg_ads_handle_response(struct mg_ads_proto *p, const resp_msg *resp, struct 
 	ts->acks++;
 	p->cnt.acks++;
 	cand_commit(p, &c, miss == 0);
-	if (miss == 0) {
+	if (unchanged) {
+		/* nothing new to serve: ACKed, live versions updated, nothing applied */
+	} else if (miss == 0) {
 		p->cnt.snapshots++;
 		p->warming_logged = false;
 		MG_LOG(INFO, "ADS: applied snapshot %llu (cds \"%s\", eds \"%s\", lds \"%s\", rds \"%s\")",

@@ -69,6 +69,7 @@ struct mg_ads_res {
 	char *name;
 	char *dep; /**< the EDS name an EDS cluster needs, the RDS name a listener needs, or NULL */
 	ProtobufCMessage *msg;    /**< Cluster, ClusterLoadAssignment, Listener or RouteConfiguration */
+	uint64_t hash;            /**< FNV-1a of the Any's bytes: a resend is recognised */
 	char *version;            /**< version_info of the response that brought it */
 	uint64_t last_updated_ms; /**< wall clock (ms since the epoch) it was accepted */
 };

@@ -358,19 +358,36 @@ static int gw_tcp_init(struct gw *gw)
  * snapshot from xDS will take).  The workers are not running yet; each
  * adopts it on its own lcore at its first loop iteration, and
  * gw_proxy_wait() waits for that before the gateway says it is ready.
+ *
+ * With dynamic_resources and no static listener, nothing is published here:
+ * such a snapshot would serve nothing (clusters alone, such as the one
+ * naming the controller), and every ADS snapshot is compiled from the
+ * static resources too, so the first one the ADS client applies is the
+ * first the workers take.  Publishing it anyway would make the ADS snapshot
+ * a second one, which workers ignore until live replacement lands.
  */
+static bool gw_static_published(const struct gw *gw)
+{
+	const struct mg_snapshot *s = gw->cfg.snapshot;
+
+	return s != NULL && !(gw->cfg.ads.enabled && s->n_listeners == 0);
+}
+
 static int gw_proxy_init(struct gw *gw)
 {
-	struct mg_snapshot *s = gw->cfg.snapshot;
 	int rc;
 
-	if (s == NULL)
+	if (!gw_static_published(gw))
 		return 0;
-	rc = mg_publish(&gw->dp.snapshots, s);
+	rc = mg_publish(&gw->dp.snapshots, gw->cfg.snapshot);
 	if (rc < 0) {
 		fprintf(stderr, "meshgate: cannot publish static_resources: %s\n", strerror(-rc));
 		return -1;
 	}
+	if (gw->cfg.ads.enabled)
+		MG_LOG(WARNING, "static listeners and dynamic_resources: the workers serve the "
+		                "static snapshot; ADS snapshots are published but not served until "
+		                "live config replacement is supported");
 	return 0;
 }
 
@@ -390,7 +407,7 @@ static int gw_proxy_wait(struct gw *gw)
 	uint64_t deadline = rte_get_timer_cycles() + GW_ADOPT_TIMEOUT_MS * rte_get_timer_hz() / 1000;
 	unsigned i = 0;
 
-	if (s == NULL)
+	if (!gw_static_published(gw))
 		return 0;
 	while (i < gw->dp.n_workers) {
 		int st = mg_worker_snapshot_status(gw->dp.workers[i], s);

@@ -112,6 +112,7 @@ static struct {
 	uint64_t last_version;
 	int rc; /* what apply returns */
 	uint32_t n_listeners, n_clusters, n_routes;
+	bool inline_routes; /* the first listener carries a route table the workers can serve */
 } applied;
 
 static int apply(void *arg, struct mg_snapshot *s)
@@ -122,6 +123,7 @@ static int apply(void *arg, struct mg_snapshot *s)
 	applied.n_listeners = s->n_listeners;
 	applied.n_clusters = s->n_clusters;
 	applied.n_routes = s->n_routes;
+	applied.inline_routes = s->n_listeners > 0 && s->listeners[0]->routes != NULL;
 	mg_snapshot_free(s); /* the gateway keeps it; the test owns it */
 	return applied.rc;
 }
@@ -246,6 +248,7 @@ START_TEST(test_warming_and_ack)
 	ck_assert_uint_eq(applied.n_clusters, 2);
 	ck_assert_uint_eq(applied.n_listeners, 1);
 	ck_assert_uint_eq(applied.n_routes, 1);
+	ck_assert(applied.inline_routes); /* RDS inlined: the workers read l->routes */
 	ck_assert(mg_ads_proto_initialized(&p));
 	ck_assert_str_eq(p.t[MG_ADS_CDS].live_version, "v1");
 	ck_assert_str_eq(p.t[MG_ADS_RDS].live_version, "r1");
@@ -344,6 +347,15 @@ START_TEST(test_reconnect_resends_versions)
 	want_req(&out, 1, MG_ADS_EDS, "e1", "n2", false, NULL, "web", NULL);
 	want_req(&out, 2, MG_ADS_LDS, "l1", "n3", false, NULL, NULL);
 	want_req(&out, 3, MG_ADS_RDS, "r1", "n4", false, NULL, "r1", NULL);
+	/* a server that resends the same resources: ACKed, nothing applied again */
+	feed(&p, response(MG_ADS_CDS, "v1", "n5", CL_EDS("web"), CL_STATIC("stat"), NULL), 0, &out);
+	want_req(&out, 0, MG_ADS_CDS, "v1", "n5", false, NULL, NULL);
+	ck_assert_uint_eq(out.n, 1);
+	feed(&p, response(MG_ADS_RDS, "r1", "n6", ROUTE("r1", "web"), NULL), 0, &out);
+	ck_assert_uint_eq(applied.calls, 1);
+	/* but a real change applies */
+	feed(&p, response(MG_ADS_RDS, "r2", "n7", ROUTE("r1", "stat"), NULL), 0, &out);
+	ck_assert_uint_eq(applied.calls, 2);
 	mg_ads_out_reset(&out);
 	mg_ads_proto_fini(&p);
 }

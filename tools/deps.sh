@@ -12,7 +12,7 @@ PACKAGES=(
 	libmbedtls-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libnghttp2-dev libpcre2-dev
 	protobuf-compiler libprotobuf-dev
 	check
-	python3 python3-scapy
+	python3 python3-scapy python3-grpcio python3-protobuf
 	iproute2 ethtool iputils-ping iputils-arping procps curl
 	nginx-light wrk haproxy
 	prometheus

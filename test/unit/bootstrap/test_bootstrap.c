@@ -1246,7 +1246,9 @@ START_TEST(test_config_md)
 		snprintf(needle, sizeof(needle), "%.*s:", (int)strcspn(last, "["), last);
 		ck_assert_msg(
 		    strstr(ex, needle) != NULL ||
-		        (strncmp(key, "static_resources", 16) == 0 && in_yaml_block(md, needle)),
+		        ((strncmp(key, "static_resources", 16) == 0 ||
+		          strncmp(key, "dynamic_resources", 17) == 0 || strcmp(key, "node") == 0) &&
+		         in_yaml_block(md, needle)),
 		    "table key %s is not in the example", key);
 		rows++;
 	}

@@ -170,13 +170,43 @@ static yaml_node_t *section(yaml_document_t *d, const char *suffix)
 	return NULL;
 }
 
+#define MAX_RES 4096
+
+/*
+ * The resources of one ConfigDump section, static then dynamic: e.g. for
+ * listeners static_listeners[].listener, then (a gateway fed by ADS)
+ * dynamic_listeners[].active_state.listener.  Returns how many.
+ */
+static size_t resources(yaml_document_t *d, const char *sect, const char *skey, const char *dkey,
+                        const char *dstate, const char *field, yaml_node_t **out)
+{
+	yaml_node_t *sec = section(d, sect), *ss = get(d, sec, skey), *ds = get(d, sec, dkey);
+	size_t n = 0;
+
+	for (size_t i = 0; i < seq_len(ss) && n < MAX_RES; i++)
+		if ((out[n] = get(d, seq_at(d, ss, i), field)) != NULL)
+			n++;
+	for (size_t i = 0; i < seq_len(ds) && n < MAX_RES; i++) {
+		yaml_node_t *e = seq_at(d, ds, i);
+
+		if (dstate != NULL)
+			e = get(d, e, dstate);
+		if ((out[n] = get(d, e, field)) != NULL)
+			n++;
+	}
+	return n;
+}
+
+static yaml_node_t *res_buf[MAX_RES];
+
 static void print_listeners(yaml_document_t *d)
 {
-	yaml_node_t *ls = get(d, section(d, "ListenersConfigDump"), "static_listeners");
+	size_t nl = resources(d, "ListenersConfigDump", "static_listeners", "dynamic_listeners",
+	                      "active_state", "listener", res_buf);
 
 	printf("%-24s %-16s %-6s %-6s %s\n", "NAME", "ADDRESS", "PORT", "TYPE", "DESTINATION");
-	for (size_t i = 0; i < seq_len(ls); i++) {
-		yaml_node_t *l = get(d, seq_at(d, ls, i), "listener");
+	for (size_t i = 0; i < nl; i++) {
+		yaml_node_t *l = res_buf[i];
 		yaml_node_t *fcs = get(d, l, "filter_chains");
 		yaml_node_t *fs = seq_len(fcs) ? get(d, seq_at(d, fcs, 0), "filters") : NULL;
 		yaml_node_t *tc = seq_len(fs) ? get(d, seq_at(d, fs, 0), "typed_config") : NULL;
@@ -200,10 +230,27 @@ static void print_listeners(yaml_document_t *d)
 	}
 }
 
-/* Each endpoint of a cluster's load_assignment: fn(address:port, weight). */
+/* An EDS cluster's ClusterLoadAssignment from the EndpointsConfigDump, or NULL. */
+static yaml_node_t *eds_cla(yaml_document_t *d, yaml_node_t *cl)
+{
+	const char *svc = str(d, cl, "eds_cluster_config.service_name", str(d, cl, "name", ""));
+	yaml_node_t *es =
+	    get(d, section(d, "EndpointsConfigDump"), "dynamic_endpoint_configs");
+
+	for (size_t i = 0; i < seq_len(es); i++) {
+		yaml_node_t *cla = get(d, seq_at(d, es, i), "endpoint_config");
+
+		if (strcmp(str(d, cla, "cluster_name", ""), svc) == 0)
+			return cla;
+	}
+	return NULL;
+}
+
+/* Each endpoint of a cluster's load_assignment (or, for EDS, its dumped CLA). */
 static size_t endpoints(yaml_document_t *d, yaml_node_t *cl, const char *cluster_name, bool print)
 {
-	yaml_node_t *eps = get(d, get(d, cl, "load_assignment"), "endpoints");
+	yaml_node_t *la = get(d, cl, "load_assignment");
+	yaml_node_t *eps = get(d, la != NULL ? la : eds_cla(d, cl), "endpoints");
 	size_t n = 0;
 
 	for (size_t i = 0; i < seq_len(eps); i++) {
@@ -227,14 +274,15 @@ static size_t endpoints(yaml_document_t *d, yaml_node_t *cl, const char *cluster
 
 static void print_clusters(yaml_document_t *d, bool eps_only)
 {
-	yaml_node_t *cs = get(d, section(d, "ClustersConfigDump"), "static_clusters");
+	size_t nc = resources(d, "ClustersConfigDump", "static_clusters", "dynamic_active_clusters",
+	                      NULL, "cluster", res_buf);
 
 	if (eps_only)
 		printf("%-28s %-8s %s\n", "ENDPOINT", "WEIGHT", "CLUSTER");
 	else
 		printf("%-40s %-8s %-14s %s\n", "NAME", "TYPE", "LB", "ENDPOINTS");
-	for (size_t i = 0; i < seq_len(cs); i++) {
-		yaml_node_t *c = get(d, seq_at(d, cs, i), "cluster");
+	for (size_t i = 0; i < nc; i++) {
+		yaml_node_t *c = res_buf[i];
 		const char *name = str(d, c, "name", "-");
 
 		if (eps_only)
@@ -262,75 +310,82 @@ static void match_text(yaml_document_t *d, yaml_node_t *r, char *buf, size_t len
 		strncat(buf, " +headers", len - strlen(buf) - 1);
 }
 
+/* Every route of a route configuration, one line each. */
+static void print_route_config(yaml_document_t *d, yaml_node_t *rc)
+{
+	yaml_node_t *vhs = get(d, rc, "virtual_hosts");
+
+	for (size_t v = 0; v < seq_len(vhs); v++) {
+		yaml_node_t *vh = seq_at(d, vhs, v), *doms = get(d, vh, "domains");
+		yaml_node_t *rs = get(d, vh, "routes");
+		char dom[256] = "";
+
+		for (size_t k = 0; k < seq_len(doms); k++) {
+			yaml_node_t *x = seq_at(d, doms, k);
+
+			if (x->type == YAML_SCALAR_NODE && strlen(dom) < 200)
+				snprintf(dom + strlen(dom), sizeof(dom) - strlen(dom), "%s%s",
+				         k ? "," : "", (const char *)x->data.scalar.value);
+		}
+		for (size_t k = 0; k < seq_len(rs); k++) {
+			yaml_node_t *r = seq_at(d, rs, k);
+			char m[160], dest[160];
+
+			match_text(d, r, m, sizeof(m));
+			if (get(d, r, "redirect") != NULL)
+				snprintf(dest, sizeof(dest), "redirect");
+			else if (get(d, r, "direct_response") != NULL)
+				snprintf(dest, sizeof(dest), "direct %s",
+				         str(d, r, "direct_response.status", ""));
+			else if (get(d, get(d, r, "route"), "weighted_clusters") != NULL) {
+				yaml_node_t *wc = get(d, get(d, get(d, r, "route"),
+				                                 "weighted_clusters"),
+				                      "clusters");
+
+				dest[0] = '\0';
+				for (size_t w = 0; w < seq_len(wc) && strlen(dest) < 120; w++)
+					snprintf(dest + strlen(dest), sizeof(dest) - strlen(dest),
+					         "%s%s %s%%", w ? ", " : "",
+					         str(d, seq_at(d, wc, w), "name", "?"),
+					         str(d, seq_at(d, wc, w), "weight", "?"));
+			} else
+				snprintf(dest, sizeof(dest), "%s", str(d, r, "route.cluster", "-"));
+			printf("%-12s %-16s %-28s %-20s %s\n", str(d, rc, "name", "-"),
+			       str(d, vh, "name", "-"), dom, m, dest);
+		}
+	}
+}
+
+/* Inline route configurations (in listeners), then those from RDS. */
 static void print_routes(yaml_document_t *d)
 {
-	yaml_node_t *ls = get(d, section(d, "ListenersConfigDump"), "static_listeners");
+	size_t nl = resources(d, "ListenersConfigDump", "static_listeners", "dynamic_listeners",
+	                      "active_state", "listener", res_buf);
+	yaml_node_t *rds = get(d, section(d, "RoutesConfigDump"), "dynamic_route_configs");
 
 	printf("%-12s %-16s %-28s %-20s %s\n", "ROUTE", "VIRTUAL HOST", "DOMAINS", "MATCH",
 	       "DESTINATION");
-	for (size_t i = 0; i < seq_len(ls); i++) {
-		yaml_node_t *l = get(d, seq_at(d, ls, i), "listener");
-		yaml_node_t *fcs = get(d, l, "filter_chains");
+	for (size_t i = 0; i < nl; i++) {
+		yaml_node_t *fcs = get(d, res_buf[i], "filter_chains");
 		yaml_node_t *fs = seq_len(fcs) ? get(d, seq_at(d, fcs, 0), "filters") : NULL;
-		yaml_node_t *rc = get(d, seq_len(fs) ? get(d, seq_at(d, fs, 0), "typed_config") : NULL,
-		                      "route_config");
-		yaml_node_t *vhs = get(d, rc, "virtual_hosts");
 
-		for (size_t v = 0; v < seq_len(vhs); v++) {
-			yaml_node_t *vh = seq_at(d, vhs, v), *doms = get(d, vh, "domains");
-			yaml_node_t *rs = get(d, vh, "routes");
-			char dom[256] = "";
-
-			for (size_t k = 0; k < seq_len(doms); k++) {
-				yaml_node_t *x = seq_at(d, doms, k);
-
-				if (x->type == YAML_SCALAR_NODE && strlen(dom) < 200)
-					snprintf(dom + strlen(dom), sizeof(dom) - strlen(dom), "%s%s",
-					         k ? "," : "", (const char *)x->data.scalar.value);
-			}
-			for (size_t k = 0; k < seq_len(rs); k++) {
-				yaml_node_t *r = seq_at(d, rs, k);
-				char m[160], dest[160];
-
-				match_text(d, r, m, sizeof(m));
-				if (get(d, r, "redirect") != NULL)
-					snprintf(dest, sizeof(dest), "redirect");
-				else if (get(d, r, "direct_response") != NULL)
-					snprintf(dest, sizeof(dest), "direct %s",
-					         str(d, r, "direct_response.status", ""));
-				else if (get(d, get(d, r, "route"), "weighted_clusters") != NULL) {
-					yaml_node_t *wc = get(d, get(d, get(d, r, "route"),
-					                                 "weighted_clusters"),
-					                      "clusters");
-
-					dest[0] = '\0';
-					for (size_t w = 0; w < seq_len(wc) && strlen(dest) < 120; w++)
-						snprintf(dest + strlen(dest), sizeof(dest) - strlen(dest),
-						         "%s%s %s%%", w ? ", " : "",
-						         str(d, seq_at(d, wc, w), "name", "?"),
-						         str(d, seq_at(d, wc, w), "weight", "?"));
-				} else
-					snprintf(dest, sizeof(dest), "%s", str(d, r, "route.cluster", "-"));
-				printf("%-12s %-16s %-28s %-20s %s\n", str(d, rc, "name", "-"),
-				       str(d, vh, "name", "-"), dom, m, dest);
-			}
-		}
+		print_route_config(
+		    d, get(d, seq_len(fs) ? get(d, seq_at(d, fs, 0), "typed_config") : NULL,
+		           "route_config"));
 	}
+	for (size_t i = 0; i < seq_len(rds); i++)
+		print_route_config(d, get(d, seq_at(d, rds, i), "route_config"));
 }
 
 int mg_ctl_proxy_config(const char *kind, const char *admin)
 {
 	char host[256], *port, *body = NULL;
-	const char *res;
 	size_t len = 0;
 	yaml_parser_t p;
 	yaml_document_t d;
 
-	if (strcmp(kind, "listeners") == 0 || strcmp(kind, "routes") == 0)
-		res = "listeners";
-	else if (strcmp(kind, "clusters") == 0 || strcmp(kind, "endpoints") == 0)
-		res = "clusters";
-	else {
+	if (strcmp(kind, "listeners") != 0 && strcmp(kind, "routes") != 0 &&
+	    strcmp(kind, "clusters") != 0 && strcmp(kind, "endpoints") != 0) {
 		fprintf(stderr, "meshgatectl: proxy-config: unknown kind \"%s\" (listeners, routes, "
 		                "clusters, endpoints)\n",
 		        kind);
@@ -346,7 +401,10 @@ int mg_ctl_proxy_config(const char *kind, const char *admin)
 	{
 		char path[64];
 
-		snprintf(path, sizeof(path), "/config_dump?resource=%s", res);
+		/* with ADS, routes and cluster endpoints are in a second section
+		 * (RDS, EDS): the listeners-only dump is enough for listeners */
+		snprintf(path, sizeof(path), "/config_dump%s",
+		         strcmp(kind, "listeners") == 0 ? "?resource=listeners" : "");
 		if (http_get(host, port, path, &body, &len) < 0)
 			return 1;
 	}

@@ -77,13 +77,15 @@ ip netns exec "$MG_NS_UP" timeout -k 5 300 "$MG_PYTHON" "$MG_IT_DIR/http_upstrea
 	--deadline 280 "$UP:8081=v1" >"$MG_WORKDIR/up.out" 2>"$MG_WORKDIR/up.err" &
 SERVER_PID=$!
 
-# start_ads LOG: the ADS server in the gateway's namespace, waited for.
+# start_ads LOG [--evil MODE]: the ADS server in the gateway's namespace, waited for.
 start_ads() {
+	local log=$1
+	shift
 	: >"$MG_WORKDIR/ads.out"
 	# No timeout(1) wrapper: SIGUSR1 must reach the server (it has --deadline).
 	ip netns exec "$MG_NS_GW" "$MG_PYTHON" "$MG_IT_DIR/ads_server.py" \
-		--gen "$GEN" --listen "127.0.0.1:$ADS_PORT" --upstream "$UP:8081" --log "$1" \
-		--deadline 270 >"$MG_WORKDIR/ads.out" 2>>"$MG_WORKDIR/ads.err" &
+		--gen "$GEN" --listen "127.0.0.1:$ADS_PORT" --upstream "$UP:8081" --log "$log" \
+		--deadline 270 "$@" >"$MG_WORKDIR/ads.out" 2>>"$MG_WORKDIR/ads.err" &
 	ADS_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		grep -q listening "$MG_WORKDIR/ads.out" && return 0
@@ -205,6 +207,46 @@ mg_check "/ads: streaming again, two connects" "$MG_PYTHON" -c '
 import json, sys
 d = json.load(sys.stdin)
 assert d["state"] == "streaming" and d["counters"]["connects"] >= 2, d' < <(mg_http /ads)
+
+CTL=$MG_ROOT/build/app/meshgatectl/meshgatectl
+for kind in listeners routes clusters endpoints; do
+	mg_gw "$CTL" proxy-config "$kind" --admin "127.0.0.1:$MG_ADMIN_PORT" >"$MG_WORKDIR/pc-$kind.txt" ||
+		mg_fail "meshgatectl proxy-config $kind failed"
+done
+mg_check "proxy-config listeners: the ADS listener by RDS" \
+	grep -qE '^http +0\.0\.0\.0 +8080 +HTTP +Route: web-routes$' "$MG_WORKDIR/pc-listeners.txt"
+mg_check "proxy-config clusters: the static xds and the EDS web with 1 endpoint" \
+	grep -qE '^web +EDS +ROUND_ROBIN +1$' "$MG_WORKDIR/pc-clusters.txt"
+grep -qE '^xds +STATIC ' "$MG_WORKDIR/pc-clusters.txt" || mg_fail "proxy-config clusters: $(cat "$MG_WORKDIR/pc-clusters.txt")"
+mg_check "proxy-config endpoints: web's EDS endpoint" \
+	grep -qE "^$UP:8081 +1 +web\$" "$MG_WORKDIR/pc-endpoints.txt"
+mg_check "proxy-config routes: the RDS route configuration" \
+	grep -qE '^web-routes +all +\* +/\* +web$' "$MG_WORKDIR/pc-routes.txt"
+
+# Servers speaking nonsense: counted, the connection dropped, the config kept.
+for mode in garbage badmsg huge; do
+	stop_pid ADS_PID
+	before=$(mg_http /ads | "$MG_PYTHON" -c 'import json,sys; c=json.load(sys.stdin)["counters"]; print(c["bad_messages"] + c["disconnects"] + c["connect_fail"])')
+	start_ads "$MG_WORKDIR/evil-$mode.jsonl" --evil "$mode"
+	ok=0
+	for ((i = 0; i < 100; i++)); do
+		now=$(mg_http /ads | "$MG_PYTHON" -c 'import json,sys; c=json.load(sys.stdin)["counters"]; print(c["bad_messages"] + c["disconnects"] + c["connect_fail"])')
+		if ((now > before)) && [[ -s "$MG_WORKDIR/evil-$mode.jsonl" ]]; then
+			ok=1
+			break
+		fi
+		sleep 0.2
+	done
+	((ok)) || mg_fail "a $mode server: the gateway did not drop the connection"
+	mg_alive || mg_fail "the gateway died on a $mode server"
+	code=$(curl_up)
+	mg_check "a $mode server: the connection dropped, counted, traffic still flows (got $code)" test "$code" = 200
+done
+mg_check "/ads: the bad messages were counted" "$MG_PYTHON" -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["counters"]["bad_messages"] >= 2 and d["state"] != "streaming", d
+assert d["types"]["cds"]["live_version"] == "1", d' < <(mg_http /ads)
 
 stop_pid ADS_PID
 stop_pid SERVER_PID

@@ -17,6 +17,11 @@ NACK it).  Every request received and every response sent is one JSON line in
 --log (type, version_info, response_nonce / nonce, resource_names,
 error_detail, node id), which the test reads.
 
+--evil MODE serves nonsense instead, for robustness checks: "garbage" (a
+plain TCP server answering every connection with non-HTTP/2 bytes),
+"badmsg" (gRPC, one message that is not a DiscoveryResponse) or "huge" (gRPC,
+one 17 MiB message, above the client's 16 MiB limit).
+
 The message modules are generated at test time (protoc --python_out=GEN -I
 proto ...), GEN given as --gen.  Prints "listening" once serving.
 """
@@ -44,8 +49,11 @@ def main():
     ap.add_argument("--upstream", required=True, help="ADDR:PORT of the HTTP upstream")
     ap.add_argument("--log", required=True)
     ap.add_argument("--deadline", type=float, default=300)
+    ap.add_argument("--evil", choices=["garbage", "badmsg", "huge"])
     a = ap.parse_args()
     sys.path.insert(0, a.gen)
+    if a.evil:
+        return evil(a)
 
     import grpc
     from google.protobuf import any_pb2
@@ -204,6 +212,61 @@ def main():
     end = time.time() + a.deadline
     while not stop.wait(0.2) and time.time() < end:
         pass  # the main thread wakes up so SIGUSR1's handler runs promptly
+    server.stop(0)
+
+
+def evil(a):
+    """Serve nonsense (see --evil) until SIGTERM or the deadline."""
+    import grpc
+    import socket
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    logf = open(a.log, "a", buffering=1)
+    host, port = a.listen.rsplit(":", 1)
+    if a.evil == "garbage":
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((host, int(port)))
+        ls.listen(16)
+        ls.settimeout(0.2)
+        print("listening", flush=True)
+        end = time.time() + a.deadline
+        while not stop.is_set() and time.time() < end:
+            try:
+                c, _ = ls.accept()
+            except socket.timeout:
+                continue
+            logf.write(json.dumps({"ev": "garbage"}) + "\n")
+            try:
+                c.recv(65536)
+                c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" + bytes(range(256)))
+            except OSError:
+                pass
+            c.close()
+        return
+
+    blob = b"\x0a\xff\xff\xff\xff\x0f" if a.evil == "badmsg" else b"\x00" * (17 << 20)
+
+    def handler(request_iterator, context):
+        next(request_iterator, None)
+        logf.write(json.dumps({"ev": a.evil}) + "\n")
+        yield blob
+        while context.is_active() and not stop.is_set():
+            time.sleep(0.1)
+
+    rpc = grpc.stream_stream_rpc_method_handler(handler, request_deserializer=lambda b: b,
+                                                response_serializer=lambda b: b)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
+                         options=[("grpc.max_send_message_length", -1)])
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+        "envoy.service.discovery.v3.AggregatedDiscoveryService",
+        {"StreamAggregatedResources": rpc}),))
+    server.add_insecure_port(a.listen)
+    server.start()
+    print("listening", flush=True)
+    end = time.time() + a.deadline
+    while not stop.wait(0.2) and time.time() < end:
+        pass
     server.stop(0)
 
 

@@ -86,8 +86,8 @@ static int put_section(struct mg_buf *out, const char *type, const char *version
                        const char *field, ProtobufCMessage *const *msgs, size_t n,
                        const struct mg_ads_proto *ads, enum mg_ads_type t, const char *dkey)
 {
-	mg_buf_printf(out, "{\"@type\":\"" TYPE_PREFIX "envoy.admin.v3.%s\",\"version_info\":",
-	              type);
+	mg_buf_printf(out,
+	              "{\"@type\":\"" TYPE_PREFIX "envoy.admin.v3.%s\",\"version_info\":", type);
 	mg_buf_json_str(out, ads != NULL ? ads->t[t].live_version : version);
 	mg_buf_printf(out, ",\"%s\":[", key);
 	for (size_t i = 0; i < n; i++) {
@@ -123,17 +123,18 @@ int mg_config_dump_handler(void *arg, const struct mg_admin_req *req, struct mg_
 		want = req->query + 9;
 	else if (req->query[0] != '\0') {
 		resp->status = 400;
-		return mg_buf_puts(&resp->body,
-		                   "unknown query: use resource=listeners|clusters|routes|endpoints\n");
+		return mg_buf_puts(
+		    &resp->body,
+		    "unknown query: use resource=listeners|clusters|routes|endpoints\n");
 	}
 	for (unsigned i = 0; i < 4; i++)
 		known |= strcmp(want, kinds[i]) == 0 && (i < 3 || ads != NULL);
 	if (*want != '\0' && !known) {
 		resp->status = 400;
-		return mg_buf_puts(&resp->body, ads != NULL
-		                                    ? "unknown resource: listeners, clusters, routes "
-		                                      "or endpoints\n"
-		                                    : "unknown resource: listeners, clusters or routes\n");
+		return mg_buf_puts(
+		    &resp->body, ads != NULL ? "unknown resource: listeners, clusters, routes "
+		                               "or endpoints\n"
+		                             : "unknown resource: listeners, clusters or routes\n");
 	}
 	if (b->snapshot != NULL)
 		snprintf(version, sizeof(version), "%" PRIu64, b->snapshot->version);
@@ -149,7 +150,8 @@ int mg_config_dump_handler(void *arg, const struct mg_admin_req *req, struct mg_
 		mg_buf_puts(&resp->body, any ? "," : "");
 		rc = put_section(&resp->body, "ClustersConfigDump", version, "static_clusters",
 		                 "cluster", sr ? (ProtobufCMessage *const *)sr->clusters : NULL,
-		                 sr ? sr->n_clusters : 0, ads, MG_ADS_CDS, "dynamic_active_clusters");
+		                 sr ? sr->n_clusters : 0, ads, MG_ADS_CDS,
+		                 "dynamic_active_clusters");
 		any = true;
 	}
 	if (rc == 0 && wanted(want, "routes")) {
@@ -162,9 +164,9 @@ int mg_config_dump_handler(void *arg, const struct mg_admin_req *req, struct mg_
 	if (rc == 0 && ads != NULL && wanted(want, "endpoints")) {
 		/* EDS: only with dynamic resources (static clusters carry their own) */
 		mg_buf_puts(&resp->body, any ? "," : "");
-		rc = put_section(&resp->body, "EndpointsConfigDump", version, "static_endpoint_configs",
-		                 "endpoint_config", NULL, 0, ads, MG_ADS_EDS,
-		                 "dynamic_endpoint_configs");
+		rc = put_section(&resp->body, "EndpointsConfigDump", version,
+		                 "static_endpoint_configs", "endpoint_config", NULL, 0, ads,
+		                 MG_ADS_EDS, "dynamic_endpoint_configs");
 	}
 	if (rc < 0)
 		return rc;

@@ -51,16 +51,16 @@ struct mg_ads_client {
 	nghttp2_session *h2;
 	int32_t stream_id;
 	struct mg_grpc_rx rx;
-	uint8_t *out;       /* gRPC bytes for the stream, from out_off */
+	uint8_t *out; /* gRPC bytes for the stream, from out_off */
 	size_t out_len, out_off, out_cap;
-	bool deferred;      /* the data source said DEFERRED: resume on new bytes */
-	bool failed;        /* tear down at the end of this poll */
-	char why[256];      /* what failed, for the log and /ads */
+	bool deferred; /* the data source said DEFERRED: resume on new bytes */
+	bool failed;   /* tear down at the end of this poll */
+	char why[256]; /* what failed, for the log and /ads */
 	char last_error[256];
 	int http_status;
-	int grpc_status;    /* from the trailers; -1 none */
+	int grpc_status; /* from the trailers; -1 none */
 	char grpc_message[128];
-	uint64_t now;       /* this poll's monotonic time */
+	uint64_t now; /* this poll's monotonic time */
 	uint64_t attempt_at, connect_deadline;
 	uint64_t backoff_ms;
 	uint64_t connected_since_ms; /* wall clock; 0 when not streaming */
@@ -90,7 +90,8 @@ static void set_state(struct mg_ads_client *c, enum mg_ads_state_id s)
 }
 
 /* Note the first failure of this poll; the teardown happens once, later. */
-static void fail(struct mg_ads_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct mg_ads_client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void fail(struct mg_ads_client *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -134,8 +135,8 @@ static void backoff(struct mg_ads_client *c)
 	MG_LOG(WARNING, "ADS: %s:%u: %s; reconnecting in %llu ms (serving the last good config)",
 	       c->host, c->port, c->why, (unsigned long long)d);
 	c->attempt_at = c->now + d;
-	c->backoff_ms = c->backoff_ms * 2 > MG_ADS_BACKOFF_MAX_MS ? MG_ADS_BACKOFF_MAX_MS
-	                                                          : c->backoff_ms * 2;
+	c->backoff_ms =
+	    c->backoff_ms * 2 > MG_ADS_BACKOFF_MAX_MS ? MG_ADS_BACKOFF_MAX_MS : c->backoff_ms * 2;
 	c->failed = false;
 	set_state(c, MG_ADS_ST_BACKOFF);
 }
@@ -152,7 +153,8 @@ static int queue_bytes(struct mg_ads_client *c, const uint8_t *p, size_t n)
 		size_t live = c->out_len - c->out_off, cap = c->out_cap ? c->out_cap : 4096;
 		uint8_t *nb;
 
-		memmove(c->out, c->out + c->out_off, live); /* c->out may be NULL only if live == 0 */
+		memmove(c->out, c->out + c->out_off,
+		        live); /* c->out may be NULL only if live == 0 */
 		c->out_len = live;
 		c->out_off = 0;
 		while (cap < live + n)
@@ -192,8 +194,8 @@ static void send_out(struct mg_ads_client *c, struct mg_ads_out *out)
 	mg_ads_out_reset(out);
 }
 
-static ssize_t data_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
-                         uint32_t *flags, nghttp2_data_source *src, void *arg)
+static ssize_t data_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *arg)
 {
 	struct mg_ads_client *c = arg;
 	size_t n = c->out_len - c->out_off;
@@ -274,8 +276,8 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 	return 0;
 }
 
-static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
-                   size_t len, void *arg)
+static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data, size_t len,
+                   void *arg)
 {
 	struct mg_ads_client *c = arg;
 	int rc;
@@ -296,7 +298,8 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t error, void 
 
 	(void)s;
 	if (id == c->stream_id)
-		fail(c, "the stream closed (HTTP/2 error %u: %s)", error, nghttp2_http2_strerror(error));
+		fail(c, "the stream closed (HTTP/2 error %u: %s)", error,
+		     nghttp2_http2_strerror(error));
 	return 0;
 }
 
@@ -561,8 +564,8 @@ int mg_ads_admin_handler(void *arg, const struct mg_admin_req *req, struct mg_ad
 	{
 		const char *sep = "";
 
-#define X(n)                                                                              \
-	mg_buf_printf(b, "%s\"" #n "\":%llu", sep, (unsigned long long)p->cnt.n);              \
+#define X(n)                                                                      \
+	mg_buf_printf(b, "%s\"" #n "\":%llu", sep, (unsigned long long)p->cnt.n); \
 	sep = ",";
 		MG_ADS_COUNTERS(X)
 #undef X
@@ -571,7 +574,8 @@ int mg_ads_admin_handler(void *arg, const struct mg_admin_req *req, struct mg_ad
 	for (int t = 0; t < MG_ADS_N_TYPES; t++) {
 		const struct mg_ads_type_state *ts = &p->t[t];
 
-		mg_buf_printf(b, "%s\"%s\":{\"type_url\":\"%s\",\"subscribed\":%s,\"acked_version\":",
+		mg_buf_printf(b,
+		              "%s\"%s\":{\"type_url\":\"%s\",\"subscribed\":%s,\"acked_version\":",
 		              t ? "," : "", mg_ads_type_name(t), mg_ads_type_url(t),
 		              ts->subscribed ? "true" : "false");
 		mg_buf_json_str(b, ts->acked_version);

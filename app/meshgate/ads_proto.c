@@ -123,7 +123,8 @@ static void set_free(struct mg_ads_set *s)
 
 static int res_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct mg_ads_res *const *)a)->name, (*(struct mg_ads_res *const *)b)->name);
+	return strcmp((*(struct mg_ads_res *const *)a)->name,
+	              (*(struct mg_ads_res *const *)b)->name);
 }
 
 static struct mg_ads_res *set_find(const struct mg_ads_set *s, const char *name)
@@ -404,8 +405,8 @@ static bool source_is_ads(const Envoy__Config__Core__V3__ConfigSource *s)
 }
 
 /* Compile m alone; set *name and *dep (EDS or RDS name it needs, or NULL). */
-static int check_one(enum mg_ads_type t, const ProtobufCMessage *m, const char **name,
-                     char **dep, char *err, size_t errlen)
+static int check_one(enum mg_ads_type t, const ProtobufCMessage *m, const char **name, char **dep,
+                     char *err, size_t errlen)
 {
 	int rc = 0;
 
@@ -455,8 +456,7 @@ static int check_one(enum mg_ads_type t, const ProtobufCMessage *m, const char *
 		mg_route_table_free(rt);
 	}
 	if (rc == 0 && (*name)[0] == '\0') {
-		snprintf(err, errlen, "%s: is required",
-		         t == MG_ADS_EDS ? "cluster_name" : "name");
+		snprintf(err, errlen, "%s: is required", t == MG_ADS_EDS ? "cluster_name" : "name");
 		rc = -EINVAL;
 	}
 	if (rc < 0) {
@@ -508,7 +508,8 @@ static int decode_all(struct mg_ads_proto *p, enum mg_ads_type t, const resp_msg
 		}
 		rc = check_one(t, m, &name, &dep, why, sizeof(why));
 		if (rc == 0 && set_find(out, name) != NULL) {
-			snprintf(why, sizeof(why), "a second resource with this name in the response");
+			snprintf(why, sizeof(why),
+			         "a second resource with this name in the response");
 			rc = -EINVAL;
 		}
 		if (rc < 0) {
@@ -661,9 +662,8 @@ static void name_err(const char *in, void *const *lists[4], const size_t n[4], c
                      size_t outlen)
 {
 	static const char *const key[] = {"clusters", "endpoints", "listeners", "routes"};
-	static const size_t off[] = {
-	    offsetof(cluster_msg, name), offsetof(cla_msg, cluster_name),
-	    offsetof(listener_msg, name), offsetof(route_msg, name)};
+	static const size_t off[] = {offsetof(cluster_msg, name), offsetof(cla_msg, cluster_name),
+	                             offsetof(listener_msg, name), offsetof(route_msg, name)};
 
 	for (int t = 0; t < 4; t++) {
 		size_t klen = strlen(key[t]), idx;
@@ -725,8 +725,8 @@ static void owned_free(struct owned *o)
 	free(o->m);
 }
 
-#define HCM_URL                                                                                \
-	MG_XDS_TYPE_URL_PREFIX                                                                 \
+#define HCM_URL                \
+	MG_XDS_TYPE_URL_PREFIX \
 	"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 
 /* f with its HCM's RDS name replaced by the table from rs, or f itself. */
@@ -778,8 +778,7 @@ static filter_msg *inline_filter(filter_msg *f, const struct mg_ads_set *rs, str
 }
 
 /* A copy of l (shallow, owned by o) with RDS route tables inlined. */
-static listener_msg *inline_listener(listener_msg *l, const struct mg_ads_set *rs,
-                                     struct owned *o)
+static listener_msg *inline_listener(listener_msg *l, const struct mg_ads_set *rs, struct owned *o)
 {
 	listener_msg *nl = own(o, malloc(sizeof(*nl)));
 	fc_msg **fcs = own(o, calloc(l->n_filter_chains + 1, sizeof(*fcs)));
@@ -828,7 +827,8 @@ static int cand_compile_at(struct mg_ads_proto *p, const struct cand *c, bool in
 	for (size_t i = 0; i < ls->n; i++) {
 		listener_msg *m = (listener_msg *)ls->v[i]->msg;
 
-		l[res.n_listeners++] = inl && ls->v[i]->dep != NULL ? inline_listener(m, rs, &o) : m;
+		l[res.n_listeners++] =
+		    inl && ls->v[i]->dep != NULL ? inline_listener(m, rs, &o) : m;
 	}
 	if (o.oom)
 		goto out;
@@ -930,8 +930,7 @@ static int update_names(struct mg_ads_proto *p, enum mg_ads_type t, struct mg_ad
 	return add_req(p, out, t, NULL);
 }
 
-static int nack(struct mg_ads_proto *p, enum mg_ads_type t, const char *err,
-                struct mg_ads_out *out)
+static int nack(struct mg_ads_proto *p, enum mg_ads_type t, const char *err, struct mg_ads_out *out)
 {
 	struct mg_ads_type_state *ts = &p->t[t];
 	int rc;
@@ -1012,13 +1011,16 @@ int mg_ads_handle_response(struct mg_ads_proto *p, const resp_msg *resp, struct 
 	} else if (miss == 0) {
 		p->cnt.snapshots++;
 		p->warming_logged = false;
-		MG_LOG(INFO, "ADS: applied snapshot %llu (cds \"%s\", eds \"%s\", lds \"%s\", rds \"%s\")",
-		       (unsigned long long)(p->next_version - 1), p->t[MG_ADS_CDS].acked_version,
-		       p->t[MG_ADS_EDS].acked_version, p->t[MG_ADS_LDS].acked_version,
-		       p->t[MG_ADS_RDS].acked_version);
+		MG_LOG(
+		    INFO,
+		    "ADS: applied snapshot %llu (cds \"%s\", eds \"%s\", lds \"%s\", rds \"%s\")",
+		    (unsigned long long)(p->next_version - 1), p->t[MG_ADS_CDS].acked_version,
+		    p->t[MG_ADS_EDS].acked_version, p->t[MG_ADS_LDS].acked_version,
+		    p->t[MG_ADS_RDS].acked_version);
 	} else if (!p->warming_logged) {
 		p->warming_logged = true;
-		MG_LOG(INFO, "ADS: warming: waiting for %zu more resource(s) before applying", miss);
+		MG_LOG(INFO, "ADS: warming: waiting for %zu more resource(s) before applying",
+		       miss);
 	}
 	rc = add_req(p, out, t, NULL);
 	if (rc == 0)

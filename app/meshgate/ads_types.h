@@ -17,10 +17,10 @@ struct Envoy__Service__Discovery__V3__DiscoveryRequest;
 struct mg_snapshot;
 
 /* The four resource types, in the order a stream subscribes them. */
-#define MG_ADS_TYPES(X)                                                                   \
-	X(CDS, "cds", "envoy.config.cluster.v3.Cluster")                                  \
-	X(EDS, "eds", "envoy.config.endpoint.v3.ClusterLoadAssignment")                   \
-	X(LDS, "lds", "envoy.config.listener.v3.Listener")                                \
+#define MG_ADS_TYPES(X)                                                 \
+	X(CDS, "cds", "envoy.config.cluster.v3.Cluster")                \
+	X(EDS, "eds", "envoy.config.endpoint.v3.ClusterLoadAssignment") \
+	X(LDS, "lds", "envoy.config.listener.v3.Listener")              \
 	X(RDS, "rds", "envoy.config.route.v3.RouteConfiguration")
 
 enum mg_ads_type {
@@ -31,10 +31,10 @@ enum mg_ads_type {
 };
 
 /* The connection's states, with their names. */
-#define MG_ADS_STATES(X)                                                                  \
-	X(IDLE, "idle")             /* not started */                                     \
-	X(CONNECTING, "connecting") /* TCP connect in progress */                         \
-	X(STREAMING, "streaming")   /* HTTP/2 up, the ADS stream open */                  \
+#define MG_ADS_STATES(X)                                                 \
+	X(IDLE, "idle")             /* not started */                    \
+	X(CONNECTING, "connecting") /* TCP connect in progress */        \
+	X(STREAMING, "streaming")   /* HTTP/2 up, the ADS stream open */ \
 	X(BACKOFF, "backoff")       /* waiting to reconnect */
 
 enum mg_ads_state_id {
@@ -45,17 +45,17 @@ enum mg_ads_state_id {
 };
 
 /* Counters, in the order /ads shows them. */
-#define MG_ADS_COUNTERS(X)                                                                \
-	X(connects)        /* TCP connections established */                              \
-	X(connect_fail)    /* connection attempts that failed */                          \
-	X(disconnects)     /* connections or streams lost after being up */               \
-	X(responses)       /* DiscoveryResponses handled */                               \
-	X(acks)            /* responses ACKed */                                          \
-	X(nacks)           /* responses NACKed */                                         \
-	X(bad_messages)    /* messages that were not a DiscoveryResponse (stream reset) */ \
-	X(unknown_types)   /* responses for a type never subscribed (ignored) */          \
-	X(requests)        /* DiscoveryRequests sent */                                   \
-	X(snapshots)       /* snapshots compiled and applied */
+#define MG_ADS_COUNTERS(X)                                                               \
+	X(connects)      /* TCP connections established */                               \
+	X(connect_fail)  /* connection attempts that failed */                           \
+	X(disconnects)   /* connections or streams lost after being up */                \
+	X(responses)     /* DiscoveryResponses handled */                                \
+	X(acks)          /* responses ACKed */                                           \
+	X(nacks)         /* responses NACKed */                                          \
+	X(bad_messages)  /* messages that were not a DiscoveryResponse (stream reset) */ \
+	X(unknown_types) /* responses for a type never subscribed (ignored) */           \
+	X(requests)      /* DiscoveryRequests sent */                                    \
+	X(snapshots)     /* snapshots compiled and applied */
 
 struct mg_ads_counters {
 #define X(n) uint64_t n;
@@ -67,8 +67,10 @@ struct mg_ads_counters {
 struct mg_ads_res {
 	unsigned refs;
 	char *name;
-	char *dep; /**< the EDS name an EDS cluster needs, the RDS name a listener needs, or NULL */
-	ProtobufCMessage *msg;    /**< Cluster, ClusterLoadAssignment, Listener or RouteConfiguration */
+	/** the EDS name an EDS cluster needs, the RDS name a listener needs, or NULL */
+	char *dep;
+	/** Cluster, ClusterLoadAssignment, Listener or RouteConfiguration */
+	ProtobufCMessage *msg;
 	uint64_t hash;            /**< FNV-1a of the Any's bytes: a resend is recognised */
 	char *version;            /**< version_info of the response that brought it */
 	uint64_t last_updated_ms; /**< wall clock (ms since the epoch) it was accepted */
@@ -93,11 +95,11 @@ struct mg_ads_type_state {
 	char *last_error;    /**< error_detail of the last NACK ("" if none) */
 	char *live_version;  /**< version of this type in the applied snapshot */
 	uint64_t live_updated_ms;
-	bool subscribed;            /**< requested on this stream */
-	bool received;              /**< a response was accepted (ever) */
-	struct mg_ads_names names;  /**< subscribed names (EDS/RDS); wildcard for CDS/LDS */
-	struct mg_ads_set warm;     /**< accepted resources, maybe not applied yet */
-	struct mg_ads_set live;     /**< the resources the applied snapshot holds */
+	bool subscribed;           /**< requested on this stream */
+	bool received;             /**< a response was accepted (ever) */
+	struct mg_ads_names names; /**< subscribed names (EDS/RDS); wildcard for CDS/LDS */
+	struct mg_ads_set warm;    /**< accepted resources, maybe not applied yet */
+	struct mg_ads_set live;    /**< the resources the applied snapshot holds */
 	uint64_t acks, nacks;
 };
 
@@ -125,7 +127,7 @@ struct mg_ads_proto {
 	bool node_sent; /**< on this stream */
 	mg_ads_apply_fn apply;
 	void *apply_arg;
-	uint64_t next_version; /**< snapshot versions: 2, 3, … (the static one is 1) */
+	uint64_t next_version;    /**< snapshot versions: 2, 3, … (the static one is 1) */
 	uint64_t (*now_ms)(void); /**< wall clock; tests may replace it */
 	struct mg_ads_type_state t[MG_ADS_N_TYPES];
 	struct mg_ads_counters cnt;

@@ -100,13 +100,15 @@ static int check_source(struct ctx *c, yaml_node_t *root, const cs_msg *s, const
 		return 0;
 	if (s->config_source_specifier_case !=
 	    ENVOY__CONFIG__CORE__V3__CONFIG_SOURCE__CONFIG_SOURCE_SPECIFIER_ADS) {
-		snprintf(path, sizeof(path), "%s%s", name,
-		         s->config_source_specifier_case ==
-		                 ENVOY__CONFIG__CORE__V3__CONFIG_SOURCE__CONFIG_SOURCE_SPECIFIER_API_CONFIG_SOURCE
-		             ? ".api_config_source"
-		             : "");
-		return dr_fail(c, root, path,
-		               "only \"ads: {}\" is supported (resources from ads_config's stream)");
+		snprintf(
+		    path, sizeof(path), "%s%s", name,
+		    s->config_source_specifier_case ==
+		            ENVOY__CONFIG__CORE__V3__CONFIG_SOURCE__CONFIG_SOURCE_SPECIFIER_API_CONFIG_SOURCE
+		        ? ".api_config_source"
+		        : "");
+		return dr_fail(
+		    c, root, path,
+		    "only \"ads: {}\" is supported (resources from ads_config's stream)");
 	}
 	if (s->resource_api_version != ENVOY__CONFIG__CORE__V3__API_VERSION__V3 &&
 	    s->resource_api_version != ENVOY__CONFIG__CORE__V3__API_VERSION__AUTO) {
@@ -150,12 +152,14 @@ static int check_ads(struct ctx *c, yaml_node_t *root, const api_msg *a)
 	if (g->target_specifier_case ==
 	    ENVOY__CONFIG__CORE__V3__GRPC_SERVICE__TARGET_SPECIFIER_ENVOY_GRPC) {
 		if (g->envoy_grpc->cluster_name[0] == '\0')
-			return dr_fail(c, root, "ads_config.grpc_services[0].envoy_grpc.cluster_name",
+			return dr_fail(c, root,
+			               "ads_config.grpc_services[0].envoy_grpc.cluster_name",
 			               "is required");
 	} else if (g->target_specifier_case ==
 	           ENVOY__CONFIG__CORE__V3__GRPC_SERVICE__TARGET_SPECIFIER_GOOGLE_GRPC) {
 		if (g->google_grpc->target_uri[0] == '\0')
-			return dr_fail(c, root, "ads_config.grpc_services[0].google_grpc.target_uri",
+			return dr_fail(c, root,
+			               "ads_config.grpc_services[0].google_grpc.target_uri",
 			               "is required");
 	} else {
 		return dr_fail(c, root, "ads_config.grpc_services[0]",
@@ -243,13 +247,14 @@ static int cluster_target(struct ctx *c, const char *name, struct mg_cfg_ads *ad
 			sa = la->endpoints[0]->lb_endpoints[0]->endpoint->address->socket_address;
 		if (sa == NULL)
 			return dr_fail(c, c->dr_node, p,
-			               "static cluster \"%s\" has no endpoint socket_address", name);
+			               "static cluster \"%s\" has no endpoint socket_address",
+			               name);
 		if (sa->port_specifier_case !=
 		        ENVOY__CONFIG__CORE__V3__SOCKET_ADDRESS__PORT_SPECIFIER_PORT_VALUE ||
 		    sa->port_value == 0 || sa->port_value > 65535)
-			return dr_fail(c, c->dr_node, p,
-			               "static cluster \"%s\": its first endpoint needs a port_value",
-			               name);
+			return dr_fail(
+			    c, c->dr_node, p,
+			    "static cluster \"%s\": its first endpoint needs a port_value", name);
 		snprintf(ads->host, sizeof(ads->host), "%s", sa->address);
 		ads->port = (uint16_t)sa->port_value;
 		return 0;
@@ -270,9 +275,10 @@ int mg_bootstrap_resolve_ads(struct ctx *c)
 	    ENVOY__CONFIG__CORE__V3__GRPC_SERVICE__TARGET_SPECIFIER_GOOGLE_GRPC) {
 		snprintf(ads->target, sizeof(ads->target), "%s", g->google_grpc->target_uri);
 		if (parse_target(g->google_grpc->target_uri, ads) < 0)
-			return dr_fail(c, c->dr_node, "ads_config.grpc_services[0].google_grpc.target_uri",
-			               "expected \"IPV4:PORT\" (e.g. \"127.0.0.1:15010\"), got \"%.64s\"",
-			               g->google_grpc->target_uri);
+			return dr_fail(
+			    c, c->dr_node, "ads_config.grpc_services[0].google_grpc.target_uri",
+			    "expected \"IPV4:PORT\" (e.g. \"127.0.0.1:15010\"), got \"%.64s\"",
+			    g->google_grpc->target_uri);
 		return 0;
 	}
 	snprintf(ads->target, sizeof(ads->target), "cluster %s", g->envoy_grpc->cluster_name);
@@ -282,10 +288,11 @@ int mg_bootstrap_resolve_ads(struct ctx *c)
 
 		/* the control core dials with the kernel's stack: a literal address only */
 		if (inet_pton(AF_INET, ads->host, &a) != 1)
-			return dr_fail(c, c->dr_node, "ads_config.grpc_services[0].envoy_grpc.cluster_name",
-			               "static cluster \"%s\": its endpoint address must be an IPv4 "
-			               "literal",
-			               g->envoy_grpc->cluster_name);
+			return dr_fail(
+			    c, c->dr_node, "ads_config.grpc_services[0].envoy_grpc.cluster_name",
+			    "static cluster \"%s\": its endpoint address must be an IPv4 "
+			    "literal",
+			    g->envoy_grpc->cluster_name);
 	}
 	return rc;
 }

@@ -485,9 +485,8 @@ static int gw_run(struct gw *gw)
 		return -1;
 	}
 	gw->dump = (struct mg_config_src){.boot = &gw->cfg, .ads = gw->ctl.ads};
-	if (gw->ctl.admin != NULL &&
-	    mg_admin_register(gw->ctl.admin, "GET", "/config_dump", mg_config_dump_handler,
-	                      &gw->dump) < 0) {
+	if (gw->ctl.admin != NULL && mg_admin_register(gw->ctl.admin, "GET", "/config_dump",
+	                                               mg_config_dump_handler, &gw->dump) < 0) {
 		fprintf(stderr, "meshgate: admin API: cannot register /config_dump\n");
 		return -1;
 	}
@@ -560,7 +559,8 @@ int main(int argc, char **argv)
 			printf("%s: OK\n", config);
 		if (gw.cfg.ads.enabled)
 			printf("dynamic_resources: ADS from %s:%u (%s)%s%s\n", gw.cfg.ads.host,
-			       gw.cfg.ads.port, gw.cfg.ads.target, gw.cfg.ads.cds ? ", clusters" : "",
+			       gw.cfg.ads.port, gw.cfg.ads.target,
+			       gw.cfg.ads.cds ? ", clusters" : "",
 			       gw.cfg.ads.lds ? ", listeners" : "");
 		mg_bootstrap_free(&gw.cfg);
 		return 0;

@@ -234,8 +234,7 @@ static void print_listeners(yaml_document_t *d)
 static yaml_node_t *eds_cla(yaml_document_t *d, yaml_node_t *cl)
 {
 	const char *svc = str(d, cl, "eds_cluster_config.service_name", str(d, cl, "name", ""));
-	yaml_node_t *es =
-	    get(d, section(d, "EndpointsConfigDump"), "dynamic_endpoint_configs");
+	yaml_node_t *es = get(d, section(d, "EndpointsConfigDump"), "dynamic_endpoint_configs");
 
 	for (size_t i = 0; i < seq_len(es); i++) {
 		yaml_node_t *cla = get(d, seq_at(d, es, i), "endpoint_config");
@@ -338,9 +337,8 @@ static void print_route_config(yaml_document_t *d, yaml_node_t *rc)
 				snprintf(dest, sizeof(dest), "direct %s",
 				         str(d, r, "direct_response.status", ""));
 			else if (get(d, get(d, r, "route"), "weighted_clusters") != NULL) {
-				yaml_node_t *wc = get(d, get(d, get(d, r, "route"),
-				                                 "weighted_clusters"),
-				                      "clusters");
+				yaml_node_t *wc = get(
+				    d, get(d, get(d, r, "route"), "weighted_clusters"), "clusters");
 
 				dest[0] = '\0';
 				for (size_t w = 0; w < seq_len(wc) && strlen(dest) < 120; w++)

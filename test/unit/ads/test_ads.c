@@ -84,25 +84,25 @@ static void response_free(resp_msg *r)
 }
 
 #define CL_EDS(name) "{name: " name ", type: EDS, eds_cluster_config: {eds_config: {ads: {}}}}"
-#define CL_EDS_SVC(name, svc)                                                               \
-	"{name: " name ", type: EDS, eds_cluster_config: {eds_config: {ads: {}}, service_name: " svc \
-	"}}"
-#define CL_STATIC(name)                                                                       \
-	"{name: " name ", load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: "  \
+#define CL_EDS_SVC(name, svc) \
+	"{name: " name        \
+	", type: EDS, eds_cluster_config: {eds_config: {ads: {}}, service_name: " svc "}}"
+#define CL_STATIC(name)                                                                        \
+	"{name: " name ", load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: " \
 	"{socket_address: {address: 198.18.2.1, port_value: 8081}}}}]}]}}"
-#define CLA(name, port)                                                                       \
-	"{cluster_name: " name ", endpoints: [{lb_endpoints: [{endpoint: {address: "            \
+#define CLA(name, port)                                                              \
+	"{cluster_name: " name ", endpoints: [{lb_endpoints: [{endpoint: {address: " \
 	"{socket_address: {address: 198.18.2.1, port_value: " port "}}}}]}]}"
-#define LIS_RDS(name, port, rds)                                                              \
+#define LIS_RDS(name, port, rds)                                                                 \
 	"{name: " name ", address: {socket_address: {address: 0.0.0.0, port_value: " port "}}, " \
-	"filter_chains: [{filters: [{name: envoy.filters.network.http_connection_manager, "     \
-	"typed_config: {'@type': type.googleapis.com/"                                          \
-	"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager, "  \
+	"filter_chains: [{filters: [{name: envoy.filters.network.http_connection_manager, "      \
+	"typed_config: {'@type': type.googleapis.com/"                                           \
+	"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager, "    \
 	"stat_prefix: " name ", rds: {config_source: {ads: {}}, route_config_name: " rds "}, "   \
-	"http_filters: [{name: envoy.filters.http.router, typed_config: {'@type': "            \
+	"http_filters: [{name: envoy.filters.http.router, typed_config: {'@type': "              \
 	"type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]}}]}]}"
-#define ROUTE(name, cluster)                                                                  \
-	"{name: " name ", virtual_hosts: [{name: all, domains: ['*'], routes: [{match: "         \
+#define ROUTE(name, cluster)                                                             \
+	"{name: " name ", virtual_hosts: [{name: all, domains: ['*'], routes: [{match: " \
 	"{prefix: /}, route: {cluster: " cluster "}}]}]}"
 
 /* ---- the apply callback ---- */
@@ -130,7 +130,8 @@ static int apply(void *arg, struct mg_snapshot *s)
 
 static Envoy__Config__Core__V3__Node node = ENVOY__CONFIG__CORE__V3__NODE__INIT;
 
-static void setup(struct mg_ads_proto *p, const Envoy__Config__Bootstrap__V3__Bootstrap__StaticResources *sr)
+static void setup(struct mg_ads_proto *p,
+                  const Envoy__Config__Bootstrap__V3__Bootstrap__StaticResources *sr)
 {
 	memset(&applied, 0, sizeof(applied));
 	node.id = (char *)"gw-1";
@@ -159,13 +160,15 @@ static void want_req(const struct mg_ads_out *out, size_t i, enum mg_ads_type t,
 		ck_assert_str_eq(r->node->cluster, "gateways");
 	}
 	if (err_sub == NULL) {
-		ck_assert_msg(r->error_detail == NULL, "request %zu: unexpected error_detail \"%s\"", i,
+		ck_assert_msg(r->error_detail == NULL,
+		              "request %zu: unexpected error_detail \"%s\"", i,
 		              r->error_detail ? r->error_detail->message : "");
 	} else {
 		ck_assert_ptr_nonnull(r->error_detail);
 		ck_assert_int_eq(r->error_detail->code, 3); /* INVALID_ARGUMENT */
 		ck_assert_msg(strstr(r->error_detail->message, err_sub) != NULL,
-		              "error_detail \"%s\" lacks \"%s\"", r->error_detail->message, err_sub);
+		              "error_detail \"%s\" lacks \"%s\"", r->error_detail->message,
+		              err_sub);
 	}
 	va_start(ap, err_sub);
 	while ((name = va_arg(ap, const char *)) != NULL) {
@@ -369,8 +372,7 @@ START_TEST(test_eds_names)
 
 	setup(&p, NULL);
 	ck_assert_int_eq(mg_ads_stream_start(&p, &out), 0);
-	feed(&p,
-	     response(MG_ADS_CDS, "v1", "n1", CL_EDS_SVC("a", "svc-a"), CL_EDS("b"), NULL), 0,
+	feed(&p, response(MG_ADS_CDS, "v1", "n1", CL_EDS_SVC("a", "svc-a"), CL_EDS("b"), NULL), 0,
 	     &out);
 	want_req(&out, 1, MG_ADS_EDS, "", "", false, NULL, "b", "svc-a", NULL);
 	/* the CLA comes under the service name; LDS with no listeners: complete */
@@ -409,8 +411,9 @@ START_TEST(test_with_static)
 	struct mg_ads_proto p;
 	struct mg_ads_out out = {0};
 
-	sr = (void *)from_yaml(&envoy__config__bootstrap__v3__bootstrap__static_resources__descriptor,
-	                       "{clusters: [" CL_STATIC("xds") "]}");
+	sr = (void *)from_yaml(
+	    &envoy__config__bootstrap__v3__bootstrap__static_resources__descriptor,
+	    "{clusters: [" CL_STATIC("xds") "]}");
 	setup(&p, sr);
 	ck_assert_int_eq(mg_ads_stream_start(&p, &out), 0);
 	feed(&p, response(MG_ADS_CDS, "v1", "n1", CL_STATIC("xds"), NULL), 0, &out);
@@ -438,7 +441,8 @@ START_TEST(test_unknown_type_and_apply_failure)
 	ck_assert_int_eq(mg_ads_stream_start(&p, &out), 0);
 	r = response(MG_ADS_CDS, "v1", "n1", NULL);
 	free(r->type_url);
-	r->type_url = strdup("type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret");
+	r->type_url =
+	    strdup("type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret");
 	feed(&p, r, -ENOENT, &out);
 	ck_assert_uint_eq(out.n, 0);
 	ck_assert_uint_eq(p.cnt.unknown_types, 1);

@@ -573,7 +573,8 @@ static const struct err_case {
           "mapping"},
     {IF0 "tcp: {mss: 1460}\n",
      NAME ":5:7: unknown key \"mss\" in tcp (expected one of: services, max_connections, "
-          "syn_backlog, send_buffer, receive_buffer, congestion_control, syn_cookies, keepalive, user_timeout)"},
+          "syn_backlog, send_buffer, receive_buffer, congestion_control, syn_cookies, keepalive, "
+          "user_timeout)"},
     {IF0 "tcp: 1\n", NAME ":5:6: wrong type in tcp: expected a mapping (key: value), got a scalar"},
     /* unknown keys */
     {"workerz: 2\n" IF0,
@@ -1621,26 +1622,27 @@ END_TEST
 /* ---- dynamic_resources and node ---- */
 
 /* lines 5-8: the xds cluster; then dynamic_resources */
-#define DR_XDS                                                                            \
-	SR "  clusters:\n"                                                                   \
-	   "  - name: xds\n"                                                                 \
-	   "    load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: "          \
+#define DR_XDS                                                                       \
+	SR "  clusters:\n"                                                           \
+	   "  - name: xds\n"                                                         \
+	   "    load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: " \
 	   "{socket_address: {address: 127.0.0.1, port_value: 15010}}}}]}]}\n"
 #define DR_HEAD "dynamic_resources:\n"
-#define DR_ADS(api, ver, svc)                                                             \
-	"  ads_config:\n"                                                                    \
-	"    api_type: " api "\n"                                                            \
-	"    transport_api_version: " ver "\n"                                               \
+#define DR_ADS(api, ver, svc)                  \
+	"  ads_config:\n"                      \
+	"    api_type: " api "\n"              \
+	"    transport_api_version: " ver "\n" \
 	"    grpc_services: [" svc "]\n"
 #define DR_GOOD_ADS DR_ADS("GRPC", "V3", "{envoy_grpc: {cluster_name: xds}}")
-#define DR_CDS_LDS "  cds_config: {ads: {}}\n  lds_config: {ads: {}}\n"
+#define DR_CDS_LDS  "  cds_config: {ads: {}}\n  lds_config: {ads: {}}\n"
 
 START_TEST(test_dynamic_resources)
 {
 	static const char yaml[] = IF0 DR_XDS DR_HEAD DR_GOOD_ADS DR_CDS_LDS
 	    "node: {id: gw-1, cluster: gateways, metadata: {region: eu}}\n";
 	static const char yaml2[] = IF0 DR_HEAD DR_ADS(
-	    "GRPC", "V3", "{google_grpc: {target_uri: \"127.0.0.1:15011\"}}") "  lds_config: {ads: {}}\n";
+	    "GRPC", "V3",
+	    "{google_grpc: {target_uri: \"127.0.0.1:15011\"}}") "  lds_config: {ads: {}}\n";
 	struct mg_bootstrap b;
 	char err[512];
 
@@ -1690,18 +1692,17 @@ static const struct err_case dr_err_cases[] = {
           "expected \"IPV4:PORT\""},
     {IF0 DR_HEAD DR_ADS("GRPC", "V3", "") DR_CDS_LDS,
      NAME ":9:20: dynamic_resources.ads_config.grpc_services: must name exactly one"},
-    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS "  cds_config: {ads: {}}\n  lds_config: {path: /etc/lds.yaml}\n",
+    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS
+     "  cds_config: {ads: {}}\n  lds_config: {path: /etc/lds.yaml}\n",
      NAME ":15:16: dynamic_resources.lds_config.path: unknown field \"path\""},
     {IF0 DR_XDS DR_HEAD DR_GOOD_ADS
-         "  cds_config: {api_config_source: {api_type: REST, cluster_names: [x]}}\n",
+     "  cds_config: {api_config_source: {api_type: REST, cluster_names: [x]}}\n",
      NAME ":14:35: dynamic_resources.cds_config.api_config_source: only \"ads: {}\" is "
           "supported"},
     {IF0 DR_XDS DR_HEAD DR_GOOD_ADS "  cds_config: {ads: {}, initial_fetch_timeout: 5s}\n",
      NAME ":14:48: dynamic_resources.cds_config.initial_fetch_timeout: only 0s is supported"},
-    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS,
-     NAME ":10:3: dynamic_resources: set cds_config or lds_config"},
-    {IF0 DR_XDS DR_HEAD DR_CDS_LDS,
-     NAME ":10:3: dynamic_resources.ads_config: is required"},
+    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS, NAME ":10:3: dynamic_resources: set cds_config or lds_config"},
+    {IF0 DR_XDS DR_HEAD DR_CDS_LDS, NAME ":10:3: dynamic_resources.ads_config: is required"},
     {IF0 "node: {cluster: gateways}\n", NAME ":5:7: node.id: is required"},
     {IF0 "node: {id: a, build_version: x}\n", NAME ":5:15: node.build_version: unknown field"},
 };

@@ -458,7 +458,7 @@ START_TEST(test_unknown_type_and_apply_failure)
 END_TEST
 
 /*
- * Bad input never crashes and never applies: valid responses with bit flips
+ * Bad input never crashes: valid responses with bit flips
  * in their bytes (whole message and Any values), deterministic.  Each one
  * that still decodes as a DiscoveryResponse is ACKed, NACKed or ignored.
  */
@@ -472,7 +472,7 @@ START_TEST(test_mutated_responses)
 
 	setup(&p, NULL);
 	converge(&p, &out);
-	for (unsigned it = 0; it < 3000; it++) {
+	for (unsigned it = 0; it < 2000; it++) {
 		resp_msg *r = it % 2 ? response(MG_ADS_CDS, "vX", "nX", cds[0], cds[1], NULL)
 		                     : response(MG_ADS_RDS, "rX", "nX", ROUTE("r1", "web"), NULL);
 		size_t len = envoy__service__discovery__v3__discovery_response__get_packed_size(r);
@@ -502,8 +502,8 @@ START_TEST(test_mutated_responses)
 			ck_assert_uint_ge(out.n, 1);
 		envoy__service__discovery__v3__discovery_response__free_unpacked(m, NULL);
 	}
-	ck_assert_uint_gt(decoded, 1000);
-	ck_assert_uint_gt(nacked, 100);
+	ck_assert_uint_gt(decoded, 700);
+	ck_assert_uint_gt(nacked, 70);
 	mg_ads_out_reset(&out);
 	mg_ads_proto_fini(&p);
 }
@@ -523,6 +523,7 @@ static Suite *ads_suite(void)
 	tcase_add_test(tc, test_with_static);
 	tcase_add_test(tc, test_unknown_type_and_apply_failure);
 	tcase_add_test(tc, test_mutated_responses);
+	tcase_set_timeout(tc, 120); /* the mutations, under ASan */
 	suite_add_tcase(s, tc);
 	return s;
 }

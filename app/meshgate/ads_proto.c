@@ -46,6 +46,10 @@ typedef Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConn
 
 #define ERR_MAX 1024
 
+#define HCM_URL                \
+	MG_XDS_TYPE_URL_PREFIX \
+	"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+
 static const char *const type_short[] = {
 #define X(e, s, m) s,
     MG_ADS_TYPES(X)
@@ -404,6 +408,40 @@ static bool source_is_ads(const Envoy__Config__Core__V3__ConfigSource *s)
 	                        ENVOY__CONFIG__CORE__V3__CONFIG_SOURCE__CONFIG_SOURCE_SPECIFIER_ADS;
 }
 
+/*
+ * The config_source of every RDS an HttpConnectionManager of l names must
+ * be ADS (or unset): that is the only stream meshgate has.  Returns the
+ * index of the first filter chain that breaks it, or -1.
+ */
+static int rds_not_ads(const listener_msg *l, size_t *filter)
+{
+	for (size_t i = 0; i < l->n_filter_chains; i++) {
+		for (size_t j = 0; j < l->filter_chains[i]->n_filters; j++) {
+			const filter_msg *f = l->filter_chains[i]->filters[j];
+			ProtobufCMessage *m = NULL;
+			const hcm_msg *h;
+			bool bad;
+
+			if (f->config_type_case !=
+			        ENVOY__CONFIG__LISTENER__V3__FILTER__CONFIG_TYPE_TYPED_CONFIG ||
+			    strcmp(f->typed_config->type_url, HCM_URL) != 0 ||
+			    mg_xds_unpack_any(f->typed_config, NULL, &m) < 0)
+				continue;
+			h = (const hcm_msg *)m;
+			bad =
+			    h->route_specifier_case ==
+			        ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS &&
+			    !source_is_ads(h->rds->config_source);
+			mg_xds_free(m);
+			if (bad) {
+				*filter = j;
+				return (int)i;
+			}
+		}
+	}
+	return -1;
+}
+
 /* Compile m alone; set *name and *dep (EDS or RDS name it needs, or NULL). */
 static int check_one(enum mg_ads_type t, const ProtobufCMessage *m, const char **name, char **dep,
                      char *err, size_t errlen)
@@ -441,8 +479,19 @@ static int check_one(enum mg_ads_type t, const ProtobufCMessage *m, const char *
 		const listener_msg *l = (const listener_msg *)m;
 		struct mg_listener *ml = NULL;
 
+		size_t fi = 0;
+		int fc;
+
 		*name = l->name;
 		rc = mg_listener_compile(l, &ml, err, errlen);
+		if (rc == 0 && (fc = rds_not_ads(l, &fi)) >= 0) {
+			snprintf(
+			    err, errlen,
+			    "filter_chains[%d].filters[%zu].typed_config.rds.config_source: only "
+			    "\"ads: {}\" is supported",
+			    fc, fi);
+			rc = -EINVAL;
+		}
 		if (rc == 0 && ml->rds_name.len > 0 &&
 		    (*dep = strndup(ml->rds_name.s, ml->rds_name.len)) == NULL)
 			rc = -ENOMEM;
@@ -724,10 +773,6 @@ static void owned_free(struct owned *o)
 	free(o->p);
 	free(o->m);
 }
-
-#define HCM_URL                \
-	MG_XDS_TYPE_URL_PREFIX \
-	"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 
 /* f with its HCM's RDS name replaced by the table from rs, or f itself. */
 static filter_msg *inline_filter(filter_msg *f, const struct mg_ads_set *rs, struct owned *o)

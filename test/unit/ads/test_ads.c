@@ -318,6 +318,24 @@ START_TEST(test_nack_invalid_resource)
 	r->resources[0]->value.data[1] = 0xff;
 	feed(&p, r, -EINVAL, &out);
 	want_req(&out, 0, MG_ADS_CDS, "v1", "n11", false, "does not parse", NULL);
+	/* a listener whose RDS comes from elsewhere than ADS */
+	feed(&p,
+	     response(
+	         MG_ADS_LDS, "l2", "n14",
+	         "{name: x, address: {socket_address: {address: 0.0.0.0, port_value: 81}}, "
+	         "filter_chains: [{filters: [{name: envoy.filters.network.http_connection_manager, "
+	         "typed_config: {'@type': type.googleapis.com/"
+	         "envoy.extensions.filters.network.http_connection_manager.v3."
+	         "HttpConnectionManager, "
+	         "stat_prefix: x, rds: {config_source: {api_config_source: {api_type: GRPC}}, "
+	         "route_config_name: r1}, http_filters: [{name: envoy.filters.http.router, "
+	         "typed_config: {'@type': "
+	         "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]}}]}]}",
+	         NULL),
+	     -EINVAL, &out);
+	want_req(&out, 0, MG_ADS_LDS, "l1", "n14", false,
+	         "listener \"x\": filter_chains[0].filters[0].typed_config.rds.config_source: only",
+	         NULL);
 	/* two resources with one name */
 	feed(&p, response(MG_ADS_CDS, "v5", "n12", CL_STATIC("x"), CL_STATIC("x"), NULL), -EINVAL,
 	     &out);
@@ -328,7 +346,7 @@ START_TEST(test_nack_invalid_resource)
 	want_req(&out, 0, MG_ADS_CDS, "v1", "n13", false, "unknown cluster \"web\"", NULL);
 	ck_assert_uint_eq(p.t[MG_ADS_EDS].names.n, 1);
 	ck_assert_uint_eq(applied.calls, 1);
-	ck_assert_uint_eq(p.cnt.nacks, 5);
+	ck_assert_uint_eq(p.cnt.nacks, 6);
 	ck_assert_uint_eq(p.t[MG_ADS_CDS].live.n, 2);
 	mg_ads_out_reset(&out);
 	mg_ads_proto_fini(&p);

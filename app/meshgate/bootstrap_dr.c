@@ -262,6 +262,39 @@ static int cluster_target(struct ctx *c, const char *name, struct mg_cfg_ads *ad
 	return dr_fail(c, c->dr_node, p, "no static cluster \"%s\" in static_resources", name);
 }
 
+/*
+ * Envoy refuses an xDS gRPC config source without node.id and node.cluster
+ * (a controller knows its proxies by them); so does meshgate.  The user
+ * agent, when the file sets none, says what the client is, as Envoy's does.
+ */
+static int check_node(struct ctx *c)
+{
+	Envoy__Config__Core__V3__Node *n = c->out->node;
+
+	if (n == NULL || n->cluster[0] == '\0')
+		return dr_fail(c, c->dr_node, "",
+		               "needs node.id and node.cluster (the controller knows the gateway "
+		               "by them)");
+	if (n->user_agent_name[0] == '\0') {
+		char *s = strdup("meshgate");
+
+		if (s == NULL)
+			return -ENOMEM;
+		if (n->user_agent_name != protobuf_c_empty_string)
+			free(n->user_agent_name);
+		n->user_agent_name = s;
+		if (n->user_agent_version_type_case ==
+		    ENVOY__CONFIG__CORE__V3__NODE__USER_AGENT_VERSION_TYPE__NOT_SET) {
+			n->user_agent_version = strdup(MG_VERSION);
+			if (n->user_agent_version == NULL)
+				return -ENOMEM;
+			n->user_agent_version_type_case =
+			    ENVOY__CONFIG__CORE__V3__NODE__USER_AGENT_VERSION_TYPE_USER_AGENT_VERSION;
+		}
+	}
+	return 0;
+}
+
 int mg_bootstrap_resolve_ads(struct ctx *c)
 {
 	struct mg_cfg_ads *ads = &c->out->ads;
@@ -270,6 +303,9 @@ int mg_bootstrap_resolve_ads(struct ctx *c)
 
 	if (!ads->enabled)
 		return 0;
+	rc = check_node(c);
+	if (rc < 0)
+		return rc;
 	g = c->out->dynamic_resources->ads_config->grpc_services[0];
 	if (g->target_specifier_case ==
 	    ENVOY__CONFIG__CORE__V3__GRPC_SERVICE__TARGET_SPECIFIER_GOOGLE_GRPC) {

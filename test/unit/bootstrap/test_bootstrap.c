@@ -1635,6 +1635,8 @@ END_TEST
 	"    grpc_services: [" svc "]\n"
 #define DR_GOOD_ADS DR_ADS("GRPC", "V3", "{envoy_grpc: {cluster_name: xds}}")
 #define DR_CDS_LDS  "  cds_config: {ads: {}}\n  lds_config: {ads: {}}\n"
+/* after everything else, so it moves no line of the cases */
+#define DR_NODE "node: {id: gw-1, cluster: gateways}\n"
 
 START_TEST(test_dynamic_resources)
 {
@@ -1642,7 +1644,7 @@ START_TEST(test_dynamic_resources)
 	    "node: {id: gw-1, cluster: gateways, metadata: {region: eu}}\n";
 	static const char yaml2[] = IF0 DR_HEAD DR_ADS(
 	    "GRPC", "V3",
-	    "{google_grpc: {target_uri: \"127.0.0.1:15011\"}}") "  lds_config: {ads: {}}\n";
+	    "{google_grpc: {target_uri: \"127.0.0.1:15011\"}}") "  lds_config: {ads: {}}\n" DR_NODE;
 	struct mg_bootstrap b;
 	char err[512];
 
@@ -1664,7 +1666,8 @@ START_TEST(test_dynamic_resources)
 	ck_assert(b.ads.enabled && !b.ads.cds && b.ads.lds);
 	ck_assert_str_eq(b.ads.host, "127.0.0.1");
 	ck_assert_uint_eq(b.ads.port, 15011);
-	ck_assert_ptr_null(b.node);
+	ck_assert_str_eq(b.node->user_agent_name, "meshgate"); /* filled in when unset */
+	ck_assert_str_eq(b.node->user_agent_version, MG_VERSION);
 	mg_bootstrap_free(&b);
 	ck_assert_msg(parse(IF0, &b, err, sizeof(err)) == 0, "%s", err);
 	ck_assert(!b.ads.enabled);
@@ -1673,36 +1676,44 @@ START_TEST(test_dynamic_resources)
 END_TEST
 
 static const struct err_case dr_err_cases[] = {
-    {IF0 DR_XDS DR_HEAD DR_ADS("REST", "V3", "{envoy_grpc: {cluster_name: xds}}") DR_CDS_LDS,
+    {IF0 DR_XDS DR_HEAD DR_ADS("REST", "V3", "{envoy_grpc: {cluster_name: xds}}")
+         DR_CDS_LDS DR_NODE,
      NAME ":11:15: dynamic_resources.ads_config.api_type: only GRPC (state-of-the-world ADS) "
           "is supported"},
-    {IF0 DR_XDS DR_HEAD DR_ADS("DELTA_GRPC", "V3", "{envoy_grpc: {cluster_name: xds}}") DR_CDS_LDS,
+    {IF0 DR_XDS DR_HEAD DR_ADS("DELTA_GRPC", "V3", "{envoy_grpc: {cluster_name: xds}}")
+         DR_CDS_LDS DR_NODE,
      NAME ":11:15: dynamic_resources.ads_config.api_type: only GRPC"},
-    {IF0 DR_XDS DR_HEAD DR_ADS("GRPC", "V2", "{envoy_grpc: {cluster_name: xds}}") DR_CDS_LDS,
+    {IF0 DR_XDS DR_HEAD DR_ADS("GRPC", "V2", "{envoy_grpc: {cluster_name: xds}}")
+         DR_CDS_LDS DR_NODE,
      NAME ":12:28: dynamic_resources.ads_config.transport_api_version: must be V3"},
-    {IF0 DR_XDS DR_HEAD DR_ADS("GRPC", "V3", "{envoy_grpc: {cluster_name: nope}}") DR_CDS_LDS,
+    {IF0 DR_XDS DR_HEAD DR_ADS("GRPC", "V3", "{envoy_grpc: {cluster_name: nope}}")
+         DR_CDS_LDS DR_NODE,
      NAME ":13:49: dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name: no "
           "static cluster \"nope\" in static_resources"},
-    {IF0 DR_HEAD DR_GOOD_ADS DR_CDS_LDS,
+    {IF0 DR_HEAD DR_GOOD_ADS DR_CDS_LDS DR_NODE,
      NAME ":9:49: dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name: no "
           "static cluster \"xds\""},
     {IF0 DR_HEAD DR_ADS("GRPC", "V3", "{google_grpc: {target_uri: \"xds.local:15010\"}}")
-         DR_CDS_LDS,
+         DR_CDS_LDS DR_NODE,
      NAME ":9:48: dynamic_resources.ads_config.grpc_services[0].google_grpc.target_uri: "
           "expected \"IPV4:PORT\""},
-    {IF0 DR_HEAD DR_ADS("GRPC", "V3", "") DR_CDS_LDS,
+    {IF0 DR_HEAD DR_ADS("GRPC", "V3", "") DR_CDS_LDS DR_NODE,
      NAME ":9:20: dynamic_resources.ads_config.grpc_services: must name exactly one"},
     {IF0 DR_XDS DR_HEAD DR_GOOD_ADS
-     "  cds_config: {ads: {}}\n  lds_config: {path: /etc/lds.yaml}\n",
+     "  cds_config: {ads: {}}\n  lds_config: {path: /etc/lds.yaml}\n" DR_NODE,
      NAME ":15:16: dynamic_resources.lds_config.path: unknown field \"path\""},
     {IF0 DR_XDS DR_HEAD DR_GOOD_ADS
-     "  cds_config: {api_config_source: {api_type: REST, cluster_names: [x]}}\n",
+     "  cds_config: {api_config_source: {api_type: REST, cluster_names: [x]}}\n" DR_NODE,
      NAME ":14:35: dynamic_resources.cds_config.api_config_source: only \"ads: {}\" is "
           "supported"},
-    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS "  cds_config: {ads: {}, initial_fetch_timeout: 5s}\n",
+    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS "  cds_config: {ads: {}, initial_fetch_timeout: 5s}\n" DR_NODE,
      NAME ":14:48: dynamic_resources.cds_config.initial_fetch_timeout: only 0s is supported"},
     {IF0 DR_XDS DR_HEAD DR_GOOD_ADS, NAME ":10:3: dynamic_resources: set cds_config or lds_config"},
     {IF0 DR_XDS DR_HEAD DR_CDS_LDS, NAME ":10:3: dynamic_resources.ads_config: is required"},
+    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS DR_CDS_LDS,
+     NAME ":10:3: dynamic_resources: needs node.id and node.cluster"},
+    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS DR_CDS_LDS "node: {id: gw-1}\n",
+     NAME ":10:3: dynamic_resources: needs node.id and node.cluster"},
     {IF0 "node: {cluster: gateways}\n", NAME ":5:7: node.id: is required"},
     {IF0 "node: {id: a, build_version: x}\n", NAME ":5:15: node.build_version: unknown field"},
 };

@@ -27,7 +27,8 @@ SERVER_PID=
 ADS_PID=
 GEN=$MG_WORKDIR/gen
 
-stop_pid() { # stop_pid VAR: stop the process whose PID VAR holds, if any
+# stop_pid VAR: stop the process whose PID VAR holds (SERVER_PID, ADS_PID), if any.
+stop_pid() {
 	local pid=${!1}
 	if [[ -n "$pid" ]]; then
 		kill "$pid" 2>/dev/null || true
@@ -50,8 +51,9 @@ trap ads_cleanup EXIT
 
 # The Python message modules for the server, from proto/ (no grpc_tools needed).
 mkdir -p "$GEN"
-(cd "$MG_ROOT/proto" && protoc --python_out="$GEN" -I . -I /usr/include \
-	$(find . -name '*.proto' | sed 's|^\./||')) || mg_fail "protoc --python_out failed"
+mapfile -t protos < <(cd "$MG_ROOT/proto" && find . -name '*.proto' | sed 's|^\./||')
+(cd "$MG_ROOT/proto" && protoc --python_out="$GEN" -I . -I /usr/include "${protos[@]}") ||
+	mg_fail "protoc --python_out failed"
 
 mg_write_config
 cat >>"$MG_CONFIG" <<EOF
@@ -81,6 +83,7 @@ mg_check "/ads: not initialized before any server" \
 : >"$MG_WORKDIR/up.out"
 ip netns exec "$MG_NS_UP" timeout -k 5 300 "$MG_PYTHON" "$MG_IT_DIR/http_upstream.py" \
 	--deadline 280 "$UP:8081=v1" >"$MG_WORKDIR/up.out" 2>"$MG_WORKDIR/up.err" &
+# shellcheck disable=SC2034 # read by stop_pid through ${!1}
 SERVER_PID=$!
 
 # start_ads LOG [--evil MODE]: the ADS server in the gateway's namespace, waited for.
@@ -103,7 +106,7 @@ start_ads() {
 # wait_log LOG SECONDS PYTHON-CONDITION: until the condition over the server's
 # log (events: list of dicts) holds; prints the last failure otherwise.
 wait_log() {
-	local log=$1 secs=$2 cond=$3 deadline=$((SECONDS + $2))
+	local log=$1 cond=$3 deadline=$((SECONDS + $2))
 	while ((SECONDS < deadline)); do
 		if "$MG_PYTHON" - "$log" "$cond" 2>/dev/null <<'PY'; then
 import json, sys

@@ -28,6 +28,7 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
 #include "meshgate/ads_client.h"
+#include "meshgate/ads_pvt.h"
 #include "proxy/route.h"
 #include "xds/compile.h"
 #include "xds/grpc.h"
@@ -39,16 +40,11 @@ typedef Envoy__Config__Cluster__V3__Cluster cluster_msg;
 typedef Envoy__Config__Endpoint__V3__ClusterLoadAssignment cla_msg;
 typedef Envoy__Config__Listener__V3__Listener listener_msg;
 typedef Envoy__Config__Route__V3__RouteConfiguration route_msg;
-typedef Envoy__Config__Listener__V3__FilterChain fc_msg;
 typedef Envoy__Config__Listener__V3__Filter filter_msg;
 typedef Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager
     hcm_msg;
 
 #define ERR_MAX 1024
-
-#define HCM_URL                \
-	MG_XDS_TYPE_URL_PREFIX \
-	"envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 
 static const char *const type_short[] = {
 #define X(e, s, m) s,
@@ -131,7 +127,7 @@ static int res_cmp(const void *a, const void *b)
 	              (*(struct mg_ads_res *const *)b)->name);
 }
 
-static struct mg_ads_res *set_find(const struct mg_ads_set *s, const char *name)
+struct mg_ads_res *mg_ads_set_find(const struct mg_ads_set *s, const char *name)
 {
 	struct mg_ads_res key = {.name = (char *)name}, *kp = &key, **hit;
 
@@ -424,7 +420,7 @@ static int rds_not_ads(const listener_msg *l, size_t *filter)
 
 			if (f->config_type_case !=
 			        ENVOY__CONFIG__LISTENER__V3__FILTER__CONFIG_TYPE_TYPED_CONFIG ||
-			    strcmp(f->typed_config->type_url, HCM_URL) != 0 ||
+			    strcmp(f->typed_config->type_url, MG_ADS_HCM_URL) != 0 ||
 			    mg_xds_unpack_any(f->typed_config, NULL, &m) < 0)
 				continue;
 			h = (const hcm_msg *)m;
@@ -556,7 +552,7 @@ static int decode_all(struct mg_ads_proto *p, enum mg_ads_type t, const resp_msg
 			break;
 		}
 		rc = check_one(t, m, &name, &dep, why, sizeof(why));
-		if (rc == 0 && set_find(out, name) != NULL) {
+		if (rc == 0 && mg_ads_set_find(out, name) != NULL) {
 			snprintf(why, sizeof(why),
 			         "a second resource with this name in the response");
 			rc = -EINVAL;
@@ -603,7 +599,7 @@ static int merge(const struct mg_ads_set *old, struct mg_ads_set *add, struct mg
 	if (out->v == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < old->n; i++)
-		if (set_find(add, old->v[i]->name) == NULL) {
+		if (mg_ads_set_find(add, old->v[i]->name) == NULL) {
 			old->v[i]->refs++;
 			out->v[out->n++] = old->v[i];
 		}
@@ -695,10 +691,10 @@ static size_t cand_missing(const struct mg_ads_proto *p, enum mg_ads_type t, con
 	if (p->want_lds && !p->t[MG_ADS_LDS].received && t != MG_ADS_LDS)
 		miss++;
 	for (size_t i = 0; i < c->eds_names.n; i++)
-		if (set_find(&c->set[MG_ADS_EDS], c->eds_names.v[i]) == NULL)
+		if (mg_ads_set_find(&c->set[MG_ADS_EDS], c->eds_names.v[i]) == NULL)
 			miss++;
 	for (size_t i = 0; i < c->rds_names.n; i++)
-		if (set_find(&c->set[MG_ADS_RDS], c->rds_names.v[i]) == NULL)
+		if (mg_ads_set_find(&c->set[MG_ADS_RDS], c->rds_names.v[i]) == NULL)
 			miss++;
 	return miss;
 }
@@ -733,120 +729,6 @@ static void name_err(const char *in, void *const *lists[4], const size_t n[4], c
 	snprintf(out, outlen, "%s", in);
 }
 
-/*
- * Inlining RDS.  The workers resolve only a listener's inline route table
- * (dataplane/proxy/http_proxy.c reads l->routes; an RDS listener's is NULL
- * and every request would get 404), so the snapshot that is applied is
- * compiled from copies of the listeners whose HttpConnectionManager carries
- * the RouteConfiguration inline instead of naming it.  Errors still come
- * from a first compilation of the resources as received (cand_compile), so
- * they name the RDS resource.  Remove this once the data plane looks named
- * tables up (mg_snapshot_routes) itself.
- */
-struct owned {
-	void **p;
-	ProtobufCMessage **m; /* packed Anys, freed with mg_xds_free */
-	size_t np, nm;
-	bool oom;
-};
-
-static void *own(struct owned *o, void *p)
-{
-	void **np = p != NULL ? realloc(o->p, (o->np + 1) * sizeof(*o->p)) : NULL;
-
-	if (np == NULL) {
-		free(p);
-		o->oom = true;
-		return NULL;
-	}
-	o->p = np;
-	o->p[o->np++] = p;
-	return p;
-}
-
-static void owned_free(struct owned *o)
-{
-	for (size_t i = 0; i < o->np; i++)
-		free(o->p[i]);
-	for (size_t i = 0; i < o->nm; i++)
-		mg_xds_free(o->m[i]);
-	free(o->p);
-	free(o->m);
-}
-
-/* f with its HCM's RDS name replaced by the table from rs, or f itself. */
-static filter_msg *inline_filter(filter_msg *f, const struct mg_ads_set *rs, struct owned *o)
-{
-	Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__Rds *rds;
-	ProtobufCMessage *m = NULL;
-	Google__Protobuf__Any *any = NULL;
-	filter_msg *nf = NULL;
-	struct mg_ads_res *rc;
-	hcm_msg *h;
-
-	if (f->config_type_case != ENVOY__CONFIG__LISTENER__V3__FILTER__CONFIG_TYPE_TYPED_CONFIG ||
-	    strcmp(f->typed_config->type_url, HCM_URL) != 0 ||
-	    mg_xds_unpack_any(f->typed_config, NULL, &m) < 0)
-		return f;
-	h = (hcm_msg *)m;
-	if (h->route_specifier_case ==
-	        ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS &&
-	    (rc = set_find(rs, h->rds->route_config_name)) != NULL) {
-		rds = h->rds; /* the union's other member: put back before freeing */
-		h->route_specifier_case =
-		    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_ROUTE_CONFIG;
-		h->route_config = (route_msg *)rc->msg;
-		if (mg_xds_pack_any(m, &any) < 0)
-			o->oom = true;
-		h->route_specifier_case =
-		    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS;
-		h->rds = rds;
-	}
-	mg_xds_free(m);
-	if (any == NULL)
-		return f;
-	{
-		ProtobufCMessage **nm = realloc(o->m, (o->nm + 1) * sizeof(*o->m));
-
-		if (nm != NULL)
-			o->m = nm;
-		if (nm == NULL || (nf = own(o, malloc(sizeof(*nf)))) == NULL) {
-			o->oom = true;
-			mg_xds_free(&any->base);
-			return f;
-		}
-	}
-	o->m[o->nm++] = &any->base;
-	*nf = *f;
-	nf->typed_config = any;
-	return nf;
-}
-
-/* A copy of l (shallow, owned by o) with RDS route tables inlined. */
-static listener_msg *inline_listener(listener_msg *l, const struct mg_ads_set *rs, struct owned *o)
-{
-	listener_msg *nl = own(o, malloc(sizeof(*nl)));
-	fc_msg **fcs = own(o, calloc(l->n_filter_chains + 1, sizeof(*fcs)));
-
-	if (nl == NULL || fcs == NULL)
-		return l;
-	*nl = *l;
-	nl->filter_chains = fcs;
-	for (size_t i = 0; i < l->n_filter_chains; i++) {
-		fc_msg *fc = own(o, malloc(sizeof(*fc)));
-		filter_msg **fs = own(o, calloc(l->filter_chains[i]->n_filters + 1, sizeof(*fs)));
-
-		if (fc == NULL || fs == NULL)
-			return l;
-		*fc = *l->filter_chains[i];
-		fc->filters = fs;
-		for (size_t j = 0; j < fc->n_filters; j++)
-			fs[j] = inline_filter(l->filter_chains[i]->filters[j], rs, o);
-		fcs[i] = fc;
-	}
-	return nl;
-}
-
 /* Static and candidate resources compiled together into one snapshot. */
 static int cand_compile_at(struct mg_ads_proto *p, const struct cand *c, bool inl,
                            struct mg_snapshot **out, char *err, size_t errlen)
@@ -861,7 +743,7 @@ static int cand_compile_at(struct mg_ads_proto *p, const struct cand *c, bool in
 	cla_msg *ecopy = calloc(cs->n + 1, sizeof(*ecopy));
 	route_msg **r = calloc(rs->n + 1, sizeof(*r));
 	struct mg_resources res = {0};
-	struct owned o = {0};
+	struct mg_ads_owned o = {0};
 	char raw[ERR_MAX];
 	int rc = -ENOMEM;
 
@@ -873,7 +755,7 @@ static int cand_compile_at(struct mg_ads_proto *p, const struct cand *c, bool in
 		listener_msg *m = (listener_msg *)ls->v[i]->msg;
 
 		l[res.n_listeners++] =
-		    inl && ls->v[i]->dep != NULL ? inline_listener(m, rs, &o) : m;
+		    inl && ls->v[i]->dep != NULL ? mg_ads_inline_rds(m, rs, &o) : m;
 	}
 	if (o.oom)
 		goto out;
@@ -884,7 +766,7 @@ static int cand_compile_at(struct mg_ads_proto *p, const struct cand *c, bool in
 		struct mg_ads_res *a;
 
 		cl[res.n_clusters++] = m;
-		if (cs->v[i]->dep == NULL || (a = set_find(es, cs->v[i]->dep)) == NULL)
+		if (cs->v[i]->dep == NULL || (a = mg_ads_set_find(es, cs->v[i]->dep)) == NULL)
 			continue;
 		/* the compiler pairs endpoints by cluster name; EDS by service_name */
 		ecopy[res.n_endpoints] = *(cla_msg *)a->msg;
@@ -908,7 +790,7 @@ static int cand_compile_at(struct mg_ads_proto *p, const struct cand *c, bool in
 		name_err(raw, lists, n, err, errlen);
 	}
 out:
-	owned_free(&o);
+	mg_ads_owned_free(&o);
 	free(l);
 	free(cl);
 	free(e);
@@ -919,7 +801,7 @@ out:
 
 /*
  * Compile as received (the errors a NACK carries), then, if that passed,
- * with RDS inlined (what the workers can serve; see inline_listener).
+ * with RDS inlined (what the workers can serve; see ads_rds_inline.c).
  */
 static int cand_compile(struct mg_ads_proto *p, const struct cand *c, struct mg_snapshot **out,
                         char *err, size_t errlen)

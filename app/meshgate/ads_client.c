@@ -33,6 +33,9 @@
 #include "meshgate/bootstrap_types.h"
 #include "xds/grpc.h"
 
+/* HTTP/2 flow-control window the client grants (stream and connection). */
+#define MG_ADS_WINDOW (1u << 20)
+
 /* Requests queued but not taken by the server beyond this: it is not reading. */
 #define OUT_MAX (64u << 20)
 
@@ -330,6 +333,7 @@ static void start_stream(struct mg_ads_client *c)
 	nghttp2_session_callbacks *cb;
 	nghttp2_data_provider dp = {.read_callback = data_read};
 	char authority[80];
+	nghttp2_settings_entry win = {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, MG_ADS_WINDOW};
 	struct mg_ads_out out = {0};
 	int rc;
 
@@ -366,7 +370,10 @@ static void start_stream(struct mg_ads_client *c)
 	c->http_status = 0;
 	c->grpc_status = -1;
 	c->grpc_message[0] = '\0';
-	nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, NULL, 0);
+	/* 1 MiB windows rather than 64 KiB: a large configuration arrives in
+	 * a few round trips, not one per 64 KiB */
+	nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, &win, 1);
+	nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, MG_ADS_WINDOW);
 	c->stream_id = nghttp2_submit_request(c->h2, NULL, hdrs, MG_ARRAY_SIZE(hdrs), &dp, NULL);
 	if (c->stream_id < 0) {
 		fail(c, "nghttp2: %s", nghttp2_strerror(c->stream_id));

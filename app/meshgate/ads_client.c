@@ -156,8 +156,8 @@ static int queue_bytes(struct mg_ads_client *c, const uint8_t *p, size_t n)
 		size_t live = c->out_len - c->out_off, cap = c->out_cap ? c->out_cap : 4096;
 		uint8_t *nb;
 
-		memmove(c->out, c->out + c->out_off,
-		        live); /* c->out may be NULL only if live == 0 */
+		if (live > 0) /* c->out is NULL before the first bytes */
+			memmove(c->out, c->out + c->out_off, live);
 		c->out_len = live;
 		c->out_off = 0;
 		while (cap < live + n)
@@ -472,7 +472,7 @@ static void poll_streaming(struct mg_ads_client *c)
 			fail(c, "HTTP/2: %s", nghttp2_strerror(rc));
 	}
 	if (!c->failed && !nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
-		fail(c, "the HTTP/2 session ended");
+		fail(c, "the HTTP/2 session ended (a protocol error: not an HTTP/2 server?)");
 }
 
 void mg_ads_poll(struct mg_ads_client *c, uint64_t now_ms)

@@ -12,12 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <check.h>
 #include <yaml.h>
 
 #include "envoy/config/bootstrap/v3/bootstrap.pb-c.h"
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
 #include "meshgate/ads_client.h"
+#include "meshgate/bootstrap_types.h"
 #include "proxy/listener_types.h"
 #include "xds/compile.h"
 #include "xds/xds.h"
@@ -527,6 +535,119 @@ START_TEST(test_mutated_responses)
 }
 END_TEST
 
+/* ---- the transport, against raw sockets ---- */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A listening socket on 127.0.0.1 (non-blocking); its port in *port. */
+static int listener(uint16_t *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static struct mg_ads_client *client_for(struct mg_bootstrap *b, uint16_t port)
+{
+	struct mg_ads_client *c;
+
+	memset(b, 0, sizeof(*b));
+	b->ads = (struct mg_cfg_ads){.enabled = true, .cds = true, .lds = true, .port = port};
+	snprintf(b->ads.host, sizeof(b->ads.host), "127.0.0.1");
+	snprintf(b->ads.target, sizeof(b->ads.target), "test");
+	c = mg_ads_client_new(b, apply, NULL);
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
+/* Nobody listening: refused, retried with growing, bounded delays. */
+START_TEST(test_client_refused)
+{
+	struct mg_bootstrap b;
+	struct mg_ads_client *c;
+	uint16_t port;
+	int fd = listener(&port);
+	uint64_t end;
+
+	close(fd); /* the port is free now: connections are refused */
+	c = client_for(&b, port);
+	ck_assert_int_eq(mg_ads_client_state(c), MG_ADS_ST_IDLE);
+	end = mono_ms() + 1500;
+	while (mono_ms() < end) {
+		mg_ads_poll(c, mono_ms());
+		usleep(2000);
+	}
+	/* 100, 200, 400, 800 ms (±50%): 2 to 6 attempts in 1.5 s, not one per tick */
+	ck_assert_uint_ge(mg_ads_client_proto(c)->cnt.connect_fail, 2);
+	ck_assert_uint_le(mg_ads_client_proto(c)->cnt.connect_fail, 6);
+	ck_assert_uint_eq(mg_ads_client_proto(c)->cnt.connects, 0);
+	ck_assert_int_ne(mg_ads_client_state(c), MG_ADS_ST_STREAMING);
+	mg_ads_client_free(c);
+}
+END_TEST
+
+/*
+ * A server that speaks garbage: the client opened with the HTTP/2 preface
+ * (prior knowledge), then drops the connection and backs off; nothing applied.
+ */
+START_TEST(test_client_garbage)
+{
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	static const char junk[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+	struct mg_bootstrap b;
+	struct mg_ads_client *c;
+	uint16_t port;
+	int lfd = listener(&port), fd = -1;
+	char got[4096];
+	size_t n = 0;
+	bool sent = false;
+	uint64_t end = mono_ms() + 3000;
+
+	memset(&applied, 0, sizeof(applied));
+	c = client_for(&b, port);
+	while (mono_ms() < end && mg_ads_client_proto(c)->cnt.disconnects == 0) {
+		mg_ads_poll(c, mono_ms());
+		if (fd < 0)
+			fd = accept(lfd, NULL, NULL);
+		if (fd >= 0 && n < sizeof(got) - 1) {
+			ssize_t r = recv(fd, got + n, sizeof(got) - 1 - n, MSG_DONTWAIT);
+
+			if (r > 0)
+				n += (size_t)r;
+			if (n >= sizeof(preface) - 1 && !sent) {
+				ck_assert_int_eq(send(fd, junk, sizeof(junk) - 1, MSG_NOSIGNAL),
+				                 (ssize_t)sizeof(junk) - 1);
+				sent = true;
+			}
+		}
+		usleep(1000);
+	}
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_ge(n, sizeof(preface) - 1);
+	ck_assert_int_eq(memcmp(got, preface, sizeof(preface) - 1), 0);
+	ck_assert_uint_eq(mg_ads_client_proto(c)->cnt.connects, 1);
+	ck_assert_uint_eq(mg_ads_client_proto(c)->cnt.disconnects, 1);
+	ck_assert_int_eq(mg_ads_client_state(c), MG_ADS_ST_BACKOFF);
+	ck_assert_uint_eq(applied.calls, 0);
+	mg_ads_client_free(c);
+	close(fd);
+	close(lfd);
+}
+END_TEST
+
 static Suite *ads_suite(void)
 {
 	Suite *s = suite_create("ads");
@@ -541,6 +662,8 @@ static Suite *ads_suite(void)
 	tcase_add_test(tc, test_with_static);
 	tcase_add_test(tc, test_unknown_type_and_apply_failure);
 	tcase_add_test(tc, test_mutated_responses);
+	tcase_add_test(tc, test_client_refused);
+	tcase_add_test(tc, test_client_garbage);
 	tcase_set_timeout(tc, 120); /* the mutations, under ASan */
 	suite_add_tcase(s, tc);
 	return s;

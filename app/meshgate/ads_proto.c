@@ -347,16 +347,22 @@ void mg_ads_proto_fini(struct mg_ads_proto *p)
  * A new stream: CDS (wildcard), EDS for the names known, LDS (wildcard) once
  * CDS has answered — on a first stream that is after the first CDS
  * response, as Envoy initialises clusters before listeners — and RDS for the
- * names known.  Versions and nonces are the last ACKed ones, so a server
- * that still has those versions need not send them again.
+ * names known.  Versions are the last ACKed ones, so a server that still
+ * has those versions need not send them again; nonces start empty.
  */
 int mg_ads_stream_start(struct mg_ads_proto *p, struct mg_ads_out *out)
 {
 	int rc = 0;
 
 	p->node_sent = false;
-	for (int t = 0; t < MG_ADS_N_TYPES; t++)
+	for (int t = 0; t < MG_ADS_N_TYPES; t++) {
 		p->t[t].subscribed = false;
+		/* a nonce belongs to the stream that sent it: a server would take
+		 * an old one for a stale request and ignore it (Envoy clears them
+		 * too, GrpcMuxImpl::clearNonce) */
+		if (set_str(&p->t[t].nonce, "") < 0)
+			return -ENOMEM;
+	}
 	if (p->want_cds) {
 		rc = add_req(p, out, MG_ADS_CDS, NULL);
 		if (rc == 0 && p->t[MG_ADS_EDS].names.n > 0)

@@ -206,8 +206,8 @@ d = json.load(sys.stdin)
 assert d["state"] in ("backoff", "connecting") and d["counters"]["disconnects"] >= 1, d' < <(mg_http /ads)
 LOG2=$MG_WORKDIR/ads2.jsonl
 start_ads "$LOG2"
-mg_check "the gateway reconnected and re-subscribed with its ACKed versions and the node (within 20 s)" \
-	wait_log "$LOG2" 20 'recv and recv[0]["node"] == "gw-93" and all(any(r["type"] == t and r["version"] == "1" and not r["error"] for r in recv) for t in ("cds", "eds", "lds", "rds")) and any(r["type"] == "eds" and r["names"] == ["web-svc"] for r in recv)'
+mg_check "the gateway reconnected and re-subscribed with its ACKed versions, no old nonce, and the node (within 20 s)" \
+	wait_log "$LOG2" 20 'recv and recv[0]["node"] == "gw-93" and all(any(r["type"] == t and r["version"] == "1" and r["nonce"] == "" and not r["error"] for r in recv) for t in ("cds", "eds", "lds", "rds")) and any(r["type"] == "eds" and r["names"] == ["web-svc"] for r in recv)'
 sleep 0.5 # a resend would follow its request at once: give it the time to show
 mg_check "the restarted server, having version 1 everywhere, had nothing to resend" \
 	wait_log "$LOG2" 1 'not sent'

@@ -887,6 +887,8 @@ static const struct field top_fields[] = {
     {"arp", parse_arp, 0, 0, 0, 0, 0},
     {"tcp", parse_tcp, 0, 0, 0, 0, 0},
     {"static_resources", mg_bootstrap_parse_static_resources, 0, 0, 0, 0, 0},
+    {"dynamic_resources", mg_bootstrap_parse_dynamic_resources, 0, 0, 0, 0, 0},
+    {"node", mg_bootstrap_parse_node, 0, 0, 0, 0, 0},
 };
 
 static const struct field eal_fields[] = {
@@ -1459,6 +1461,8 @@ int mg_bootstrap_parse(const char *name, const char *text, size_t len, struct mg
 	                  out, NULL);
 	if (rc == 0)
 		rc = resolve_refs(c);
+	if (rc == 0)
+		rc = mg_bootstrap_resolve_ads(c);
 	yaml_document_delete(&doc);
 done:
 	free(c);
@@ -1547,6 +1551,11 @@ void mg_bootstrap_free(struct mg_bootstrap *b)
 	b->static_resources = NULL;
 	mg_snapshot_free(b->snapshot);
 	b->snapshot = NULL;
+	mg_xds_free((ProtobufCMessage *)b->dynamic_resources);
+	b->dynamic_resources = NULL;
+	mg_xds_free((ProtobufCMessage *)b->node);
+	b->node = NULL;
+	memset(&b->ads, 0, sizeof(b->ads));
 	b->n_static_listeners = 0;
 	b->n_static_clusters = 0;
 }

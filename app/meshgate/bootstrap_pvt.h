@@ -15,7 +15,7 @@
 
 /* Longest dotted path in a message, e.g. "neighbors[63].interface". */
 #define MAX_PATH 128
-/* Most keys any one mapping accepts (the top level has 13). */
+/* Most keys any one mapping accepts (the top level has 15). */
 #define MAX_KEYS 16
 /* Characters of a user's value echoed in a message before it is cut. */
 #define QUOTE_MAX 64
@@ -70,6 +70,7 @@ struct ctx {
 	yaml_node_t *iface_val[MG_MAX_IFACES][MAX_KEYS];
 	struct route_item routes[MG_MAX_ROUTES];
 	struct neigh_item neigh[MG_MAX_STATIC_NEIGH];
+	yaml_node_t *dr_node; /* dynamic_resources' value, resolved after the walk */
 };
 
 /** Write "NAME:LINE:COL: message" (0-based line/col in) to c->err; returns rc. */
@@ -86,5 +87,30 @@ const char *mg_bootstrap_quote_text(struct ctx *c, const char *s, size_t len);
  */
 int mg_bootstrap_parse_static_resources(struct ctx *c, yaml_node_t *n, void *obj,
                                         const struct field *f);
+
+/**
+ * The node at a path such as "clusters[1].name" below n (field names in
+ * snake_case match lowerCamelCase keys too), or NULL.
+ */
+yaml_node_t *mg_bootstrap_node_at(struct ctx *c, yaml_node_t *n, const char *path);
+
+/** The top-level node value: Envoy's Bootstrap.node (core.v3.Node), decoded. */
+int mg_bootstrap_parse_node(struct ctx *c, yaml_node_t *n, void *obj, const struct field *f);
+
+/**
+ * The top-level dynamic_resources value (Bootstrap.DynamicResources), decoded
+ * and checked for what meshgate supports (ADS over gRPC, v3, cds/lds from
+ * ads); the controller's address is resolved later by
+ * mg_bootstrap_resolve_ads(), once static_resources is known.
+ */
+int mg_bootstrap_parse_dynamic_resources(struct ctx *c, yaml_node_t *n, void *obj,
+                                         const struct field *f);
+
+/**
+ * After the walk: the ADS server's address from ads_config.grpc_services[0]
+ * (envoy_grpc.cluster_name naming a static cluster, or google_grpc.target_uri).
+ * Returns 0 or -EINVAL (c->err says why).
+ */
+int mg_bootstrap_resolve_ads(struct ctx *c);
 
 #endif /* MG_BOOTSTRAP_PVT_H */

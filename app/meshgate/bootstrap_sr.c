@@ -51,8 +51,7 @@ static yaml_node_t *map_get(struct ctx *c, yaml_node_t *n, const char *name, siz
 	return NULL;
 }
 
-/* The node at a path such as "clusters[1].name" below n, or NULL. */
-static yaml_node_t *node_at(struct ctx *c, yaml_node_t *n, const char *path)
+yaml_node_t *mg_bootstrap_node_at(struct ctx *c, yaml_node_t *n, const char *path)
 {
 	const char *s = path;
 
@@ -96,7 +95,7 @@ static int sr_fail(struct ctx *c, yaml_node_t *root, const char *err)
 		char *cut = strrchr(path, '.');
 		char *br = strrchr(path, '[');
 
-		n = node_at(c, root, path);
+		n = mg_bootstrap_node_at(c, root, path);
 		if (n == NULL && cut == NULL && br == NULL)
 			n = root;
 		else if (n == NULL)

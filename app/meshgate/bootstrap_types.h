@@ -20,7 +20,19 @@
 /* The decoded xDS message (envoy.config.bootstrap.v3.Bootstrap.StaticResources,
  * proto/); only a pointer here, so users of this header need no proto headers. */
 struct Envoy__Config__Bootstrap__V3__Bootstrap__StaticResources;
+struct Envoy__Config__Bootstrap__V3__Bootstrap__DynamicResources;
+struct Envoy__Config__Core__V3__Node;
 struct mg_snapshot;
+
+/** Where and what the ADS client subscribes (from dynamic_resources). */
+struct mg_cfg_ads {
+	bool enabled;    /**< dynamic_resources present: run the ADS client */
+	bool cds;        /**< cds_config: {ads: {}} — subscribe clusters (and endpoints) */
+	bool lds;        /**< lds_config: {ads: {}} — subscribe listeners (and routes) */
+	char host[64];   /**< the controller's IPv4 address, e.g. "127.0.0.1" */
+	uint16_t port;   /**< its port, e.g. 15010 */
+	char target[96]; /**< how the bootstrap named it: "cluster xds" or "127.0.0.1:15010" */
+};
 
 /** TCP settings (top-level tcp: block). */
 struct mg_cfg_tcp {
@@ -95,6 +107,11 @@ struct mg_bootstrap {
 	/** static_resources compiled (xds/compile.h): what the workers will serve;
 	 *  owned, freed by mg_bootstrap_free() unless taken (set to NULL) */
 	struct mg_snapshot *snapshot;
+	/** dynamic_resources as decoded; owned; NULL when the file has none */
+	struct Envoy__Config__Bootstrap__V3__Bootstrap__DynamicResources *dynamic_resources;
+	/** node (Envoy's Bootstrap.node) as decoded; owned; NULL when absent */
+	struct Envoy__Config__Core__V3__Node *node;
+	struct mg_cfg_ads ads;
 };
 
 #endif /* MG_BOOTSTRAP_TYPES_H */

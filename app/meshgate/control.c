@@ -1,19 +1,25 @@
 /*
- * control.c — the control core loop: admin API, neighbour relay, RCU reclaim.
+ * control.c — the control core loop: admin API, neighbour relay, RCU reclaim,
+ * the ADS client.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
 #include "common/mg_buf.h"
+#include "core/publish.h"
 #include "core/worker.h"
+#include "meshgate/ads_client.h"
+#include "meshgate/bootstrap_types.h"
 #include "meshgate/admin_stats.h"
 #include "meshgate/control.h"
+#include "xds/compile.h"
 #include "net/net.h"
 
 /** Longest the control loop sleeps in poll() before looking at the rings. */
@@ -171,6 +177,33 @@ int mg_ctl_init(struct mg_ctl *ctl, struct mg_dp *dp, const char *addr, uint16_t
 	return 0;
 }
 
+
+static int ctl_apply(void *arg, struct mg_snapshot *s, char *err, size_t errlen)
+{
+	return mg_ctl_apply_snapshot(arg, s, err, errlen);
+}
+
+int mg_ctl_start_ads(struct mg_ctl *ctl, const struct mg_bootstrap *cfg)
+{
+	if (!cfg->ads.enabled)
+		return 0;
+	ctl->ads = mg_ads_client_new(cfg, ctl_apply, ctl);
+	if (ctl->ads == NULL)
+		return -errno;
+	if (ctl->admin != NULL &&
+	    mg_admin_register(ctl->admin, "GET", "/ads", mg_ads_admin_handler, ctl->ads) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int mg_ctl_run(struct mg_ctl *ctl, volatile sig_atomic_t *stop)
 {
 	while (!*stop) {
@@ -186,6 +219,8 @@ int mg_ctl_run(struct mg_ctl *ctl, volatile sig_atomic_t *stop)
 		}
 		if (ctl->snaps != NULL)
 			(void)mg_snapshots_reap(ctl->snaps);
+		/* never blocks; the ADS socket is polled once per tick */
+		mg_ads_poll(ctl->ads, mono_ms());
 	}
 	return 0;
 }
@@ -196,20 +231,25 @@ int mg_ctl_apply_snapshot(struct mg_ctl *ctl, struct mg_snapshot *s, char *err, 
 
 	if (ctl->snaps == NULL) {
 		snprintf(err, errlen, "the gateway serves no config snapshots");
-		return -ENOTSUP;
+		rc = -ENOTSUP;
+	} else {
+		rc = mg_snapshots_check(ctl->snaps, s, err, errlen);
 	}
-	rc = mg_snapshots_check(ctl->snaps, s, err, errlen);
+	if (rc == 0) {
+		rc = mg_snapshots_publish(ctl->snaps, s);
+		if (rc < 0)
+			snprintf(err, errlen,
+			         "too many replaced configs are still draining; try again later");
+	}
 	if (rc < 0)
-		return rc;
-	rc = mg_snapshots_publish(ctl->snaps, s);
-	if (rc < 0)
-		snprintf(err, errlen,
-		         "too many replaced configs are still draining; try again later");
+		mg_snapshot_free(s);
 	return rc;
 }
 
 void mg_ctl_fini(struct mg_ctl *ctl)
 {
+	mg_ads_client_free(ctl->ads);
+	ctl->ads = NULL;
 	if (ctl->admin != NULL)
 		mg_admin_close(ctl->admin);
 	ctl->admin = NULL;

@@ -14,6 +14,10 @@
 #include "meshgate/admin.h"
 #include "meshgate/snapshots.h"
 
+struct mg_ads_client;
+struct mg_bootstrap;
+struct mg_snapshot;
+
 /** The control core's state. */
 struct mg_ctl {
 	struct mg_dp *dp;
@@ -27,6 +31,7 @@ struct mg_ctl {
 	volatile sig_atomic_t *reload_req;
 	void (*reload_fn)(void *arg);
 	void *reload_arg;
+	struct mg_ads_client *ads; /**< NULL without dynamic_resources */
 };
 
 /**
@@ -58,12 +63,22 @@ unsigned mg_ctl_poll_workers(struct mg_ctl *ctl);
  * Serve snapshot s from now on (an xDS update): check it against what the
  * gateway holds (mg_snapshots_check) and publish it.  The workers switch to
  * it live and drain the previous one; ctl frees that once they let go.
- * @param s    compiled; on success ctl owns it, on failure the caller does
+ * @param s    compiled; ctl owns it from here (freed at once if refused)
  * @param err  why it was refused, for the xDS NACK
  * @return 0; -EADDRINUSE, -ENOSPC (err says why); -ENOSPC when too many
  *         replaced snapshots still wait for a grace period
  */
 int mg_ctl_apply_snapshot(struct mg_ctl *ctl, struct mg_snapshot *s, char *err, size_t errlen);
+
+/**
+ * Start the ADS client for cfg's dynamic_resources (nothing without them)
+ * and serve its state at GET /ads.  mg_ctl_run() then drives it every tick.
+ *
+ * @param ctl  an initialised control core
+ * @param cfg  the bootstrap; must outlive ctl
+ * @return 0, -ENOMEM
+ */
+int mg_ctl_start_ads(struct mg_ctl *ctl, const struct mg_bootstrap *cfg);
 
 /** Release the control core's resources. */
 void mg_ctl_fini(struct mg_ctl *ctl);

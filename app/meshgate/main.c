@@ -82,7 +82,8 @@ static void usage(FILE *out)
 	        "\n"
 	        "meshgate is a service-mesh gateway on DPDK: poll-mode workers run a userspace\n"
 	        "network stack on the ports named in the bootstrap; the main lcore serves the\n"
-	        "admin API (/ready, /stats, /metrics, /neighbors).\n"
+	        "admin API (/ready, /stats, /metrics, /neighbors, /config_dump, and /ads\n"
+	        "with dynamic_resources: configuration from a controller over ADS).\n"
 	        "\n"
 	        "Options:\n"
 	        "  -c, --config FILE  bootstrap YAML (see docs/CONFIG.md)\n"
@@ -99,6 +100,7 @@ struct gw {
 	struct mg_dp dp;
 	struct mg_ctl ctl;
 	struct mg_snapshots snaps; /* publishing and freeing config snapshots */
+	struct mg_config_src dump; /**< what /config_dump reads */
 	unsigned ports_up;
 	bool eal_up;
 };
@@ -338,14 +340,27 @@ static int gw_tcp_init(struct gw *gw)
  * snapshot from xDS will take).  The workers are not running yet; each
  * adopts it on its own lcore at its first loop iteration, and
  * gw_proxy_wait() waits for that before the gateway says it is ready.
+ *
+ * With dynamic_resources and no static listener, nothing is published here:
+ * such a snapshot would serve nothing (clusters alone, such as the one
+ * naming the controller), and every ADS snapshot is compiled from the
+ * static resources too, so the first one the ADS client applies is the
+ * first the workers take.
  */
+static bool gw_static_published(const struct gw *gw)
+{
+	const struct mg_snapshot *s = gw->cfg.snapshot;
+
+	return s != NULL && !(gw->cfg.ads.enabled && s->n_listeners == 0);
+}
+
 static int gw_proxy_init(struct gw *gw)
 {
 	struct mg_snapshot *s = gw->cfg.snapshot;
 	char err[256];
 	int rc;
 
-	if (s == NULL)
+	if (!gw_static_published(gw))
 		return 0;
 	rc = mg_snapshots_check(&gw->snaps, s, err, sizeof(err));
 	if (rc < 0) {
@@ -376,7 +391,7 @@ static int gw_proxy_wait(struct gw *gw)
 	uint64_t deadline = rte_get_timer_cycles() + GW_ADOPT_TIMEOUT_MS * rte_get_timer_hz() / 1000;
 	unsigned i = 0;
 
-	if (s == NULL)
+	if (!gw_static_published(gw))
 		return 0;
 	while (i < gw->dp.n_workers) {
 		int st = mg_worker_snapshot_status(gw->dp.workers[i], s);
@@ -449,9 +464,17 @@ static void gw_reload(void *arg)
 	struct gw *gw = arg;
 	struct Envoy__Config__Bootstrap__V3__Bootstrap__StaticResources *sr;
 	struct mg_bootstrap nb;
+	struct mg_snapshot *s;
 	char err[512];
 	int rc;
 
+	if (gw->cfg.ads.enabled) {
+		/* The ADS client compiles static and dynamic resources together;
+		 * a static-only snapshot would drop what the controller sent. */
+		MG_LOG(WARNING, "reload: ignored: with dynamic_resources the configuration comes "
+		                "from the controller (restart to change static_resources)");
+		return;
+	}
 	rc = mg_bootstrap_load(gw->cfg.path, &nb, err, sizeof(err));
 	if (rc < 0) {
 		MG_LOG(ERR, "reload: %s; still serving the previous config", err);
@@ -463,18 +486,18 @@ static void gw_reload(void *arg)
 		mg_bootstrap_free(&nb);
 		return;
 	}
-	nb.snapshot->version = gw->snaps.seq + 1;
-	rc = mg_ctl_apply_snapshot(&gw->ctl, nb.snapshot, err, sizeof(err));
+	s = nb.snapshot;
+	nb.snapshot = NULL; /* the control core's now, applied or not */
+	s->version = gw->snaps.seq + 1;
+	MG_LOG(INFO, "reload: %s: config %" PRIu64 ": %u listener(s), %u cluster(s)", gw->cfg.path,
+	       s->version, s->n_listeners, s->n_clusters);
+	rc = mg_ctl_apply_snapshot(&gw->ctl, s, err, sizeof(err));
 	if (rc < 0) {
 		MG_LOG(ERR, "reload: %s: static_resources.%s; still serving the previous config",
 		       gw->cfg.path, err);
 		mg_bootstrap_free(&nb);
 		return;
 	}
-	MG_LOG(INFO, "reload: serving %s (config %" PRIu64 ": %u listener(s), %u cluster(s))",
-	       gw->cfg.path, nb.snapshot->version, nb.snapshot->n_listeners,
-	       nb.snapshot->n_clusters);
-	nb.snapshot = NULL; /* the control core's now */
 	/* /config_dump shows the resources now served. */
 	sr = gw->cfg.static_resources;
 	gw->cfg.static_resources = nb.static_resources;
@@ -496,9 +519,14 @@ static int gw_run(struct gw *gw)
 		return -1;
 	}
 	gw->ctl.snaps = &gw->snaps;
-	if (gw->ctl.admin != NULL &&
-	    mg_admin_register(gw->ctl.admin, "GET", "/config_dump", mg_config_dump_handler,
-	                      &gw->cfg) < 0) {
+	rc = mg_ctl_start_ads(&gw->ctl, &gw->cfg);
+	if (rc < 0) {
+		fprintf(stderr, "meshgate: cannot start the ADS client: %s\n", strerror(-rc));
+		return -1;
+	}
+	gw->dump = (struct mg_config_src){.boot = &gw->cfg, .ads = gw->ctl.ads};
+	if (gw->ctl.admin != NULL && mg_admin_register(gw->ctl.admin, "GET", "/config_dump",
+	                                               mg_config_dump_handler, &gw->dump) < 0) {
 		fprintf(stderr, "meshgate: admin API: cannot register /config_dump\n");
 		return -1;
 	}
@@ -516,8 +544,11 @@ static int gw_run(struct gw *gw)
 	rc = gw_proxy_wait(gw);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	MG_LOG(INFO, "ready: %u worker(s), %u interface(s), admin %s:%u", gw->dp.n_workers,
-	       gw->dp.net.n_ifaces, gw->cfg.admin_addr, gw->cfg.admin_port);
+	/* With dynamic_resources the gateway is ready (admin up) before any ADS
+	 * answer; the workers serve the first snapshot the ADS client applies. */
+	MG_LOG(INFO, "ready: %u worker(s), %u interface(s), admin %s:%u%s", gw->dp.n_workers,
+	       gw->dp.net.n_ifaces, gw->cfg.admin_addr, gw->cfg.admin_port,
+	       gw->ctl.ads != NULL ? "; configuration from ADS" : "");
 	return mg_ctl_run(&gw->ctl, &mg_stop);
 }
 
@@ -570,6 +601,11 @@ int main(int argc, char **argv)
 			       gw.cfg.n_static_listeners, gw.cfg.n_static_clusters);
 		else
 			printf("%s: OK\n", config);
+		if (gw.cfg.ads.enabled)
+			printf("dynamic_resources: ADS from %s:%u (%s)%s%s\n", gw.cfg.ads.host,
+			       gw.cfg.ads.port, gw.cfg.ads.target,
+			       gw.cfg.ads.cds ? ", clusters" : "",
+			       gw.cfg.ads.lds ? ", listeners" : "");
 		mg_bootstrap_free(&gw.cfg);
 		return 0;
 	}

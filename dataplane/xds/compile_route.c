@@ -849,7 +849,8 @@ int cc_route_compile_at(const RouteConfiguration *rc_msg, struct mg_route_table 
 		             rc_msg->n_response_headers_to_remove, "response_headers_to_add",
 		             "response_headers_to_remove", &t->resp_hdrs);
 	if (rc == 0) {
-		qsort(doms, nd, sizeof(*doms), domain_cmp);
+		if (nd > 0) /* doms is NULL without virtual hosts; qsort wants an array */
+			qsort(doms, nd, sizeof(*doms), domain_cmp);
 		rc = check_duplicates(&c, doms, nd);
 	}
 	t->vhosts = vh;

@@ -573,13 +573,14 @@ static const struct err_case {
           "mapping"},
     {IF0 "tcp: {mss: 1460}\n",
      NAME ":5:7: unknown key \"mss\" in tcp (expected one of: services, max_connections, "
-          "syn_backlog, send_buffer, receive_buffer, congestion_control, syn_cookies, keepalive, user_timeout)"},
+          "syn_backlog, send_buffer, receive_buffer, congestion_control, syn_cookies, keepalive, "
+          "user_timeout)"},
     {IF0 "tcp: 1\n", NAME ":5:6: wrong type in tcp: expected a mapping (key: value), got a scalar"},
     /* unknown keys */
     {"workerz: 2\n" IF0,
      NAME ":1:1: unknown key \"workerz\" in the top level (expected one of: eal, workers, "
           "idle, mbufs_per_worker, rx_desc, tx_desc, admin, interfaces, neighbors, routes, "
-          "arp, tcp, static_resources)"},
+          "arp, tcp, static_resources, dynamic_resources, node)"},
     {IF0 "    adress: 198.18.0.2/24\n",
      NAME ":5:5: unknown key \"adress\" in interfaces[0] (expected one of: name, device, "
           "address, mtu, impair)"},
@@ -1246,7 +1247,9 @@ START_TEST(test_config_md)
 		snprintf(needle, sizeof(needle), "%.*s:", (int)strcspn(last, "["), last);
 		ck_assert_msg(
 		    strstr(ex, needle) != NULL ||
-		        (strncmp(key, "static_resources", 16) == 0 && in_yaml_block(md, needle)),
+		        ((strncmp(key, "static_resources", 16) == 0 ||
+		          strncmp(key, "dynamic_resources", 17) == 0 || strcmp(key, "node") == 0) &&
+		         in_yaml_block(md, needle)),
 		    "table key %s is not in the example", key);
 		rows++;
 	}
@@ -1616,6 +1619,123 @@ START_TEST(test_tcp_forward)
 }
 END_TEST
 
+/* ---- dynamic_resources and node ---- */
+
+/* lines 5-8: the xds cluster; then dynamic_resources */
+#define DR_XDS                                                                       \
+	SR "  clusters:\n"                                                           \
+	   "  - name: xds\n"                                                         \
+	   "    load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: " \
+	   "{socket_address: {address: 127.0.0.1, port_value: 15010}}}}]}]}\n"
+#define DR_HEAD "dynamic_resources:\n"
+#define DR_ADS(api, ver, svc)                  \
+	"  ads_config:\n"                      \
+	"    api_type: " api "\n"              \
+	"    transport_api_version: " ver "\n" \
+	"    grpc_services: [" svc "]\n"
+#define DR_GOOD_ADS DR_ADS("GRPC", "V3", "{envoy_grpc: {cluster_name: xds}}")
+#define DR_CDS_LDS  "  cds_config: {ads: {}}\n  lds_config: {ads: {}}\n"
+/* after everything else, so it moves no line of the cases */
+#define DR_NODE "node: {id: gw-1, cluster: gateways}\n"
+
+START_TEST(test_dynamic_resources)
+{
+	static const char yaml[] = IF0 DR_XDS DR_HEAD DR_GOOD_ADS DR_CDS_LDS
+	    "node: {id: gw-1, cluster: gateways, metadata: {region: eu}}\n";
+	static const char yaml2[] = IF0 DR_HEAD DR_ADS(
+	    "GRPC", "V3",
+	    "{google_grpc: {target_uri: \"127.0.0.1:15011\"}}") "  lds_config: {ads: {}}\n" DR_NODE;
+	struct mg_bootstrap b;
+	char err[512];
+
+	ck_assert_msg(parse(yaml, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(b.ads.enabled && b.ads.cds && b.ads.lds);
+	ck_assert_str_eq(b.ads.host, "127.0.0.1");
+	ck_assert_uint_eq(b.ads.port, 15010);
+	ck_assert_str_eq(b.ads.target, "cluster xds");
+	ck_assert_ptr_nonnull(b.node);
+	ck_assert_str_eq(b.node->id, "gw-1");
+	ck_assert_str_eq(b.node->cluster, "gateways");
+	ck_assert_ptr_nonnull(b.node->metadata);
+	ck_assert_uint_eq(b.node->metadata->n_fields, 1);
+	ck_assert_ptr_nonnull(b.dynamic_resources);
+	ck_assert_ptr_nonnull(b.snapshot); /* the static xds cluster still compiles */
+	mg_bootstrap_free(&b);
+	ck_assert_ptr_null(b.dynamic_resources);
+	ck_assert_msg(parse(yaml2, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(b.ads.enabled && !b.ads.cds && b.ads.lds);
+	ck_assert_str_eq(b.ads.host, "127.0.0.1");
+	ck_assert_uint_eq(b.ads.port, 15011);
+	ck_assert_str_eq(b.node->user_agent_name, "meshgate"); /* filled in when unset */
+	ck_assert_str_eq(b.node->user_agent_version, MG_VERSION);
+	mg_bootstrap_free(&b);
+	ck_assert_msg(parse(IF0, &b, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(!b.ads.enabled);
+	mg_bootstrap_free(&b);
+}
+END_TEST
+
+static const struct err_case dr_err_cases[] = {
+    {IF0 DR_XDS DR_HEAD DR_ADS("REST", "V3", "{envoy_grpc: {cluster_name: xds}}")
+         DR_CDS_LDS DR_NODE,
+     NAME ":11:15: dynamic_resources.ads_config.api_type: only GRPC (state-of-the-world ADS) "
+          "is supported"},
+    {IF0 DR_XDS DR_HEAD DR_ADS("DELTA_GRPC", "V3", "{envoy_grpc: {cluster_name: xds}}")
+         DR_CDS_LDS DR_NODE,
+     NAME ":11:15: dynamic_resources.ads_config.api_type: only GRPC"},
+    {IF0 DR_XDS DR_HEAD DR_ADS("GRPC", "V2", "{envoy_grpc: {cluster_name: xds}}")
+         DR_CDS_LDS DR_NODE,
+     NAME ":12:28: dynamic_resources.ads_config.transport_api_version: must be V3"},
+    {IF0 DR_XDS DR_HEAD DR_ADS("GRPC", "V3", "{envoy_grpc: {cluster_name: nope}}")
+         DR_CDS_LDS DR_NODE,
+     NAME ":13:49: dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name: no "
+          "static cluster \"nope\" in static_resources"},
+    {IF0 DR_HEAD DR_GOOD_ADS DR_CDS_LDS DR_NODE,
+     NAME ":9:49: dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name: no "
+          "static cluster \"xds\""},
+    {IF0 DR_HEAD DR_ADS("GRPC", "V3", "{google_grpc: {target_uri: \"xds.local:15010\"}}")
+         DR_CDS_LDS DR_NODE,
+     NAME ":9:48: dynamic_resources.ads_config.grpc_services[0].google_grpc.target_uri: "
+          "expected \"IPV4:PORT\""},
+    {IF0 DR_HEAD DR_ADS("GRPC", "V3", "") DR_CDS_LDS DR_NODE,
+     NAME ":9:20: dynamic_resources.ads_config.grpc_services: must name exactly one"},
+    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS
+     "  cds_config: {ads: {}}\n  lds_config: {path: /etc/lds.yaml}\n" DR_NODE,
+     NAME ":15:16: dynamic_resources.lds_config.path: unknown field \"path\""},
+    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS
+     "  cds_config: {api_config_source: {api_type: REST, cluster_names: [x]}}\n" DR_NODE,
+     NAME ":14:35: dynamic_resources.cds_config.api_config_source: only \"ads: {}\" is "
+          "supported"},
+    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS "  cds_config: {ads: {}, initial_fetch_timeout: 5s}\n" DR_NODE,
+     NAME ":14:48: dynamic_resources.cds_config.initial_fetch_timeout: only 0s is supported"},
+    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS, NAME ":10:3: dynamic_resources: set cds_config or lds_config"},
+    {IF0 DR_XDS DR_HEAD DR_CDS_LDS, NAME ":10:3: dynamic_resources.ads_config: is required"},
+    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS DR_CDS_LDS,
+     NAME ":10:3: dynamic_resources: needs node.id and node.cluster"},
+    {IF0 DR_XDS DR_HEAD DR_GOOD_ADS DR_CDS_LDS "node: {id: gw-1}\n",
+     NAME ":10:3: dynamic_resources: needs node.id and node.cluster"},
+    {IF0 "node: {cluster: gateways}\n", NAME ":5:7: node.id: is required"},
+    {IF0 "node: {id: a, build_version: x}\n", NAME ":5:15: node.build_version: unknown field"},
+};
+
+START_TEST(test_dynamic_resources_errors)
+{
+	const struct err_case *t = &dr_err_cases[_i];
+	static const struct mg_bootstrap zero;
+	struct mg_bootstrap b;
+	char err[1024];
+	int rc;
+
+	memset(&b, 0xa5, sizeof(b));
+	memset(err, 0, sizeof(err));
+	rc = parse(t->yaml, &b, err, sizeof(err));
+	ck_assert_msg(rc == -EINVAL, "case %d: rc %d, err \"%s\"", _i, rc, err);
+	ck_assert_msg(strncmp(err, t->want, strlen(t->want)) == 0,
+	              "case %d:\n got  \"%s\"\n want \"%s\"", _i, err, t->want);
+	ck_assert_msg(memcmp(&b, &zero, sizeof(b)) == 0, "case %d: out not zeroed", _i);
+}
+END_TEST
+
 static Suite *bootstrap_suite(void)
 {
 	Suite *s = suite_create("bootstrap");
@@ -1636,6 +1756,9 @@ static Suite *bootstrap_suite(void)
 	tcase_add_test(tc, test_static_resources);
 	tcase_add_loop_test(tc, test_static_resources_errors, 0,
 	                    (int)(sizeof(sr_err_cases) / sizeof(sr_err_cases[0])));
+	tcase_add_test(tc, test_dynamic_resources);
+	tcase_add_loop_test(tc, test_dynamic_resources_errors, 0,
+	                    (int)(sizeof(dr_err_cases) / sizeof(dr_err_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

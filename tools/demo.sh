@@ -2,20 +2,28 @@
 # tools/demo.sh — see meshgate work, in about half a minute.
 #
 # Installs what is missing, builds, brings up the netns test bed, starts the
-# gateway on it (TCP echo and source services, and an HTTP canary front door
-# splitting 90/10 between two upstream versions), pings the gateway
-# from the client namespace, moves 16 MiB each way through its TCP stack, shows that it
-# sends 1,000 requests through the canary and prints the observed split,
-# shows that it resolved its upstream next hop by ARP, prints its counters, and tears
-# everything down again (also on failure or Ctrl-C).  Needs root.
+# controller (meshgate-ctrl, reading a directory of Istio YAML: a Gateway, a
+# ServiceEntry with two versions of a service, a DestinationRule with their
+# subsets and a VirtualService splitting 90/10) and the gateway (TCP echo and
+# source services; its HTTP front door comes from the controller over ADS),
+# pings the gateway from the client namespace, moves 16 MiB each way through
+# its TCP stack, sends 1,000 requests through the canary and prints the
+# observed split, moves the canary to 50/50 by editing the VirtualService
+# file while the client keeps its connection open, and prints the split
+# again; shows `meshgatectl proxy-status`, that the gateway resolved its
+# upstream next hop by ARP, its counters, and tears everything down again
+# (also on failure or Ctrl-C).  Needs root.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BUILD=${MG_BUILD_DIR:-build}
 BIN=$ROOT/$BUILD/app/meshgate/meshgate
+CTRL=$ROOT/$BUILD/app/meshgate-ctrl/meshgate-ctrl
+CTL=$ROOT/$BUILD/app/meshgatectl/meshgatectl
 PY=/usr/bin/python3
 PID=
+CTRL_PID=
 RUN=
 WORK=
 UP_PID=
@@ -33,6 +41,12 @@ cleanup() {
 		kill "$UP_PID" 2>/dev/null
 		wait "$UP_PID" 2>/dev/null
 	fi
+	if [[ -n "$CTRL_PID" ]]; then
+		kill -TERM "$CTRL_PID" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$CTRL_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$CTRL_PID" 2>/dev/null
+		wait "$CTRL_PID" 2>/dev/null
+	fi
 	if [[ -n "$PID" ]] && kill -0 "$PID" 2>/dev/null; then
 		echo
 		echo "==> Stopping the gateway (SIGTERM to pid $PID)"
@@ -49,6 +63,10 @@ cleanup() {
 	if ((rc != 0)) && [[ -n "$WORK" && -s "$WORK/meshgate.log" ]]; then
 		echo "--- gateway log ---"
 		tail -n 30 "$WORK/meshgate.log"
+	fi
+	if ((rc != 0)) && [[ -n "$WORK" && -s "$WORK/meshgate-ctrl.log" ]]; then
+		echo "--- controller log ---"
+		tail -n 30 "$WORK/meshgate-ctrl.log"
 	fi
 	[[ -n "$WORK" ]] && rm -rf "$WORK"
 	if ((rc == 0)); then
@@ -84,35 +102,92 @@ echo "    client   $MG_NS_CLIENT: $MG_IF_CLIENT $MG_ADDR_CLIENT/$MG_PREFIX_CLIEN
 echo "    gateway  $MG_NS_GW: $MG_IF_GW_CLIENT ($MG_ADDR_GW_CLIENT) and $MG_IF_GW_UP ($MG_ADDR_GW_UP), owned by DPDK through net_af_packet"
 echo "    upstream $MG_NS_UP: $MG_IF_UP $MG_ADDR_UP/$MG_PREFIX_UP, service network $MG_NET_SERVICE"
 
-step "Starting meshgate in $MG_NS_GW (config from tools/netns.sh config $RUN)"
+step "Starting the controller (meshgate-ctrl) in $MG_NS_GW on the Istio YAML in $WORK/istio"
+mkdir -p "$WORK/istio"
+cat >"$WORK/istio/shop.yaml" <<EOF
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: front, namespace: shop}
+spec:
+  selector: {app: meshgate}
+  servers:
+  - port: {number: 8080, name: http, protocol: HTTP}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: product, namespace: shop}
+spec:
+  hosts: [product.shop.internal]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  endpoints:
+  - {address: 198.18.2.1, labels: {version: v1}, ports: {http: 8081}}
+  - {address: 198.18.2.1, labels: {version: v2}, ports: {http: 8082}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: product, namespace: shop}
+spec:
+  host: product.shop.internal
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+EOF
+# canary W1 W2: the VirtualService, replaced whole (the controller watches
+# the directory and pushes the change).
+canary() {
+	cat >"$WORK/istio/.canary.tmp" <<EOF
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: product, namespace: shop}
+spec:
+  hosts: ["*"]
+  gateways: [front]
+  http:
+  - match: [{headers: {x-canary: {exact: v2}}}]
+    route: [{destination: {host: product.shop.internal, subset: v2}}]
+  - route:
+    - {destination: {host: product.shop.internal, subset: v1}, weight: $1}
+    - {destination: {host: product.shop.internal, subset: v2}, weight: $2}
+EOF
+	mv "$WORK/istio/.canary.tmp" "$WORK/istio/canary.yaml"
+}
+canary 90 10
+sed 's/^/    | /' "$WORK/istio/canary.yaml"
+ip netns exec "$MG_NS_GW" "$CTRL" --config-dir "$WORK/istio" --listen 127.0.0.1:15010 \
+	--status 127.0.0.1:15014 >"$WORK/meshgate-ctrl.log" 2>&1 &
+CTRL_PID=$!
+for _ in $(seq 50); do
+	kill -0 "$CTRL_PID" 2>/dev/null || { echo "    meshgate-ctrl exited early" >&2; CTRL_PID=; exit 1; }
+	[[ $(ip netns exec "$MG_NS_GW" curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
+		http://127.0.0.1:15014/ready 2>/dev/null) == 200 ]] && break
+	sleep 0.1
+done
+echo "    serving ADS on 127.0.0.1:15010, status on 127.0.0.1:15014 (pid $CTRL_PID)"
+
+step "Starting meshgate in $MG_NS_GW (config from tools/netns.sh config $RUN, plus ADS)"
 tools/netns.sh config "$RUN" >"$WORK/meshgate.yaml"
-# The userspace TCP stack's built-in services, for the TCP step below, and
-# the canary front door: an HTTP listener on 8080 sending 10% of requests to
-# v2 (and every request with x-canary: v2), 90% to v1.
+# The userspace TCP stack's built-in services, for the TCP step below; the
+# HTTP front door comes from the controller.
 printf 'tcp:\n  services: { echo: 7, source: 19 }\n' >>"$WORK/meshgate.yaml"
 cat >>"$WORK/meshgate.yaml" <<EOF
+node: {id: demo-gateway, cluster: front}
+dynamic_resources:
+  ads_config:
+    api_type: GRPC
+    transport_api_version: V3
+    grpc_services: [{envoy_grpc: {cluster_name: xds}}]
+  cds_config: {ads: {}}
+  lds_config: {ads: {}}
 static_resources:
-  listeners:
-  - name: front
-    address: {socket_address: {address: 0.0.0.0, port_value: 8080}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: front
-          route_config:
-            virtual_hosts:
-            - name: shop
-              domains: ["*"]
-              routes:
-              - match: {prefix: /, headers: [{name: x-canary, string_match: {exact: v2}}]}
-                route: {cluster: v2}
-              - match: {prefix: /}
-                route: {weighted_clusters: {clusters: [{name: v1, weight: 90}, {name: v2, weight: 10}]}}
   clusters:
-  - {name: v1, load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 198.18.2.1, port_value: 8081}}}}]}]}}
-  - {name: v2, load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 198.18.2.1, port_value: 8082}}}}]}]}}
+  - name: xds
+    type: STATIC
+    load_assignment:
+      cluster_name: xds
+      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 15010}}}}]}]
 EOF
 sed 's/^/    | /' "$WORK/meshgate.yaml"
 ip netns exec "$MG_NS_GW" "$BIN" --config "$WORK/meshgate.yaml" >"$WORK/meshgate.log" 2>&1 &
@@ -147,20 +222,55 @@ ip netns exec "$MG_NS_UP" timeout 300 "$PY" "$ROOT/test/integration/http_upstrea
 	198.18.2.1:8081=v1 198.18.2.1:8082=v2 >"$WORK/upstream.out" 2>&1 &
 UP_PID=$!
 for _ in $(seq 50); do grep -q listening "$WORK/upstream.out" && break; sleep 0.1; done
-ip netns exec "$MG_NS_CLIENT" "$PY" - "$MG_ADDR_GW_CLIENT" <<'PY'
+for _ in $(seq 100); do
+	ip netns exec "$MG_NS_CLIENT" curl -s -o /dev/null --max-time 1 "http://$MG_ADDR_GW_CLIENT:8080/" && break
+	sleep 0.1
+done
+# One client, one keep-alive connection: 1,000 requests; then, while the
+# connection stays open, the VirtualService file is edited to 50/50 and the
+# client sends 1,000 more.  Two FIFOs hand the turn back and forth.
+mkfifo "$WORK/edit" "$WORK/edited"
+ip netns exec "$MG_NS_CLIENT" "$PY" - "$MG_ADDR_GW_CLIENT" "$WORK/edit" "$WORK/edited" <<'PY' &
 import collections, http.client, json, socket, sys
 c = http.client.HTTPConnection(sys.argv[1], 8080, timeout=10)
 c.connect()
 c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-seen = collections.Counter()
-for _ in range(1000):
-    c.request("GET", "/product", headers={"Host": "shop.example"})
-    seen[json.loads(c.getresponse().read())["server"]] += 1
-print("    1000 requests on one keep-alive connection: v1 %d, v2 %d (%.1f%% to v2)"
-      % (seen["v1"], seen["v2"], seen["v2"] / 10.0))
+def split(label):
+    seen = collections.Counter()
+    for _ in range(1000):
+        c.request("GET", "/product", headers={"Host": "shop.example"})
+        seen[json.loads(c.getresponse().read())["server"]] += 1
+    print("    %s: 1000 requests: v1 %d, v2 %d (%.1f%% to v2)"
+          % (label, seen["v1"], seen["v2"], seen["v2"] / 10.0), flush=True)
+split("90/10")
 c.request("GET", "/product", headers={"Host": "shop.example", "x-canary": "v2"})
-print("    with x-canary: v2 -> %s" % json.loads(c.getresponse().read())["server"])
+print("    with x-canary: v2 -> %s" % json.loads(c.getresponse().read())["server"], flush=True)
+with open(sys.argv[2], "w") as f:
+    f.write("edit\n")
+with open(sys.argv[3]) as f:
+    f.read()
+split("50/50, on the same connection")
 PY
+CLIENT_PID=$!
+read -r _ <"$WORK/edit"
+updates() {
+	api /stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("proxy_total", {}).get("config_updates", 0))'
+}
+before=$(updates)
+now=$before
+echo "    editing $WORK/istio/canary.yaml to 50/50 (the client keeps its connection open)"
+canary 50 50
+for _ in $(seq 100); do
+	now=$(updates)
+	((now > before)) && break
+	sleep 0.1
+done
+echo "    the controller pushed it, the gateway applied it (config updates $before -> $now)"
+echo go >"$WORK/edited"
+wait "$CLIENT_PID"
+
+step "meshgatectl proxy-status: what the controller sent and each gateway ACKed"
+ip netns exec "$MG_NS_GW" "$CTL" proxy-status --ctrl 127.0.0.1:15014 | sed 's/^/    /'
 
 step "The gateway resolved its upstream next hop $MG_ADDR_UP by ARP (GET /neighbors)"
 sleep 0.5

@@ -184,6 +184,9 @@ def markdown_cost(s):
                 "instructions, well under 0.1% of a run."]
     else:
         out.append(s.get("callgrind_status", "callgrind: not run"))
-    out += ["", "| mode | requests/s, one core for all three (median) |", "|---|---|"]
-    out += [f"| {r['mode']} | {r['median_requests_per_s']:,.0f} |" for r in s["native"]]
+    out += ["", "| mode | requests/s, one core for all three (median) | runs (min–max) |",
+            "|---|---|---|"]
+    out += [f"| {r['mode']} | {r['median_requests_per_s']:,.0f} | "
+            f"{min(r['runs']):,.0f}–{max(r['runs']):,.0f} ({len(r['runs'])}) |"
+            for r in s["native"]]
     return out

@@ -20,6 +20,7 @@
 #include <getopt.h>
 #include <sched.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,7 +238,7 @@ static int mgb_topology(void)
 }
 
 /* TCP on the three, the gateway's config as main.c sets it up, the upstream. */
-static int mgb_services(const struct mgb_opts *o)
+static int mgb_services(void)
 {
 	const struct mg_cfg_tcp *t = &mgb_cfg.tcp;
 	struct mg_tcp_conf gw = {
@@ -256,7 +257,6 @@ static int mgb_services(const struct mgb_opts *o)
 	int rc;
 
 	snprintf(gw.cc, sizeof(gw.cc), "%s", t->cc);
-	(void)o;
 	rc = mg_tcp_register();
 	if (rc == 0)
 		rc = mg_tcp_worker_init(&mgb_client_node.w, &peer);
@@ -510,14 +510,91 @@ static int mgb_eal(const struct mgb_opts *o)
 	return rte_eal_init((int)MG_ARRAY_SIZE(argv) - 1, argv) < 0 ? -rte_errno : 0;
 }
 
+/*
+ * Warm-up, then the measured phase (marked for callgrind as asked); s0/s1
+ * are the counters around the measured phase, *secs its duration.
+ * @return 0, or an error of mgb_run()
+ */
+static int mgb_measure(const struct mgb_opts *o, struct mgb_client *cl, struct mgb_snap *s0,
+                       struct mgb_snap *s1, double *secs)
+{
+	bool collecting;
+	uint64_t t0, t1;
+	int rc;
+
+	/*
+	 * Instrumentation starts before the warm-up (collection stays off):
+	 * callgrind's first translation of the code is slow enough for TCP's
+	 * retransmission timer to fire, and that belongs in the warm-up, not
+	 * in the count.
+	 */
+	if (o->callgrind || o->cg_gateway)
+		CALLGRIND_START_INSTRUMENTATION;
+	/* Warm-up: connections up, the gateway's upstream pool filled, caches warm. */
+	rc = mgb_run(cl, o->warmup, o->stall_s);
+	mgb_snap(s0, cl);
+	collecting = rc == 0 && o->callgrind;
+	if (collecting)
+		CALLGRIND_TOGGLE_COLLECT;
+	mgb_collect_gateway = rc == 0 && o->cg_gateway;
+	t0 = rte_rdtsc();
+	if (rc == 0)
+		rc = mgb_run(cl, o->warmup + o->requests, o->stall_s);
+	t1 = rte_rdtsc();
+	if (collecting)
+		CALLGRIND_TOGGLE_COLLECT;
+	mgb_collect_gateway = false;
+	if (o->callgrind || o->cg_gateway)
+		CALLGRIND_STOP_INSTRUMENTATION;
+	mgb_snap(s1, cl);
+	*secs = (double)(t1 - t0) / (double)rte_get_tsc_hz();
+	return rc;
+}
+
+/* What went wrong, or "" when every check passed. */
+static const char *mgb_verdict(const struct mgb_opts *o, const struct mgb_client *cl,
+                               const struct mgb_snap *s0, const struct mgb_snap *s1, int rc)
+{
+	if (rc == -ETIMEDOUT)
+		return "stalled: no response completed within the stall timeout";
+	if (cl->errors != 0)
+		return cl->first_error;
+	if (mgb_link_drops != 0)
+		return "a link ring was full";
+	if (rc < 0)
+		return strerror(-rc);
+	if (cl->done != o->warmup + o->requests || s1->up_requests - s0->up_requests != o->requests)
+		return "request counts differ between the client and the upstream";
+	return "";
+}
+
+static void mgb_teardown(struct mgb_client *cl)
+{
+	char rundir[PATH_MAX];
+
+	mgb_client_fini(cl);
+	mg_tcp_worker_fini(&mgb_client_node.w);
+	mg_tcp_worker_fini(&mgb_gw_node.w);
+	mg_tcp_worker_fini(&mgb_up_node.w);
+	mg_proxy_worker_stop(&mgb_gw_node.w); /* after TCP: closing calls back into the proxy */
+	mgb_node_fini(&mgb_client_node);
+	mgb_node_fini(&mgb_gw_node);
+	mgb_node_fini(&mgb_up_node);
+	mg_bootstrap_free(&mgb_cfg);
+	/* --no-shconf leaves the runtime directory empty; do not leave it behind. */
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	(void)rmdir(rundir);
+}
+
 int main(int argc, char **argv)
 {
 	struct mgb_client cl = {0};
 	struct mgb_snap s0, s1;
 	struct mgb_opts o;
-	const char *why = "";
+	const char *why;
 	char err[512];
-	uint64_t t0, t1;
+	double secs = 0;
 	int rc;
 
 	if (mgb_args(argc, argv, &o) < 0) {
@@ -537,7 +614,7 @@ int main(int argc, char **argv)
 	}
 	rc = mgb_topology();
 	if (rc == 0)
-		rc = mgb_services(&o);
+		rc = mgb_services();
 	if (rc < 0) {
 		fprintf(stderr, "mg-bench-inproc: set-up: %s\n", strerror(-rc));
 		return 1;
@@ -547,59 +624,18 @@ int main(int argc, char **argv)
 	cl.newconn = o.newconn;
 	cl.conns = o.conns;
 	rc = mgb_client_init(&cl);
-	/*
-	 * Instrumentation starts before the warm-up (collection stays off):
-	 * callgrind's first translation of the code is slow enough for TCP's
-	 * retransmission timer to fire, and that belongs in the warm-up, not
-	 * in the count.
-	 */
-	if (o.callgrind || o.cg_gateway)
-		CALLGRIND_START_INSTRUMENTATION;
-	/* Warm-up: connections up, the gateway's upstream pool filled, caches warm. */
 	if (rc == 0)
-		rc = mgb_run(&cl, o.warmup, o.stall_s);
-	mgb_snap(&s0, &cl);
-	if (rc == 0 && o.callgrind)
-		CALLGRIND_TOGGLE_COLLECT;
-	mgb_collect_gateway = rc == 0 && o.cg_gateway;
-	t0 = rte_rdtsc();
-	if (rc == 0)
-		rc = mgb_run(&cl, o.warmup + o.requests, o.stall_s);
-	t1 = rte_rdtsc();
-	if (o.callgrind)
-		CALLGRIND_TOGGLE_COLLECT;
-	mgb_collect_gateway = false;
-	if (o.callgrind || o.cg_gateway)
-		CALLGRIND_STOP_INSTRUMENTATION;
-	mgb_snap(&s1, &cl);
+		rc = mgb_measure(&o, &cl, &s0, &s1, &secs);
+	else {
+		mgb_snap(&s0, &cl);
+		s1 = s0;
+	}
 	if (rc == 0)
 		mgb_settle(&cl);
-	if (rc == -ETIMEDOUT)
-		why = "stalled: no response completed within the stall timeout";
-	else if (cl.errors != 0)
-		why = cl.first_error;
-	else if (mgb_link_drops != 0)
-		why = "a link ring was full";
-	else if (rc < 0)
-		why = strerror(-rc);
-	else if (cl.done != o.warmup + o.requests || s1.up_requests - s0.up_requests != o.requests)
-		why = "request counts differ between the client and the upstream";
-	mgb_report(&o, &cl, &s0, &s1, (double)(t1 - t0) / (double)rte_get_tsc_hz(), *why == '\0',
-	           why);
+	why = mgb_verdict(&o, &cl, &s0, &s1, rc);
+	mgb_report(&o, &cl, &s0, &s1, secs, *why == '\0', why);
 	if (*why != '\0')
 		fprintf(stderr, "mg-bench-inproc: FAILED: %s\n", why);
-	mgb_client_fini(&cl);
-	mg_tcp_worker_fini(&mgb_client_node.w);
-	mg_tcp_worker_fini(&mgb_gw_node.w);
-	mg_tcp_worker_fini(&mgb_up_node.w);
-	mg_proxy_worker_stop(&mgb_gw_node.w);
-	mgb_node_fini(&mgb_client_node);
-	mgb_node_fini(&mgb_gw_node);
-	mgb_node_fini(&mgb_up_node);
-	mg_bootstrap_free(&mgb_cfg);
-	/* --no-shconf leaves the runtime directory empty; do not leave it behind. */
-	snprintf(err, sizeof(err), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	(void)rmdir(err);
+	mgb_teardown(&cl);
 	return *why == '\0' ? 0 : 1;
 }

@@ -12,7 +12,9 @@ Two callgrind runs per mode:
                        upstream), and from the same profile the inclusive cost
                        of mgb_poll_gateway (the gateway's share);
   --callgrind-gateway  only the gateway's polls: its exclusive hot spots.
-Plus native runs for requests/s on one core (all three workers on it).
+Plus native runs for requests/s on one core (all three workers on it), and
+--conns-hold: K idle HTTP connections held through the gateway (100,000 in
+full mode), with its accounted memory and the process's RSS growth.
 
 Numbers are what the tool measured; the section's status is "ok" when every
 run exited 0 (the tool checks every response and the counts itself) and
@@ -150,7 +152,15 @@ def section_cost(b, mode, log):
         res["callgrind"] = []
         res["callgrind_status"] = "skipped: valgrind not installed (tools/deps.sh)"
         log("cost-per-request: valgrind not installed: requests/s only")
-    ok = all(r["median_requests_per_s"] > 0 for r in res["native"]) and all(
+    hold = 10000 if quick else 100000
+    log(f"cost-per-request: {hold} idle connections held through the gateway (--conns-hold)")
+    res["hold"] = _run([tool, "--conns-hold", str(hold)], timeout=600)
+    h = res["hold"]
+    log(f"  hold {hold}: gateway {h['gateway_accounted_bytes_per_conn']:.0f} B/conn accounted "
+        f"(TCB {h['gateway_tcp_conn_bytes']} + HTTP {h['gateway_http_conn_bytes']}), process RSS "
+        f"growth {h['process_rss_growth_bytes_per_conn']:.0f} B/conn (both ends in one process)")
+    ok = h["gateway_established"] == hold and all(
+        r["median_requests_per_s"] > 0 for r in res["native"]) and all(
         r["instructions_per_request"]["gateway"] > 0 for r in res["callgrind"])
     res["status"] = "ok" if ok else "no numbers"
     return res
@@ -189,4 +199,14 @@ def markdown_cost(s):
     out += [f"| {r['mode']} | {r['median_requests_per_s']:,.0f} | "
             f"{min(r['runs']):,.0f}–{max(r['runs']):,.0f} ({len(r['runs'])}) |"
             for r in s["native"]]
+    h = s.get("hold")
+    if h:
+        out += ["", f"{h['connections']:,} idle HTTP connections held through the gateway "
+                f"(`--conns-hold`): {h['gateway_accounted_bytes_per_conn']:.0f} B per connection "
+                f"by the gateway's accounting (TCB {h['gateway_tcp_conn_bytes']} B + HTTP "
+                f"manager {h['gateway_http_conn_bytes']} B), process RSS growth "
+                f"{h['process_rss_growth_bytes_per_conn']:.0f} B per connection (client and "
+                "gateway in one process; the TCP tables are allocated and zeroed up front, so "
+                "RSS grows only by what is allocated per connection), "
+                f"{h['mbufs_held_per_conn']:.3f} mbufs held per connection."]
     return out

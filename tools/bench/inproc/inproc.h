@@ -93,6 +93,30 @@ struct mgb_client {
 	char first_error[160];
 };
 
+/* ---- holding idle connections (hold.c, --conns-hold) ---- */
+
+/*
+ * Listener ports for --conns-hold: one client address has 28,232 ephemeral
+ * ports per destination, so 100k connections need four destinations.
+ */
+#define MGB_HOLD_PORTS 4
+extern const uint16_t mgb_hold_ports[MGB_HOLD_PORTS];
+
+/** Idle client connections opened through the gateway and held. */
+struct mgb_hold {
+	struct mg_worker *w;
+	rte_be32_t dst;
+	uint64_t target;      /* connections to hold */
+	uint64_t opened;      /* connects issued */
+	uint64_t established; /* on_open seen */
+	uint64_t errors;      /* failed connects or closes before the end */
+	bool stopping;
+	char first_error[128];
+};
+
+/** Open connections (a bounded number handshaking at a time) until h->target. */
+void mgb_hold_step(struct mgb_hold *h);
+
 /** Set up c (fields w, dst, newconn, conns set by the caller). @return 0 or -errno */
 int mgb_client_init(struct mgb_client *c);
 

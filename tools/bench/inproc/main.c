@@ -43,43 +43,61 @@
 #define MGB_GW_U_IP     IP4(198, 18, 1, 1)
 #define MGB_UP_IP       IP4(198, 18, 1, 2)
 #define MGB_MBUFS       16383
+/* --conns-hold: 28,232 ephemeral ports toward each of MGB_HOLD_PORTS listeners. */
+#define MGB_HOLD_MAX 110000
 
 /*
  * The gateway's config: a real bootstrap, parsed and compiled by the code
- * meshgate runs (mg_bootstrap_parse → mg_snapshot_compile): one HTTP
- * listener, one route, one cluster.  Its interfaces section only satisfies
- * the schema; the benchmark builds the net conf below to match.
+ * meshgate runs (mg_bootstrap_parse → mg_snapshot_compile): HTTP listeners
+ * (one, or MGB_HOLD_PORTS for --conns-hold), one route, one cluster.  Its
+ * interfaces section only satisfies the schema; the benchmark builds the
+ * net conf below to match.
  */
-static const char mgb_bootstrap[] =
+static const char mgb_bootstrap_head[] =
     "interfaces:\n"
     "  - {name: client, device: net_null0, address: 198.18.0.1/24}\n"
     "  - {name: upstream, device: net_null1, address: 198.18.1.1/24}\n"
     "tcp:\n"
-    "  max_connections: 65536\n"
+    "  max_connections: %u\n"
     "static_resources:\n"
-    "  listeners:\n"
-    "  - name: web\n"
-    "    address: {socket_address: {address: 0.0.0.0, port_value: 8080}}\n"
+    "  listeners:\n";
+static const char mgb_bootstrap_listener[] =
+    "  - name: web%u\n"
+    "    address: {socket_address: {address: 0.0.0.0, port_value: %u}}\n"
     "    filter_chains:\n"
     "    - filters:\n"
     "      - name: envoy.filters.network.http_connection_manager\n"
     "        typed_config:\n"
     "          \"@type\": type.googleapis.com/"
     "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n"
-    "          stat_prefix: web\n"
+    "          stat_prefix: web%u\n"
     "          route_config:\n"
-    "            name: web\n"
+    "            name: web%u\n"
     "            virtual_hosts:\n"
     "            - name: svc\n"
     "              domains: [\"*\"]\n"
     "              routes:\n"
     "              - match: {prefix: /}\n"
-    "                route: {cluster: backend}\n"
+    "                route: {cluster: backend}\n";
+static const char mgb_bootstrap_tail[] =
     "  clusters:\n"
     "  - name: backend\n"
     "    connect_timeout: 1s\n"
     "    load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: "
     "{socket_address: {address: 198.18.1.2, port_value: 8081}}}}]}]}\n";
+
+/* The bootstrap text into buf: n_listeners listeners on mgb_hold_ports[]. */
+static size_t mgb_bootstrap_text(char *buf, size_t size, unsigned max_conns, unsigned n_listeners)
+{
+	size_t len = (size_t)snprintf(buf, size, mgb_bootstrap_head, max_conns);
+
+	for (unsigned i = 0; i < n_listeners && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, mgb_bootstrap_listener, i,
+		                        mgb_hold_ports[i], i, i);
+	if (len < size)
+		len += (size_t)snprintf(buf + len, size - len, "%s", mgb_bootstrap_tail);
+	return len;
+}
 
 struct mgb_opts {
 	bool newconn;
@@ -89,6 +107,7 @@ struct mgb_opts {
 	bool cg_gateway; /* collect only the gateway's polls of the measured phase */
 	double stall_s;
 	const char *prefix;
+	uint64_t hold; /* --conns-hold K: hold K idle connections instead */
 };
 
 static struct mgb_node mgb_client_node, mgb_gw_node, mgb_up_node;
@@ -238,7 +257,7 @@ static int mgb_topology(void)
 }
 
 /* TCP on the three, the gateway's config as main.c sets it up, the upstream. */
-static int mgb_services(void)
+static int mgb_services(uint32_t peer_max_conns)
 {
 	const struct mg_cfg_tcp *t = &mgb_cfg.tcp;
 	struct mg_tcp_conf gw = {
@@ -253,7 +272,7 @@ static int mgb_services(void)
 	    .user_timeout_ms = t->user_timeout_ms,
 	};
 	/* The client keeps a TIME-WAIT per new connection: room for all of them. */
-	struct mg_tcp_conf peer = {.max_conns = 65536};
+	struct mg_tcp_conf peer = {.max_conns = peer_max_conns};
 	int rc;
 
 	snprintf(gw.cc, sizeof(gw.cc), "%s", t->cc);
@@ -393,7 +412,7 @@ static void usage(FILE *out)
 	        "Usage: mg-bench-inproc [--mode keepalive|newconn] [--requests N] [--conns C]\n"
 	        "                       [--warmup W] [--callgrind | --callgrind-gateway]\n"
 	        "                       [--stall-timeout S]\n"
-	        "                       [--file-prefix P]\n"
+	        "                       [--file-prefix P] [--conns-hold K]\n"
 	        "\n"
 	        "Client, gateway (the real proxy on a static_resources config) and an HTTP\n"
 	        "upstream as three meshgate workers on one lcore; prints one JSON object.\n"
@@ -406,7 +425,10 @@ static void usage(FILE *out)
 	        "  --callgrind  mark the measured phase for valgrind --tool=callgrind\n"
 	        "               --collect-atstart=no --instr-atstart=no\n"
 	        "  --callgrind-gateway  the same, collecting only the gateway worker's polls\n"
-	        "Exit status 0 when every response was a checked 200 and the counts match.\n");
+	        "  --conns-hold K  instead: open K idle HTTP connections through the gateway\n"
+	        "               (up to %u) and report its memory per connection\n"
+	        "Exit status 0 when every response was a checked 200 and the counts match.\n",
+	        MGB_HOLD_MAX);
 }
 
 static int mgb_args(int argc, char **argv, struct mgb_opts *o)
@@ -420,6 +442,7 @@ static int mgb_args(int argc, char **argv, struct mgb_opts *o)
 	    {"callgrind-gateway", no_argument, NULL, 'G'},
 	    {"stall-timeout", required_argument, NULL, 's'},
 	    {"file-prefix", required_argument, NULL, 'p'},
+	    {"conns-hold", required_argument, NULL, 'H'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -455,6 +478,11 @@ static int mgb_args(int argc, char **argv, struct mgb_opts *o)
 			break;
 		case 'p':
 			o->prefix = optarg;
+			break;
+		case 'H':
+			o->hold = strtoull(optarg, NULL, 10);
+			if (o->hold == 0 || o->hold > MGB_HOLD_MAX)
+				return -1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -587,22 +615,115 @@ static void mgb_teardown(struct mgb_client *cl)
 	(void)rmdir(rundir);
 }
 
+/* Resident set size of this process, bytes (/proc/self/statm). */
+static uint64_t mgb_rss(void)
+{
+	unsigned long size = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lu %lu", &size, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static uint64_t mgb_mbufs_in_use(void)
+{
+	return rte_mempool_in_use_count(mgb_client_node.w.pool) +
+	       rte_mempool_in_use_count(mgb_gw_node.w.pool) +
+	       rte_mempool_in_use_count(mgb_up_node.w.pool);
+}
+
+/*
+ * --conns-hold: open o->hold idle connections through the gateway, then
+ * report the gateway's accounted memory per connection (its TCB and HTTP
+ * connection manager, as /stats' memory block counts them) and the
+ * process's RSS growth per connection (which includes the client's side
+ * too: both ends live in this process).
+ * @return 0, or -EIO/-ETIMEDOUT with the reason printed
+ */
+static int mgb_hold_run(const struct mgb_opts *o)
+{
+	/* Static: the teardown's on_close calls come after this returns. */
+	static struct mgb_hold h;
+	struct mg_worker *gw = &mgb_gw_node.w;
+	uint64_t rss0 = mgb_rss(), mb0 = mgb_mbufs_in_use(), hz = rte_get_tsc_hz();
+	uint64_t est0 = mg_tcp_count(gw, MG_TCP_ESTABLISHED), t0 = rte_rdtsc(), last = t0, seen = 0;
+	uint64_t est, rss1, mb1;
+	const char *why = "";
+
+	h = (struct mgb_hold){.w = &mgb_client_node.w, .dst = MGB_GW_C_IP, .target = o->hold};
+	for (;;) {
+		mgb_hold_step(&h);
+		mg_worker_poll_once(&mgb_client_node.w);
+		mg_worker_poll_once(gw);
+		mg_worker_poll_once(&mgb_up_node.w);
+		est = mg_tcp_count(gw, MG_TCP_ESTABLISHED) - est0;
+		if (h.errors != 0 || mgb_link_drops != 0) {
+			why = h.errors != 0 ? h.first_error : "a link ring was full";
+			break;
+		}
+		if (h.established == h.target && est >= h.target)
+			break;
+		if (h.established != seen) {
+			seen = h.established;
+			last = rte_rdtsc();
+		} else if ((double)(rte_rdtsc() - last) / (double)hz > o->stall_s) {
+			why = "stalled while opening connections";
+			break;
+		}
+	}
+	/* Let the last ACKs and any timers settle (100 ms), then read. */
+	for (uint64_t end = rte_rdtsc() + hz / 10; rte_rdtsc() < end;) {
+		mg_worker_poll_once(&mgb_client_node.w);
+		mg_worker_poll_once(gw);
+		mg_worker_poll_once(&mgb_up_node.w);
+	}
+	est = mg_tcp_count(gw, MG_TCP_ESTABLISHED) - est0;
+	rss1 = mgb_rss();
+	mb1 = mgb_mbufs_in_use();
+	printf("{\"tool\": \"mg-bench-inproc\", \"mode\": \"hold\", \"connections\": %" PRIu64
+	       ", \"seconds_to_open\": %.3f, \"gateway_established\": %" PRIu64
+	       ", \"gateway_tcp_conn_bytes\": %zu, \"gateway_http_conn_bytes\": %zu"
+	       ", \"gateway_accounted_bytes_per_conn\": %.1f"
+	       ", \"process_rss_growth_bytes_per_conn\": %.1f, \"rss_before\": %" PRIu64
+	       ", \"rss_with\": %" PRIu64 ", \"mbufs_held_per_conn\": %.3f"
+	       ", \"ok\": %s, \"error\": \"%s\"}\n",
+	       o->hold, (double)(rte_rdtsc() - t0) / (double)hz, est, mg_tcp_conn_size(),
+	       mg_proxy_hcm_size(),
+	       (double)est * (double)(mg_tcp_conn_size() + mg_proxy_hcm_size()) / (double)o->hold,
+	       ((double)rss1 - (double)rss0) / (double)o->hold, rss0, rss1,
+	       ((double)mb1 - (double)mb0) / (double)o->hold, *why == '\0' ? "true" : "false", why);
+	fflush(stdout);
+	h.stopping = true; /* the teardown's aborts are not errors */
+	if (*why != '\0')
+		fprintf(stderr, "mg-bench-inproc: FAILED: %s\n", why);
+	return *why == '\0' ? 0 : -EIO;
+}
+
 int main(int argc, char **argv)
 {
 	struct mgb_client cl = {0};
 	struct mgb_snap s0, s1;
 	struct mgb_opts o;
+	static char text[16384];
 	const char *why;
 	char err[512];
 	double secs = 0;
+	uint32_t max_conns;
+	size_t len;
 	int rc;
 
 	if (mgb_args(argc, argv, &o) < 0) {
 		usage(stderr);
 		return 2;
 	}
-	rc = mg_bootstrap_parse("mg-bench-inproc", mgb_bootstrap, sizeof(mgb_bootstrap) - 1,
-	                        &mgb_cfg, err, sizeof(err));
+	/* Connection tables: room for every TIME-WAIT of a newconn run, or the held ones. */
+	max_conns = o.hold > 0 ? (uint32_t)(o.hold + 8192) : 65536;
+	len = mgb_bootstrap_text(text, sizeof(text), max_conns, o.hold > 0 ? MGB_HOLD_PORTS : 1);
+	rc = mg_bootstrap_parse("mg-bench-inproc", text, len, &mgb_cfg, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "mg-bench-inproc: %s\n", err);
 		return 1;
@@ -614,10 +735,16 @@ int main(int argc, char **argv)
 	}
 	rc = mgb_topology();
 	if (rc == 0)
-		rc = mgb_services();
+		rc = mgb_services(max_conns);
 	if (rc < 0) {
 		fprintf(stderr, "mg-bench-inproc: set-up: %s\n", strerror(-rc));
 		return 1;
+	}
+	if (o.hold > 0) {
+		rc = mgb_hold_run(&o);
+		cl.stopping = true;
+		mgb_teardown(&cl);
+		return rc == 0 ? 0 : 1;
 	}
 	cl.w = &mgb_client_node.w;
 	cl.dst = MGB_GW_C_IP;

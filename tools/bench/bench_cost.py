@@ -208,5 +208,5 @@ def markdown_cost(s):
                 f"{h['process_rss_growth_bytes_per_conn']:.0f} B per connection (client and "
                 "gateway in one process; the TCP tables are allocated and zeroed up front, so "
                 "RSS grows only by what is allocated per connection), "
-                f"{h['mbufs_held_per_conn']:.3f} mbufs held per connection."]
+                f"{round(h['mbufs_held_per_conn'], 3) + 0.0:.3f} mbufs held per connection."]
     return out

@@ -33,6 +33,7 @@ struct mgb_cconn {
 	struct mg_tcp_conn *c;
 	bool in_flight;     /* a request was sent, its response is not complete */
 	bool in_body;       /* headers done; counting body bytes */
+	bool bad;           /* this response failed a check (counted in errors) */
 	uint32_t hdr_len;   /* bytes in hdr */
 	uint64_t body_left; /* body bytes still expected */
 	int status;
@@ -65,6 +66,7 @@ static void cl_send_request(struct mgb_cconn *k)
 	}
 	k->in_flight = true;
 	k->in_body = false;
+	k->bad = false;
 	k->hdr_len = 0;
 	cl->issued++;
 }
@@ -94,7 +96,8 @@ static void cl_response_done(struct mgb_cconn *k)
 	struct mgb_client *cl = k->cl;
 
 	k->in_flight = false;
-	cl->done++;
+	if (!k->bad)
+		cl->done++; /* only responses that passed every check */
 	if (cl->newconn) {
 		mg_tcp_stream_ops.close(k->c); /* on_close follows once the FINs are exchanged */
 		return;
@@ -121,6 +124,7 @@ static uint32_t cl_feed(struct mgb_cconn *k, const char *p, uint32_t len)
 			    memcmp(k->hdr + k->hdr_len - 4, "\r\n\r\n", 4) == 0) {
 				k->in_body = true;
 				if (!cl_parse_head(k)) {
+					k->bad = true;
 					cl_error(k->cl, "client: malformed response head");
 				} else if (k->status != 200 || k->body_left != MGB_BODY_LEN) {
 					char msg[96];
@@ -128,6 +132,7 @@ static uint32_t cl_feed(struct mgb_cconn *k, const char *p, uint32_t len)
 					snprintf(msg, sizeof(msg),
 					         "client: status %d, Content-Length %llu",
 					         k->status, (unsigned long long)k->body_left);
+					k->bad = true;
 					cl_error(k->cl, msg);
 				}
 			}

@@ -54,7 +54,11 @@ extern const struct mg_port_ops mgb_link_ops;
  */
 int mgb_node_init(struct mgb_node *n, const char *name, unsigned n_mbufs);
 
-/** Free what mgb_node_init made (after mg_tcp_worker_fini). */
+/**
+ * Free the rings mgb_node_init made and the frames in them (after
+ * mg_tcp_worker_fini).  The mbuf pool stays: mbufs of one node end up held
+ * by the others, and EAL cleanup releases the memory at exit.
+ */
 void mgb_node_fini(struct mgb_node *n);
 
 /** Connect a's interface ia and b's interface ib with a pair of rings. @return 0 or -errno */

@@ -18,6 +18,7 @@ PACKAGES=(
 	prometheus
 	clang-format
 	clang libclang-rt-14-dev
+	valgrind
 )
 
 # One dpkg-query for all of them; a package dpkg has never heard of is simply

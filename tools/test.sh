@@ -355,7 +355,7 @@ if [[ "${MG_SKIP_INTEGRATION:-0}" != 1 && "${MG_SKIP_BENCH:-0}" != 1 &&
 	say "benchmark smoke test (tools/bench/run --quick; results in $BUILD/bench-results)"
 	log=$LOGDIR/bench-quick.log
 	t0=$SECONDS
-	if MG_BUILD_DIR="$BUILD" timeout -k 15 120 tools/bench/run --quick >"$log" 2>&1; then
+	if MG_BUILD_DIR="$BUILD" timeout -k 15 180 tools/bench/run --quick >"$log" 2>&1; then
 		echo "PASS bench-quick ($((SECONDS - t0)) s): $(grep -o '[0-9.]* Mpps per worker core' "$log" | tail -n1)"
 		PASSED=$((PASSED + 1))
 	else

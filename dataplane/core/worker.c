@@ -264,8 +264,13 @@ int mg_worker_snapshot_status(const struct mg_worker *w, const struct mg_snapsho
 	return 0;
 }
 
-/* One poll iteration; returns the number of frames and messages handled. */
-static unsigned worker_poll_once(struct mg_worker *w)
+/*
+ * One poll iteration.  Exported (rather than kept inside mg_worker_main) so
+ * tools/bench/inproc can drive several workers from one lcore in turn and
+ * measure exactly the iteration the gateway runs; mg_worker_main adds only
+ * the RCU report and the idle back-off around it.
+ */
+unsigned mg_worker_poll_once(struct mg_worker *w)
 {
 	struct rte_mbuf *pkts[MG_BURST];
 	unsigned work = 0;
@@ -312,7 +317,7 @@ int mg_worker_main(void *arg)
 	mg_net_worker_start(w);
 	mg_worker_flush(w);
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
-		unsigned work = worker_poll_once(w);
+		unsigned work = mg_worker_poll_once(w);
 
 		/* Nothing read from a published object survives this point. */
 		rte_rcu_qsbr_quiescent(dp->qs, w->idx);

@@ -39,6 +39,18 @@ void mg_worker_destroy(struct mg_worker *w);
 int mg_worker_main(void *arg);
 
 /**
+ * Run one iteration of w's poll loop on the calling lcore: adopt a newly
+ * published snapshot, receive a burst on every interface and run it through
+ * the L2/L3/TCP/proxy path, drain the control and hand-off rings, run due
+ * timers, flush staged frames.  mg_worker_main() calls it in its loop; the
+ * in-process benchmark (tools/bench/inproc) calls it for several workers in
+ * turn.  No RCU report, no idle back-off: the caller's business.
+ *
+ * @return frames and messages handled (0: the iteration was idle)
+ */
+unsigned mg_worker_poll_once(struct mg_worker *w);
+
+/**
  * Stage frame m for sending on interface iface; sent at the end of this
  * iteration or as soon as MG_BURST frames are staged.  Takes ownership of m.
  */

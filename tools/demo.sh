@@ -103,59 +103,14 @@ echo "    gateway  $MG_NS_GW: $MG_IF_GW_CLIENT ($MG_ADDR_GW_CLIENT) and $MG_IF_G
 echo "    upstream $MG_NS_UP: $MG_IF_UP $MG_ADDR_UP/$MG_PREFIX_UP, service network $MG_NET_SERVICE"
 
 step "Starting the controller (meshgate-ctrl) in $MG_NS_GW on the Istio YAML in $WORK/istio"
-mkdir -p "$WORK/istio"
-cat >"$WORK/istio/shop.yaml" <<EOF
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: front, namespace: shop}
-spec:
-  selector: {app: meshgate}
-  servers:
-  - port: {number: 8080, name: http, protocol: HTTP}
-    hosts: ["*"]
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: product, namespace: shop}
-spec:
-  hosts: [product.shop.internal]
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  endpoints:
-  - {address: 198.18.2.1, labels: {version: v1}, ports: {http: 8081}}
-  - {address: 198.18.2.1, labels: {version: v2}, ports: {http: 8082}}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: product, namespace: shop}
-spec:
-  host: product.shop.internal
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
-EOF
-# canary W1 W2: the VirtualService, replaced whole (the controller watches
-# the directory and pushes the change).
-canary() {
-	cat >"$WORK/istio/.canary.tmp" <<EOF
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: product, namespace: shop}
-spec:
-  hosts: ["*"]
-  gateways: [front]
-  http:
-  - match: [{headers: {x-canary: {exact: v2}}}]
-    route: [{destination: {host: product.shop.internal, subset: v2}}]
-  - route:
-    - {destination: {host: product.shop.internal, subset: v1}, weight: $1}
-    - {destination: {host: product.shop.internal, subset: v2}, weight: $2}
-EOF
-	mv "$WORK/istio/.canary.tmp" "$WORK/istio/canary.yaml"
-}
-canary 90 10
-sed 's/^/    | /' "$WORK/istio/canary.yaml"
+# A Gateway on 8080, the service's two versions (a ServiceEntry, a
+# DestinationRule with their subsets) and a VirtualService splitting 90/10,
+# x-canary: v2 always to v2: test/integration/istio_canary.sh writes them.
+# shellcheck source=test/integration/istio_canary.sh
+source "$ROOT/test/integration/istio_canary.sh"
+ic_service "$WORK/istio" 198.18.2.1 198.18.2.1 8081 8082
+ic_split "$WORK/istio" 90 10
+sed 's/^/    | /' "$WORK/istio/10-web.yaml"
 ip netns exec "$MG_NS_GW" "$CTRL" --config-dir "$WORK/istio" --listen 127.0.0.1:15010 \
 	--status 127.0.0.1:15014 >"$WORK/meshgate-ctrl.log" 2>&1 &
 CTRL_PID=$!
@@ -258,8 +213,8 @@ updates() {
 }
 before=$(updates)
 now=$before
-echo "    editing $WORK/istio/canary.yaml to 50/50 (the client keeps its connection open)"
-canary 50 50
+echo "    editing $WORK/istio/10-web.yaml to 50/50 (the client keeps its connection open)"
+ic_split "$WORK/istio" 50 50
 for _ in $(seq 100); do
 	now=$(updates)
 	((now > before)) && break

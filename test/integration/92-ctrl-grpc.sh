@@ -17,6 +17,8 @@
 # picks up the fixed one.
 # shellcheck source=test/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
+# shellcheck source=test/integration/istio_canary.sh
+source "$MG_IT_DIR/istio_canary.sh"
 
 CTRL_BIN=${MG_CTRL_BIN:-$MG_ROOT/build/app/meshgate-ctrl/meshgate-ctrl}
 CTL_BIN=${MG_CTL_BIN:-$MG_ROOT/build/app/meshgatectl/meshgatectl}
@@ -61,39 +63,9 @@ mkdir -p "$PYOUT"
 mg_log "generated $(find "$PYOUT" -name '*_pb2.py' | wc -l) Python modules from proto/"
 
 mkdir -p "$CFG"
-cat >"$CFG/00-gateway.yaml" <<'YAML'
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: edge, namespace: shop}
-spec:
-  selector: {app: meshgate}
-  servers:
-  - port: {number: 8080, name: http, protocol: HTTP}
-    hosts: ["*"]
-YAML
-cat >"$CFG/10-web.yaml" <<'YAML'
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: web, namespace: shop}
-spec:
-  hosts: [web.shop.internal]
-  ports:
-  - {number: 80, name: http, protocol: HTTP}
-  location: MESH_INTERNAL
-  resolution: STATIC
-  endpoints:
-  - {address: 198.18.0.10, labels: {version: v1}}
-  - {address: 198.18.0.11, labels: {version: v2}}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: web, namespace: shop}
-spec:
-  host: web.shop.internal
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
-YAML
+# Gateway, ServiceEntry and DestinationRule (istio_canary.sh); this test's
+# own VirtualService, which ads_interop.py rewrites.
+ic_service "$CFG" 198.18.0.10 198.18.0.11
 cat >"$CFG/30-vs.yaml" <<'YAML'
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -164,7 +136,7 @@ mg_check "log: one line per push, ACK, NACK, connect, disconnect" bash -c "
 # until the directory is fixed.
 BAD=$MG_WORKDIR/bad
 mkdir -p "$BAD"
-printf 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: edge}\nspec:\n  servers:\n  - port: {number: 99999, name: http, protocol: HTTP}\n    hosts: ["*"]\n' >"$BAD/00-gateway.yaml"
+printf 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: edge}\nspec:\n  servers:\n  - port: {number: 99999, name: http, protocol: HTTP}\n    hosts: ["*"]\n' >"$BAD/00-canary.yaml"
 "$CTRL_BIN" --config-dir "$BAD" --listen "$ADS" --status "$STATUS" --debounce-ms 100 \
 	>>"$CTRL_LOG" 2>&1 &
 CTRL_PID=$!
@@ -174,10 +146,10 @@ syncz_has() {
 	curl -sf -m 2 "http://$STATUS/debug/syncz" | grep -q "$1"
 }
 mg_check "invalid at start: generation 0 and the error in syncz" \
-	syncz_has '"generation":0,"config_error":".*00-gateway.yaml:6:[0-9]*: '
+	syncz_has '"generation":0,"config_error":".*00-canary.yaml:6:[0-9]*: '
 mg_check "invalid at start: the log says an empty generation is served" \
 	grep -q "serving an empty generation 0 until a valid one appears" "$CTRL_LOG"
-cp "$CFG"/00-gateway.yaml "$CFG"/10-web.yaml "$CFG"/30-vs.yaml "$BAD/"
+cp "$CFG"/00-canary.yaml "$CFG"/30-vs.yaml "$BAD/"
 fixed() {
 	local i
 	for ((i = 0; i < 50; i++)); do

@@ -27,22 +27,15 @@
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=nginx.sh
 source "$MG_IT_DIR/nginx.sh"
+# shellcheck source=live.sh
+source "$MG_IT_DIR/live.sh"
 
-WRK=${MG_WRK:-wrk}
-WRK_PID=
 PHASE=${MG_LIVE_PHASE_SECONDS:-6}
 
-stop_wrk() {
-	if [[ -n "$WRK_PID" ]]; then
-		kill -s KILL "$WRK_PID" 2>/dev/null || true
-		wait "$WRK_PID" 2>/dev/null || true
-		WRK_PID=
-	fi
-}
 live_cleanup() {
 	local rc=$?
 	set +e
-	stop_wrk
+	lv_wrk_stop
 	ng_stop
 	(exit "$rc")
 	mg_cleanup
@@ -50,7 +43,6 @@ live_cleanup() {
 
 mg_setup
 trap live_cleanup EXIT
-command -v "$WRK" >/dev/null || mg_fail "no wrk (apt-get install wrk)"
 
 V1=$MG_ADDR_SERVICE
 V2=$MG_ADDR_UP
@@ -119,12 +111,6 @@ YAML
 	mv "$tmp" "$MG_CONFIG" # a reader never sees half a file
 }
 
-# updates: the gateway's config_updates (summed over workers).
-updates() {
-	mg_stats "$MG_WORKDIR/u.json"
-	mg_counter "$MG_WORKDIR/u.json" proxy.config_updates
-}
-
 # reload WANT: SIGHUP, then wait (5 s at most) until every worker switched
 # (config_updates == WANT * workers); prints the time it was seen, in s.
 WORKERS=1
@@ -132,13 +118,13 @@ reload() {
 	local want=$(($1 * WORKERS)) i
 	kill -s HUP "$MG_PID"
 	for ((i = 0; i < 50; i++)); do
-		if [[ $(updates) -ge $want ]]; then
+		if [[ $(lv_updates) -ge $want ]]; then
 			date +%s.%N
 			return 0
 		fi
 		sleep 0.1
 	done
-	mg_fail "the gateway did not switch to config $1 in 5 s (config_updates $(updates))"
+	mg_fail "the gateway did not switch to config $1 in 5 s (config_updates $(lv_updates))"
 }
 
 write_config 100 0
@@ -149,11 +135,9 @@ ng_wait v2 "$V2:8082"
 got=$(mg_client curl -sS --max-time 5 "http://$GW:8080/") || mg_fail "no answer through the gateway"
 mg_check "100/0: the first request reaches v1 ($got)" test "$got" = v1
 
-# wrk for the whole test; a background job starts with SIGINT ignored.
+# wrk for the whole test.
 DUR=$((PHASE * 4 + 4))
-env --default-signal=INT ip netns exec "$MG_NS_CLIENT" "$WRK" -t 2 -c 20 -d "${DUR}s" --timeout 5s \
-	-s "$MG_IT_DIR/wrk_phases.lua" "http://$GW:8080/" >"$MG_WORKDIR/wrk.out" 2>&1 &
-WRK_PID=$!
+lv_wrk_start "$DUR" "http://$GW:8080/"
 T0=$(date +%s.%N)
 sleep "$PHASE"
 # wrk's connections are open now (it opens one more than -c at its start).
@@ -179,8 +163,8 @@ line=$(grep 'reload: .*still serving the previous config' "$MG_GW_LOG" | tail -n
 mg_log "bad file: $line"
 mg_check "the YAML error is reported with file:line:column" \
 	grep -qE "meshgate.yaml:[0-9]+:[0-9]+" <<<"$line"
-mg_check "the bad file changed nothing (config_updates $(updates) == $WORKERS)" \
-	test "$(updates)" -eq "$WORKERS"
+mg_check "the bad file changed nothing (config_updates $(lv_updates) == $WORKERS)" \
+	test "$(lv_updates)" -eq "$WORKERS"
 cp "$MG_WORKDIR/good.yaml" "$MG_CONFIG"
 sleep "$PHASE"
 
@@ -191,32 +175,13 @@ code=$(mg_client curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$GW
 mg_check "the listener the change removed is closed (curl: $code)" test "$code" = 000
 sleep "$PHASE"
 
-# wrk ends at DUR; bounded wait.
-for ((i = 0; i < (DUR + 30) * 10; i++)); do
-	kill -0 "$WRK_PID" 2>/dev/null || break
-	sleep 0.1
-done
-kill -0 "$WRK_PID" 2>/dev/null && mg_fail "wrk did not finish: $(cat "$MG_WORKDIR/wrk.out")"
-wait "$WRK_PID" || mg_fail "wrk failed: $(cat "$MG_WORKDIR/wrk.out")"
-WRK_PID=
+lv_wrk_wait "$DUR"
 T3=$(date +%s.%N)
 grep -E '^(RESULT|BUCKET)' "$MG_WORKDIR/wrk.out" >&2 || true
 mg_settle 5
 mg_stats "$MG_WORKDIR/s1.json"
 
-# Judge the buckets: whole seconds strictly inside each phase.
-verdict=$("$MG_PYTHON" "$MG_IT_DIR/wrk_phases.py" "$MG_WORKDIR/wrk.out" "$T0" "$T1" "$T2" "$T3")
-mg_log "wrk across the changes: $verdict"
-declare -A V=()
-for kv in $verdict; do V[${kv%%=*}]=${kv#*=}; done
-mg_check "no socket error under the changes (${V[errors]})" test "${V[errors]}" = 0
-mg_check "no non-2xx under the changes (${V[non2xx]})" test "${V[non2xx]}" = 0
-mg_check "100/0: only v1 answered (v1 ${V[p1_v1]}, v2 ${V[p1_v2]})" \
-	test "${V[p1_v2]}" -eq 0 -a "${V[p1_v1]}" -gt 100
-mg_check "50/50: v2's share within 4 standard deviations of 1/2 (${V[p2_dev50]} sd; v1 ${V[p2_v1]}, v2 ${V[p2_v2]})" \
-	"$MG_PYTHON" -c "import sys; sys.exit(not (${V[p2_v1]} + ${V[p2_v2]} > 100 and ${V[p2_dev50]} <= 4))"
-mg_check "0/100: only v2 answered (v1 ${V[p3_v1]}, v2 ${V[p3_v2]})" \
-	test "${V[p3_v1]}" -eq 0 -a "${V[p3_v2]}" -gt 100
+lv_judge "$T0" "$T1" "$T2" "$T3"
 acc=$(($(mg_counter "$MG_WORKDIR/s1.json" proxy.downstream_cx_total) - $(mg_counter "$MG_WORKDIR/s0.json" proxy.downstream_cx_total)))
 # From before the first change: one curl on 8090, nothing else.
 mg_check "no client connection was dropped: $acc accepted after the first change (one curl)" \

@@ -28,9 +28,11 @@
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=nginx.sh
 source "$MG_IT_DIR/nginx.sh"
+# shellcheck source=live.sh
+source "$MG_IT_DIR/live.sh"
+# shellcheck source=istio_canary.sh
+source "$MG_IT_DIR/istio_canary.sh"
 
-WRK=${MG_WRK:-wrk}
-WRK_PID=
 CTRL_PID=
 PHASE=${MG_LIVE_PHASE_SECONDS:-6}
 CTRL=${MG_CTRL_BIN:-$(dirname "$MG_BIN")/../meshgate-ctrl/meshgate-ctrl}
@@ -40,13 +42,6 @@ CTRL_LOG=$MG_WORKDIR/meshgate-ctrl.log
 XDS=127.0.0.1:15010
 STATUS=127.0.0.1:15014
 
-stop_wrk() {
-	if [[ -n "$WRK_PID" ]]; then
-		kill -s KILL "$WRK_PID" 2>/dev/null || true
-		wait "$WRK_PID" 2>/dev/null || true
-		WRK_PID=
-	fi
-}
 # stop_ctrl [SIGNAL]: stop the controller we started (by PID), 5 s at most.
 stop_ctrl() {
 	local i
@@ -76,7 +71,7 @@ start_ctrl() {
 ctrl_cleanup() {
 	local rc=$?
 	set +e
-	stop_wrk
+	lv_wrk_stop
 	stop_ctrl
 	ng_stop
 	(exit "$rc")
@@ -85,67 +80,14 @@ ctrl_cleanup() {
 
 mg_setup
 trap ctrl_cleanup EXIT
-command -v "$WRK" >/dev/null || mg_fail "no wrk (apt-get install wrk)"
 [[ -x "$CTRL" ]] || mg_fail "no meshgate-ctrl at $CTRL (build it)"
 [[ -x "$CTL" ]] || mg_fail "no meshgatectl at $CTL (build it)"
 
 V1=$MG_ADDR_SERVICE
 V2=$MG_ADDR_UP
 GW=$MG_ADDR_GW_CLIENT
-mkdir -p "$DIR"
-
-cat >"$DIR/00-gateway.yaml" <<YAML
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: edge, namespace: shop}
-spec:
-  selector: {app: meshgate}
-  servers:
-  - port: {number: 8080, name: http, protocol: HTTP}
-    hosts: ["*"]
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: web, namespace: shop}
-spec:
-  hosts: [web.shop.internal]
-  ports:
-  - {number: 80, name: http, protocol: HTTP}
-  location: MESH_INTERNAL
-  resolution: STATIC
-  endpoints:
-  - {address: $V1, labels: {version: v1}, ports: {http: 8081}}
-  - {address: $V2, labels: {version: v2}, ports: {http: 8082}}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: web, namespace: shop}
-spec:
-  host: web.shop.internal
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
-YAML
-# split W1 W2: the VirtualService, written whole (rename: the watcher never
-# sees half a file).
-split() {
-	cat >"$DIR/.vs.tmp" <<YAML
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: web, namespace: shop}
-spec:
-  hosts: ["*"]
-  gateways: [edge]
-  http:
-  - route:
-    - destination: {host: web.shop.internal, subset: v1}
-      weight: $1
-    - destination: {host: web.shop.internal, subset: v2}
-      weight: $2
-YAML
-	mv "$DIR/.vs.tmp" "$DIR/10-web.yaml"
-}
-split 100 0
+ic_service "$DIR" "$V1" "$V2" 8081 8082
+ic_split "$DIR" 100 0
 
 # The gateway: interfaces from the test bed, everything else from ADS.
 mg_write_config
@@ -193,22 +135,17 @@ wait_synced() {
 	mg_log "proxy-status: $out"
 	return 1
 }
-# updates: the gateway's config_updates (summed over workers).
-updates() {
-	mg_stats "$MG_WORKDIR/u.json"
-	mg_counter "$MG_WORKDIR/u.json" proxy.config_updates
-}
 # applied_after N: wait (10 s at most) until config_updates > N; print the time.
 applied_after() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		if (($(updates) > $1)); then
+		if (($(lv_updates) > $1)); then
 			date +%s.%N
 			return 0
 		fi
 		sleep 0.1
 	done
-	mg_fail "the gateway did not apply the change in 10 s (config_updates $(updates)); controller: $(tail -n 5 "$CTRL_LOG")"
+	mg_fail "the gateway did not apply the change in 10 s (config_updates $(lv_updates)); controller: $(tail -n 5 "$CTRL_LOG")"
 }
 
 # First config: the gateway starts with none and serves once ADS delivers.
@@ -221,21 +158,20 @@ mg_check "the gateway serves the controller's config (100/0: $got)" test "$got" 
 mg_check "proxy-status: gw-95 SYNCED on CDS, LDS, EDS and RDS" wait_synced
 mg_log "proxy-status:"$'\n'"$(pstatus)"
 
-env --default-signal=INT ip netns exec "$MG_NS_CLIENT" "$WRK" -t 2 -c 20 -d "$((PHASE * 5 + 6))s" \
-	--timeout 5s -s "$MG_IT_DIR/wrk_phases.lua" "http://$GW:8080/" >"$MG_WORKDIR/wrk.out" 2>&1 &
-WRK_PID=$!
+DUR=$((PHASE * 5 + 6))
+lv_wrk_start "$DUR" "http://$GW:8080/"
 T0=$(date +%s.%N)
 sleep "$PHASE"
 mg_stats "$MG_WORKDIR/s0.json" # wrk's connections are open now
 
-n=$(updates)
-split 50 50
+n=$(lv_updates)
+ic_split "$DIR" 50 50
 T1=$(applied_after "$n")
 mg_log "50/50 applied at $T1"
 sleep "$PHASE"
 
 # A YAML error: reported with its position, nothing pushed.
-n=$(updates)
+n=$(lv_updates)
 printf 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: broken\nspec: {}\n' \
 	>"$DIR/20-broken.yaml"
 for ((i = 0; i < 50; i++)); do
@@ -245,11 +181,11 @@ done
 mg_check "the controller reports the YAML error with file:line:column ($(grep -m1 '20-broken.yaml' "$CTRL_LOG"))" \
 	grep -q '20-broken.yaml:[0-9]*:[0-9]*' "$CTRL_LOG"
 sleep 1
-mg_check "nothing was pushed for the bad file (config_updates $(updates) == $n)" test "$(updates)" -eq "$n"
+mg_check "nothing was pushed for the bad file (config_updates $(lv_updates) == $n)" test "$(lv_updates)" -eq "$n"
 rm -f "$DIR/20-broken.yaml"
 
-n=$(updates)
-split 0 100
+n=$(lv_updates)
+ic_split "$DIR" 0 100
 T2=$(applied_after "$n")
 mg_log "0/100 applied at $T2"
 
@@ -287,27 +223,10 @@ mg_check "the file removed, gw-95 is SYNCED again" wait_synced
 sleep "$PHASE"
 T3=$(date +%s.%N)
 
-for ((i = 0; i < (PHASE * 5 + 40) * 10; i++)); do
-	kill -0 "$WRK_PID" 2>/dev/null || break
-	sleep 0.1
-done
-kill -0 "$WRK_PID" 2>/dev/null && mg_fail "wrk did not finish: $(cat "$MG_WORKDIR/wrk.out")"
-wait "$WRK_PID" || mg_fail "wrk failed: $(cat "$MG_WORKDIR/wrk.out")"
-WRK_PID=
+lv_wrk_wait "$DUR"
 mg_stats "$MG_WORKDIR/s1.json"
 
-verdict=$("$MG_PYTHON" "$MG_IT_DIR/wrk_phases.py" "$MG_WORKDIR/wrk.out" "$T0" "$T1" "$T2" "$T3")
-mg_log "wrk across the changes: $verdict"
-declare -A V=()
-for kv in $verdict; do V[${kv%%=*}]=${kv#*=}; done
-mg_check "no socket error (${V[errors]})" test "${V[errors]}" = 0
-mg_check "no non-2xx (${V[non2xx]})" test "${V[non2xx]}" = 0
-mg_check "100/0: only v1 answered (v1 ${V[p1_v1]}, v2 ${V[p1_v2]})" \
-	test "${V[p1_v2]}" -eq 0 -a "${V[p1_v1]}" -gt 100
-mg_check "50/50: v2 within 4 standard deviations of 1/2 (${V[p2_dev50]} sd; v1 ${V[p2_v1]}, v2 ${V[p2_v2]})" \
-	"$MG_PYTHON" -c "import sys; sys.exit(not (${V[p2_v1]} + ${V[p2_v2]} > 100 and ${V[p2_dev50]} <= 4))"
-mg_check "0/100 (through the restart and the NACK): only v2 answered (v1 ${V[p3_v1]}, v2 ${V[p3_v2]})" \
-	test "${V[p3_v1]}" -eq 0 -a "${V[p3_v2]}" -gt 100
+lv_judge "$T0" "$T1" "$T2" "$T3"
 acc=$(($(mg_counter "$MG_WORKDIR/s1.json" proxy.downstream_cx_total) - $(mg_counter "$MG_WORKDIR/s0.json" proxy.downstream_cx_total)))
 mg_check "no client connection dropped ($acc accepted after wrk connected, the NACK check's curl only)" \
 	test "$acc" -le 1

@@ -83,14 +83,15 @@ class Stream:
         except grpc.RpcError as e:
             self.inq.put(e)
 
-    def send(self, type_url, names=(), version="", nonce="", error=None, node=False):
+    def send(self, type_url, names=(), version="", nonce="", error=None, node=False,
+             node_id=NODE, zone="test-a"):
         req = discovery_pb2.DiscoveryRequest(type_url=type_url, version_info=version,
                                              response_nonce=nonce,
                                              resource_names=list(names))
         if node:
-            req.node.id = NODE
+            req.node.id = node_id
             req.node.cluster = "meshgate-gateways"
-            req.node.metadata.update({"role": "interop", "zone": "test-a"})
+            req.node.metadata.update({"role": "interop", "zone": zone})
         if error is not None:
             req.error_detail.code = 3
             req.error_detail.message = error
@@ -126,9 +127,9 @@ def syncz():
         return json.loads(r.read())
 
 
-def gateway(z):
+def gateway(z, node_id=NODE):
     for g in z["gateways"]:
-        if g["id"] == NODE:
+        if g["id"] == node_id:
             return g
     return None
 
@@ -266,6 +267,34 @@ def main():
           "proxy-status: 3 types SYNCED, LDS NACKED")
     check(err in ps.stdout, "proxy-status prints the NACK's error text")
 
+    # A second gateway at the same time, on its own connection: known by its
+    # node id and metadata, synced on its own; the first one's NACK stays
+    # the first one's.
+    channel2 = grpc.insecure_channel(ADS)
+    grpc.channel_ready_future(channel2).result(timeout=WAIT)
+    s2 = Stream(channel2)
+    s2.send(CDS, node=True, node_id="gw-interop-2", zone="test-b")
+    r2 = s2.recv()
+    check(r2 is not None and r2.type_url == CDS and r2.version_info == cds_v,
+          "a second gateway gets the same CDS version")
+    s2.send(CDS, version=r2.version_info, nonce=r2.nonce)
+    wait_for(lambda: ((gateway(syncz(), "gw-interop-2") or {}).get("types", {})
+                      .get("CDS", {}).get("acked") == cds_v),
+             "syncz shows the second gateway's CDS ACK")
+    z = syncz()
+    g1, g2 = gateway(z), gateway(z, "gw-interop-2")
+    check(g2["metadata"] == {"role": "interop", "zone": "test-b"},
+          "syncz: the second gateway's own metadata")
+    check(g1["types"]["LDS"]["nack"] == err and g2["types"]["LDS"]["nack"] is None,
+          "the NACK is the first gateway's only")
+    ps = subprocess.run([MESHGATECTL, "proxy-status", "--ctrl", STATUS], capture_output=True,
+                        text=True, timeout=WAIT)
+    table = ps.stdout.split("\n\n")[0].splitlines()[1:]  # rows up to the NACK details
+    ids = [l.split()[0] for l in table]
+    check(sorted(ids) == [NODE, "gw-interop-2"], "proxy-status lists both gateways: %s" % ids)
+    s2.close()
+    channel2.close()
+
     # 50/50 on disk: a new RDS version, and nothing else, arrives.
     gen = syncz()["generation"]
     write_file("30-vs.yaml", vs_yaml(50, 50))
@@ -328,7 +357,9 @@ def main():
     z = syncz()
     check(gateway(z) is not None, "the interop stream is still connected")
     a = z["ads"]
-    check(a["nacks"] == 1 and a["acks"] == 4 and a["pushes"] == 5 and a["bad_requests"] >= 3,
+    # pushes and ACKs: the first gateway 5 and 4 (four types, then 50/50 RDS),
+    # the second 1 and 1 (CDS).
+    check(a["nacks"] == 1 and a["acks"] == 5 and a["pushes"] == 6 and a["bad_requests"] >= 3,
           "syncz counters: %s" % a)
 
     # Shutdown: the stream ends with UNAVAILABLE.

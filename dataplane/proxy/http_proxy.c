@@ -460,6 +460,51 @@ static void upc_free(struct mg_upc *u)
 }
 
 /* u is done with its request: back to the pool, or closed. */
+/* u, done with its request, waits in its endpoint's pool. */
+static void upc_pool(struct mg_proxy_cluster *pc, struct mg_upc *u)
+{
+	u->idle = true;
+	mg_h1_parser_reset(&u->rs);
+	LIST_INSERT_HEAD(&pc->idle[u->ep], u, link);
+	pc->n_idle[u->ep]++;
+}
+
+static int cluster_index(const struct mg_snapshot *s, struct mg_rstr name);
+
+/*
+ * Move u (not in any pool) to config to's pool for the cluster of the same
+ * name and the endpoint of the same address and port, if to has them and
+ * room.  Envoy keeps a cluster's pools across updates that leave the
+ * cluster alone; here every update is a new snapshot, so connections are
+ * matched by name and address instead.
+ */
+static bool upc_rehome(struct mg_proxy_worker *pw, struct mg_upc *u, struct mg_proxy_gen *to)
+{
+	const struct mg_proxy_cluster *fpc = &u->g->clusters[u->cl];
+	const struct mg_endpoint *e = &fpc->cl->eps[u->ep];
+	int tc = cluster_index(to->snap, fpc->cl->name);
+	struct mg_proxy_cluster *tpc;
+	struct mg_proxy_gen *from = u->g;
+	uint32_t te = 0;
+
+	if (tc < 0)
+		return false;
+	tpc = &to->clusters[tc];
+	while (te < tpc->cl->n_eps &&
+	       (tpc->cl->eps[te].addr != e->addr || tpc->cl->eps[te].port != e->port))
+		te++;
+	if (te == tpc->cl->n_eps || tpc->n_idle[te] >= MG_PROXY_MAX_IDLE)
+		return false;
+	mg_proxy_gen_get(to);
+	u->g = to;
+	u->cl = (uint32_t)tc;
+	u->ep = te;
+	upc_pool(tpc, u);
+	mg_cnt_add(&pw->cnt.upstream_cx_adopted, 1);
+	mg_proxy_gen_put(pw, from);
+	return true;
+}
+
 static void upc_release(struct mg_upc *u, bool reusable)
 {
 	struct mg_proxy_cluster *pc = &u->g->clusters[u->cl];
@@ -473,16 +518,18 @@ static void upc_release(struct mg_upc *u, bool reusable)
 		upc_free(u);
 		return;
 	}
-	/* A replaced config's connections are not pooled: they close in order. */
+	/*
+	 * A replaced config's connection goes to the current config's pool
+	 * when it still has the cluster and endpoint, and closes in order
+	 * otherwise.
+	 */
 	if (reusable && u->in == NULL && u->g != u->pw->cur) {
-		ops->close(u->c); /* on_close frees u */
+		if (!upc_rehome(u->pw, u, u->pw->cur))
+			ops->close(u->c); /* on_close frees u */
 		return;
 	}
 	if (reusable && u->in == NULL && pc->n_idle[u->ep] < MG_PROXY_MAX_IDLE) {
-		u->idle = true;
-		mg_h1_parser_reset(&u->rs);
-		LIST_INSERT_HEAD(&pc->idle[u->ep], u, link);
-		pc->n_idle[u->ep]++;
+		upc_pool(pc, u);
 		return;
 	}
 	ops->abort(u->c); /* on_close frees u */
@@ -605,6 +652,34 @@ void mg_upc_drain_gen(struct mg_proxy_worker *pw, struct mg_proxy_gen *g)
 					ops->close(u->c); /* FIN, not RST: it did nothing wrong; on_close frees u */
 				else
 					upc_free(u);
+			}
+		}
+	}
+}
+
+/*
+ * At a switch to config to, from's pooled connections move to to's pools
+ * (upc_rehome); those that find no home stay for mg_upc_drain_gen to close.
+ */
+void mg_upc_adopt_pools(struct mg_proxy_worker *pw, struct mg_proxy_gen *to,
+                        struct mg_proxy_gen *from)
+{
+	for (uint32_t c = 0; c < from->snap->n_clusters; c++) {
+		struct mg_proxy_cluster *pc = &from->clusters[c];
+
+		for (uint32_t ep = 0; pc->idle != NULL && ep < pc->cl->n_eps; ep++) {
+			struct mg_upc *u, *next;
+
+			for (u = LIST_FIRST(&pc->idle[ep]); u != NULL; u = next) {
+				next = LIST_NEXT(u, link);
+				LIST_REMOVE(u, link);
+				pc->n_idle[ep]--;
+				u->idle = false;
+				if (!upc_rehome(pw, u, to)) {
+					u->idle = true; /* back where it was, for the drain */
+					LIST_INSERT_HEAD(&pc->idle[ep], u, link);
+					pc->n_idle[ep]++;
+				}
 			}
 		}
 	}

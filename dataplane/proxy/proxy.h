@@ -65,6 +65,10 @@ extern const struct mg_tcp_cbs mg_hcm_cbs;
 /** Expire requests whose route timeout passed (504). */
 void mg_hcm_expire(struct mg_proxy_worker *pw, uint32_t now_ms);
 
+/** Move from's pooled upstream connections to to's clusters and endpoints of the same name and address. */
+void mg_upc_adopt_pools(struct mg_proxy_worker *pw, struct mg_proxy_gen *to,
+                        struct mg_proxy_gen *from);
+
 /** Close every idle upstream connection of g's clusters (g replaced, or worker stop). */
 void mg_upc_drain_gen(struct mg_proxy_worker *pw, struct mg_proxy_gen *g);
 

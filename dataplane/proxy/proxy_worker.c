@@ -345,7 +345,8 @@ int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s)
 		/* Pooled connections of the old config close now; busy ones
 		 * close when their response ends (mg_upc release). */
 		LIST_INSERT_HEAD(&pw->draining, old, link);
-		old->refs++; /* held while its pool closes; freed below if that was all */
+		old->refs++; /* held while its pools move or close; freed below if that was all */
+		mg_upc_adopt_pools(pw, g, old);
 		mg_upc_drain_gen(pw, old);
 		mg_proxy_gen_put(pw, old);
 	}

@@ -21,7 +21,9 @@
 #   - a listener added by a change opens (curl on 8090) and one removed by
 #     the next change closes (connection refused), while 8080 stays up;
 #   - every replaced snapshot was let go once its connections ended
-#     (config_drained == config_updates after wrk stopped).
+#     (config_drained == config_updates after wrk stopped);
+#   - upstream connections moved to the new config (upstream_cx_adopted):
+#     the changes keep both clusters, so their pools carry over.
 # About 40 s.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -190,6 +192,14 @@ upd=$(mg_counter "$MG_WORKDIR/s1.json" proxy.config_updates)
 drained=$(mg_counter "$MG_WORKDIR/s1.json" proxy.config_drained)
 mg_check "every replaced snapshot was let go ($drained drained of $upd updates)" \
 	test "$drained" -eq "$upd" -a "$upd" -eq $((2 * WORKERS))
+up=$(($(mg_counter "$MG_WORKDIR/s1.json" proxy.upstream_cx_total) - $(mg_counter "$MG_WORKDIR/s0.json" proxy.upstream_cx_total)))
+adopted=$(mg_counter "$MG_WORKDIR/s1.json" proxy.upstream_cx_adopted)
+mg_log "after the first change: $up upstream connections opened (nginx closes one every 1,000 requests), $adopted kept by a change"
+# Both changes keep clusters v1 and v2: the upstream connections of wrk's 20
+# move to the new config rather than close (Envoy keeps an unchanged
+# cluster's pools).
+mg_check "kept-alive upstream connections moved to the new config ($adopted >= 20)" \
+	test "$adopted" -ge 20
 mg_check "gateway still running" mg_alive
 mg_stop_gw
 mg_log "PASS"

@@ -352,7 +352,7 @@ static int parse_field(struct mg_h1_parser *p, const char *l, uint32_t n, struct
 	h->value.p = l + v;
 	h->value.len = e - v;
 	h->id = hdr_id(l, k);
-	h->flags = 0;
+	h->flags = MG_H1_HF_VALID;
 	return 0;
 }
 

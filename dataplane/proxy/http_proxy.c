@@ -1183,6 +1183,7 @@ static void apply_ops(struct mg_h1_header *hdr, uint16_t *n, uint16_t cap,
 			continue;
 		if (found >= 0 && add->action != MG_HDR_APPEND_OR_ADD) {
 			hdr[found].value = (struct mg_h1_str){add->value.s, add->value.len};
+			hdr[found].flags &= (uint8_t)~MG_H1_HF_VALID; /* the writer checks it */
 			continue;
 		}
 		if (*n < cap)
@@ -1319,6 +1320,7 @@ static void shadow_open(struct mg_hcm *h, const struct mg_mirror *mi, const stru
 	              (int)RTE_MIN(hv->len - name_len, 40u), hv->p + name_len);
 	memcpy(hdr, out->headers, out->n_headers * sizeof(hdr[0]));
 	hdr[host_at].value = (struct mg_h1_str){host, (uint32_t)RTE_MIN(hl, (int)sizeof(host) - 1)};
+	hdr[host_at].flags &= (uint8_t)~MG_H1_HF_VALID;
 	copy.headers = hdr;
 	hm = mg_h1_write_head_mbuf(pool_of(pw), &copy, MG_H1_HF_HOP);
 	u = hm != NULL ? upc_get(pw, h->g, (uint32_t)ci, (uint32_t)ep) : NULL;

@@ -27,6 +27,7 @@
 
 #include "http/h1.h"
 #include "proxy/proxy.h"
+#include "proxy/request_id.h"
 #include "proxy/route.h"
 #include "tcp/tcp.h"
 
@@ -1568,8 +1569,11 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 			hl = (uint32_t)strlen(host);
 		}
 		host_at = n;
-		hdr[n++] = (struct mg_h1_header){
-		    .name = {"host", 4}, .value = {hv, hl}, .id = MG_H1_H_HOST};
+		/* The client's own Host passed host_ok in the parser: not checked again. */
+		hdr[n++] = (struct mg_h1_header){.name = {"host", 4},
+		                                 .value = {hv, hl},
+		                                 .id = MG_H1_H_HOST,
+		                                 .flags = hv == v.authority ? MG_H1_HF_VALID : 0};
 	}
 	/*
 	 * x-forwarded-for and -proto as Envoy's HCM: an edge proxy
@@ -1595,8 +1599,10 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		                     ? NULL
 		                     : rq_header(&v, "x-forwarded-proto", 17, &pl);
 
+		/* "http" or a value the parser checked */
 		hdr[n++] = (struct mg_h1_header){.name = {"x-forwarded-proto", 17},
-		                                 .value = {pv ? pv : "http", pv ? pl : 4}};
+		                                 .value = {pv ? pv : "http", pv ? pl : 4},
+		                                 .flags = MG_H1_HF_VALID};
 	}
 	{
 		/*
@@ -1613,16 +1619,15 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		if (fresh) {
 			uint64_t a = next_rand(pw), b = next_rand(pw);
 
-			snprintf(rid, sizeof(rid), "%08x-%04x-4%03x-%04x-%012llx",
-			         (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
-			         (unsigned)a & 0xfff, (unsigned)((b >> 48) & 0x3fff) | 0x8000,
-			         (unsigned long long)(b & 0xffffffffffffULL));
+			mg_proxy_request_id(rid, a, b);
 			for (uint16_t i = 0; i < n; i++)
 				if (hdr[i].name.len == 12 &&
 				    strncasecmp(hdr[i].name.p, "x-request-id", 12) == 0)
 					hdr[i--] = hdr[--n];
-			hdr[n++] =
-			    (struct mg_h1_header){.name = {"x-request-id", 12}, .value = {rid, 36}};
+			/* lower-case hex and '-': valid, no need for the writer to check */
+			hdr[n++] = (struct mg_h1_header){.name = {"x-request-id", 12},
+			                                 .value = {rid, 36},
+			                                 .flags = MG_H1_HF_VALID};
 			memcpy(h->rid, rid, 36);
 			h->rid_len = 36;
 		} else if (have != NULL && l_ < sizeof(h->rid)) {

@@ -28,6 +28,11 @@ const struct mg_h1_counter_desc mg_h1_counter_descs[] = {
 #include "http/h1_counters.def"
 };
 
+#define H1_TCHAR_AT(c) H1_MAP_AT(c, H1_TCHAR_LO, H1_TCHAR_HI)
+#define H1_STOP_AT(c)  (uint8_t)(((c) < 0x20 && (c) != '\t') || (c) == 0x7f)
+const uint8_t h1_tchar_tab[256] = {H1_TAB256(H1_TCHAR_AT)};
+const uint8_t h1_scan_stop[256] = {H1_TAB256(H1_STOP_AT)};
+
 static const char *const err_names[] = {
     "none",
 #define MG_H1_STAT(n, h)
@@ -836,8 +841,26 @@ static int scan_block(struct mg_h1_parser *p, const char *d, uint32_t n, uint32_
 	 * bytes and obs-text take the fast path.
 	 */
 	for (k = 0; k < m; k++) {
-		uint8_t c = (uint8_t)d[k];
+		uint8_t c;
 
+		/*
+		 * Runs of bytes that need no look (h1_scan_stop) only lengthen
+		 * the line: skip them with one load and compare each.  Not
+		 * after a CR, where any byte but LF is an error.
+		 */
+		if (likely(last != '\r')) {
+			uint32_t s = k;
+
+			while (k < m && !h1_scan_stop[(uint8_t)d[k]])
+				k++;
+			if (k > s) {
+				line += k - s;
+				last = (uint8_t)d[k - 1];
+			}
+			if (k == m)
+				break;
+		}
+		c = (uint8_t)d[k];
 		if (likely(c >= 0x20 && c != 0x7f) || (c != '\n' && c != '\r')) {
 			if (unlikely(last == '\r')) {
 				e = MG_H1_E_bare_cr;

@@ -851,6 +851,24 @@ static int scan_block(struct mg_h1_parser *p, const char *d, uint32_t n, uint32_
 		if (likely(last != '\r')) {
 			uint32_t s = k;
 
+			/*
+			 * Eight bytes at a time while none is below 0x20 or
+			 * DEL (SWAR: a byte below n borrows in w - n*0x01..
+			 * with its top bit clear in w; DEL is a zero byte of
+			 * w ^ 0x7f..); the table finishes the run.  A false
+			 * alarm (HTAB) only hands the rest to the table.
+			 */
+			while (m - k >= 8) {
+				uint64_t w;
+
+				memcpy(&w, d + k, 8);
+				if (((w - 0x2020202020202020ull) & ~w) & 0x8080808080808080ull)
+					break;
+				w ^= 0x7f7f7f7f7f7f7f7full;
+				if (((w - 0x0101010101010101ull) & ~w) & 0x8080808080808080ull)
+					break;
+				k += 8;
+			}
 			while (k < m && !h1_scan_stop[(uint8_t)d[k]])
 				k++;
 			if (k > s) {

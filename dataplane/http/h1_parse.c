@@ -319,9 +319,25 @@ static const uint8_t hdr_lens[] = {0,
 #undef X
 };
 
-/* Length first: most names differ from every known one in length or first byte. */
+#define X(id, s) _Static_assert(sizeof(s) - 1 < 32, "hdr_len_mask holds lengths below 32");
+MG_H1_HDRS(X)
+#undef X
+
+/* Bit n set: some known name is n bytes long. */
+static const uint32_t hdr_len_mask = 0
+#define X(id, s) | (1u << (sizeof(s) - 1))
+                                     MG_H1_HDRS(X)
+#undef X
+    ;
+
+/*
+ * Length first: most names differ from every known one in length or first
+ * byte.  The mask turns most unknown names away before the loop.
+ */
 static uint8_t hdr_id(const char *name, uint32_t len)
 {
+	if (len >= 32 || !((hdr_len_mask >> len) & 1))
+		return MG_H1_H_OTHER;
 	for (unsigned i = 1; i < MG_H1_N_HDRS; i++)
 		if (hdr_lens[i] == len && h1_ieq(name, len, hdr_names[i]))
 			return (uint8_t)i;

@@ -635,8 +635,19 @@ static void finish_response(struct mg_hcm *h, struct mg_upc *u, bool reusable)
 
 /* ---- response parser callbacks (ctx: the upstream connection) ---- */
 
-static void apply_ops(struct mg_h1_header *hdr, uint16_t *n, uint16_t cap,
-                      const struct mg_hdr_ops *ops_);
+static void apply_ops_(struct mg_h1_header *hdr, uint16_t *n, uint16_t cap,
+                       const struct mg_hdr_ops *ops_);
+
+/*
+ * Most scopes (table, vhost, route, weighted cluster) edit nothing: up to
+ * eight calls per request that only found that out cost ~150 instructions.
+ */
+static inline void apply_ops(struct mg_h1_header *hdr, uint16_t *n, uint16_t cap,
+                             const struct mg_hdr_ops *ops_)
+{
+	if (ops_->n_remove != 0 || ops_->n_add != 0)
+		apply_ops_(hdr, n, cap, ops_);
+}
 
 /* The Upgrade header of a message, or NULL. */
 static const char *rs_upgrade(const struct mg_h1_msg *m, uint32_t *len)
@@ -1159,8 +1170,8 @@ static int cluster_index(const struct mg_snapshot *s, struct mg_rstr name)
 }
 
 /* Apply one level of header edits to the upstream head being built. */
-static void apply_ops(struct mg_h1_header *hdr, uint16_t *n, uint16_t cap,
-                      const struct mg_hdr_ops *ops_)
+static void apply_ops_(struct mg_h1_header *hdr, uint16_t *n, uint16_t cap,
+                       const struct mg_hdr_ops *ops_)
 {
 	for (uint32_t r = 0; r < ops_->n_remove; r++)
 		for (uint16_t i = 0; i < *n; i++)

@@ -326,7 +326,7 @@ MG_H1_HDRS(X)
 /* Bit n set: some known name is n bytes long. */
 static const uint32_t hdr_len_mask = 0
 #define X(id, s) | (1u << (sizeof(s) - 1))
-                                     MG_H1_HDRS(X)
+    MG_H1_HDRS(X)
 #undef X
     ;
 

@@ -81,12 +81,15 @@ static inline bool h1_in_map(uint8_t c, uint64_t lo, uint64_t hi)
  * byte value): one load per byte on the per-byte loops of the parser, where
  * h1_in_map's two compares and a shift showed in the profile.
  */
-#define H1_MAP_AT(c, lo, hi) \
-	((c) < 64 ? (uint8_t)(((lo) >> ((c)&63)) & 1) : (c) < 128 ? (uint8_t)(((hi) >> ((c)&63)) & 1) : 0)
-#define H1_TAB4(f, b)   f(b), f((b) + 1), f((b) + 2), f((b) + 3)
-#define H1_TAB16(f, b)  H1_TAB4(f, b), H1_TAB4(f, (b) + 4), H1_TAB4(f, (b) + 8), H1_TAB4(f, (b) + 12)
-#define H1_TAB64(f, b)  H1_TAB16(f, b), H1_TAB16(f, (b) + 16), H1_TAB16(f, (b) + 32), H1_TAB16(f, (b) + 48)
-#define H1_TAB256(f)    H1_TAB64(f, 0), H1_TAB64(f, 64), H1_TAB64(f, 128), H1_TAB64(f, 192)
+#define H1_MAP_AT(c, lo, hi)                             \
+	((c) < 64    ? (uint8_t)(((lo) >> ((c)&63)) & 1) \
+	 : (c) < 128 ? (uint8_t)(((hi) >> ((c)&63)) & 1) \
+	             : 0)
+#define H1_TAB4(f, b)  f(b), f((b) + 1), f((b) + 2), f((b) + 3)
+#define H1_TAB16(f, b) H1_TAB4(f, b), H1_TAB4(f, (b) + 4), H1_TAB4(f, (b) + 8), H1_TAB4(f, (b) + 12)
+#define H1_TAB64(f, b) \
+	H1_TAB16(f, b), H1_TAB16(f, (b) + 16), H1_TAB16(f, (b) + 32), H1_TAB16(f, (b) + 48)
+#define H1_TAB256(f) H1_TAB64(f, 0), H1_TAB64(f, 64), H1_TAB64(f, 128), H1_TAB64(f, 192)
 
 /* 1 for a tchar (h1_parse.c). */
 extern const uint8_t h1_tchar_tab[256];

@@ -28,7 +28,8 @@ static inline void mg_proxy_hex8_(char *o, uint32_t v)
 	x = (x | (x << 16)) & 0x0000ffff0000ffffull;
 	x = (x | (x << 8)) & 0x00ff00ff00ff00ffull;
 	x = (x | (x << 4)) & 0x0f0f0f0f0f0f0f0full;
-	x += 0x3030303030303030ull + (((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull) * 39;
+	x += 0x3030303030303030ull +
+	     (((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull) * 39;
 	x = __builtin_bswap64(x);
 	memcpy(o, &x, 8);
 #else

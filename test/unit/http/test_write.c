@@ -496,8 +496,10 @@ START_TEST(test_write_parsed_fast)
 
 	/* A head longer than one mbuf: three long fields. */
 	memset(fast_long, 'v', sizeof(fast_long) - 1);
-	snprintf(big, sizeof(big), "GET /big HTTP/1.1\r\nHost: b\r\nX-1: %.2000s\r\nX-2: "
-	         "%.2500s\r\nX-3: %.1500s\r\n\r\n", fast_long, fast_long, fast_long);
+	snprintf(big, sizeof(big),
+	         "GET /big HTTP/1.1\r\nHost: b\r\nX-1: %.2000s\r\nX-2: "
+	         "%.2500s\r\nX-3: %.1500s\r\n\r\n",
+	         fast_long, fast_long, fast_long);
 	for (unsigned c = 0; c < RTE_DIM(cases); c++) {
 		struct mg_h1_parser p;
 

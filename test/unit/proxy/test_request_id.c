@@ -27,8 +27,16 @@ static void same_as_snprintf(uint64_t a, uint64_t b)
 
 START_TEST(request_id_edges)
 {
-	static const uint64_t v[] = {0, 1, 0xf, 0xfff, 0x1000, 0xffffffffull, 0x100000000ull,
-	                             0x0123456789abcdefull, 0xfedcba9876543210ull, UINT64_MAX};
+	static const uint64_t v[] = {0,
+	                             1,
+	                             0xf,
+	                             0xfff,
+	                             0x1000,
+	                             0xffffffffull,
+	                             0x100000000ull,
+	                             0x0123456789abcdefull,
+	                             0xfedcba9876543210ull,
+	                             UINT64_MAX};
 
 	for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		for (unsigned j = 0; j < sizeof(v) / sizeof(v[0]); j++)

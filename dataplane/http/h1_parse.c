@@ -28,6 +28,11 @@ const struct mg_h1_counter_desc mg_h1_counter_descs[] = {
 #include "http/h1_counters.def"
 };
 
+#define H1_TCHAR_AT(c) H1_MAP_AT(c, H1_TCHAR_LO, H1_TCHAR_HI)
+#define H1_STOP_AT(c)  (uint8_t)(((c) < 0x20 && (c) != '\t') || (c) == 0x7f)
+const uint8_t h1_tchar_tab[256] = {H1_TAB256(H1_TCHAR_AT)};
+const uint8_t h1_scan_stop[256] = {H1_TAB256(H1_STOP_AT)};
+
 static const char *const err_names[] = {
     "none",
 #define MG_H1_STAT(n, h)
@@ -314,9 +319,25 @@ static const uint8_t hdr_lens[] = {0,
 #undef X
 };
 
-/* Length first: most names differ from every known one in length or first byte. */
+#define X(id, s) _Static_assert(sizeof(s) - 1 < 32, "hdr_len_mask holds lengths below 32");
+MG_H1_HDRS(X)
+#undef X
+
+/* Bit n set: some known name is n bytes long. */
+static const uint32_t hdr_len_mask = 0
+#define X(id, s) | (1u << (sizeof(s) - 1))
+    MG_H1_HDRS(X)
+#undef X
+    ;
+
+/*
+ * Length first: most names differ from every known one in length or first
+ * byte.  The mask turns most unknown names away before the loop.
+ */
 static uint8_t hdr_id(const char *name, uint32_t len)
 {
+	if (len >= 32 || !((hdr_len_mask >> len) & 1))
+		return MG_H1_H_OTHER;
 	for (unsigned i = 1; i < MG_H1_N_HDRS; i++)
 		if (hdr_lens[i] == len && h1_ieq(name, len, hdr_names[i]))
 			return (uint8_t)i;
@@ -352,7 +373,7 @@ static int parse_field(struct mg_h1_parser *p, const char *l, uint32_t n, struct
 	h->value.p = l + v;
 	h->value.len = e - v;
 	h->id = hdr_id(l, k);
-	h->flags = 0;
+	h->flags = MG_H1_HF_VALID;
 	return 0;
 }
 
@@ -836,8 +857,44 @@ static int scan_block(struct mg_h1_parser *p, const char *d, uint32_t n, uint32_
 	 * bytes and obs-text take the fast path.
 	 */
 	for (k = 0; k < m; k++) {
-		uint8_t c = (uint8_t)d[k];
+		uint8_t c;
 
+		/*
+		 * Runs of bytes that need no look (h1_scan_stop) only lengthen
+		 * the line: skip them with one load and compare each.  Not
+		 * after a CR, where any byte but LF is an error.
+		 */
+		if (likely(last != '\r')) {
+			uint32_t s = k;
+
+			/*
+			 * Eight bytes at a time while none is below 0x20 or
+			 * DEL (SWAR: a byte below n borrows in w - n*0x01..
+			 * with its top bit clear in w; DEL is a zero byte of
+			 * w ^ 0x7f..); the table finishes the run.  A false
+			 * alarm (HTAB) only hands the rest to the table.
+			 */
+			while (m - k >= 8) {
+				uint64_t w;
+
+				memcpy(&w, d + k, 8);
+				if (((w - 0x2020202020202020ull) & ~w) & 0x8080808080808080ull)
+					break;
+				w ^= 0x7f7f7f7f7f7f7f7full;
+				if (((w - 0x0101010101010101ull) & ~w) & 0x8080808080808080ull)
+					break;
+				k += 8;
+			}
+			while (k < m && !h1_scan_stop[(uint8_t)d[k]])
+				k++;
+			if (k > s) {
+				line += k - s;
+				last = (uint8_t)d[k - 1];
+			}
+			if (k == m)
+				break;
+		}
+		c = (uint8_t)d[k];
 		if (likely(c >= 0x20 && c != 0x7f) || (c != '\n' && c != '\r')) {
 			if (unlikely(last == '\r')) {
 				e = MG_H1_E_bare_cr;

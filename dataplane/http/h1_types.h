@@ -102,6 +102,12 @@ enum mg_h1_hdr_id {
 
 /** Header flags. */
 #define MG_H1_HF_HOP 0x01 /**< hop-by-hop: a fixed one (RFC 9110 7.6.1) or named in Connection */
+/**
+ * Name and value are as the parser checked them (a token; field-chars), so
+ * the writer does not check them again.  Set by the parser only; whoever
+ * changes a flagged field's name or value must clear it.
+ */
+#define MG_H1_HF_VALID 0x02
 
 /** One field line: name and value (OWS trimmed) as references. */
 struct mg_h1_header {

@@ -8,6 +8,7 @@
  * (ICMP echo, later TCP with a clamped MSS) needs reassembly yet.
  */
 #include <errno.h>
+#include <string.h>
 
 #include <rte_ip.h>
 
@@ -179,6 +180,60 @@ int mg_ipv4_output(struct mg_worker *w, struct rte_mbuf *m)
  * spans odd-sized mbufs (a relay sends on whatever sizes its peer sent)
  * left with a wrong checksum.  Reducing first keeps the carries.
  */
+/*
+ * The ones' complement sum of n bytes at p, as __rte_raw_cksum sums them
+ * (16-bit words in host order, an odd last byte as the word's first byte),
+ * but 32-bit words into a 64-bit accumulator, 16 bytes a turn: the carries
+ * pile up in the high half and fold at the end.  DPDK's loop of 16-bit
+ * adds cost ~2 instructions a byte, 6% of a proxied request.
+ */
+static uint64_t raw_sum(const char *p, uint32_t n)
+{
+	uint64_t s0 = 0, s1 = 0;
+	uint32_t w[4];
+
+	for (; n >= 16; p += 16, n -= 16) {
+		memcpy(w, p, 16);
+		s0 += (uint64_t)w[0] + w[1];
+		s1 += (uint64_t)w[2] + w[3];
+	}
+	if (n >= 8) {
+		memcpy(w, p, 8);
+		s0 += (uint64_t)w[0] + w[1];
+		p += 8;
+		n -= 8;
+	}
+	if (n >= 4) {
+		memcpy(w, p, 4);
+		s1 += w[0];
+		p += 4;
+		n -= 4;
+	}
+	if (n >= 2) {
+		uint16_t h;
+
+		memcpy(&h, p, 2);
+		s0 += h;
+		p += 2;
+		n -= 2;
+	}
+	if (n == 1) {
+		uint16_t h = 0;
+
+		memcpy(&h, p, 1);
+		s1 += h;
+	}
+	return s0 + s1;
+}
+
+/* Fold a 64-bit sum of 16-bit words to 32 bits with the same ones' complement value. */
+static uint32_t fold64(uint64_t s)
+{
+	s = (s & 0xffffffffull) + (s >> 32); /* <= 2^33 - 2 */
+	s = (s & 0xffffffffull) + (s >> 32); /* high half 0 or 1: <= 2^32 - 1 */
+	return (uint32_t)s;
+}
+
 uint16_t mg_net_raw_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
 	uint32_t sum = 0, done = 0;
@@ -190,7 +245,7 @@ uint16_t mg_net_raw_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
 	for (; m != NULL && done < len; m = m->next, off = 0) {
 		uint32_t n = RTE_MIN((uint32_t)m->data_len - off, len - done);
 		uint32_t t = __rte_raw_cksum_reduce(
-		    __rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off), n, 0));
+		    fold64(raw_sum(rte_pktmbuf_mtod_offset(m, const char *, off), n)));
 
 		if (done & 1)
 			t = rte_bswap16((uint16_t)t);

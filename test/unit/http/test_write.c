@@ -6,6 +6,7 @@
  * every valid message parsed, re-serialized from the callbacks (as a proxy
  * would) and parsed again gives the same transcript.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -405,6 +406,132 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/*
+ * The writer's fast path for parsed heads (fields flagged MG_H1_HF_VALID,
+ * not checked again; one room check and copy per field) gives byte for
+ * byte the serialisation built here field by field, flat and as an mbuf
+ * chain (one segment or several), with and without hop-by-hop fields.
+ */
+struct fast_case {
+	enum mg_h1_kind kind;
+	const char *in;
+};
+
+static char fast_long[6000];
+
+static int fast_on_head(void *ctx, const struct mg_h1_msg *m)
+{
+	static char flat[16384], want[16384], lin[16384];
+	uint32_t wl = 0;
+	int n;
+
+	(void)ctx;
+	for (uint8_t skip = 0; skip <= MG_H1_HF_HOP; skip += MG_H1_HF_HOP) {
+		struct rte_mbuf *hm;
+
+		wl = 0;
+		if (m->kind == MG_H1_REQUEST)
+			wl = (uint32_t)snprintf(want, sizeof(want), "%.*s %.*s HTTP/1.%u\r\n",
+			                        (int)m->method_str.len, m->method_str.p,
+			                        (int)m->target.len, m->target.p, m->minor);
+		else
+			wl = (uint32_t)snprintf(want, sizeof(want), "HTTP/1.%u %03u %.*s\r\n",
+			                        m->minor, m->status, (int)m->reason.len,
+			                        m->reason.p);
+		for (uint16_t i = 0; i < m->n_headers; i++) {
+			const struct mg_h1_header *h = &m->headers[i];
+
+			ck_assert(h->flags & MG_H1_HF_VALID);
+			if (h->flags & skip)
+				continue;
+			memcpy(want + wl, h->name.p, h->name.len);
+			wl += h->name.len;
+			memcpy(want + wl, ": ", 2);
+			wl += 2;
+			memcpy(want + wl, h->value.p, h->value.len);
+			wl += h->value.len;
+			memcpy(want + wl, "\r\n", 2);
+			wl += 2;
+		}
+		memcpy(want + wl, "\r\n", 2);
+		wl += 2;
+		n = mg_h1_write_head(flat, sizeof(flat), m, skip);
+		ck_assert_int_eq(n, (int)wl);
+		ck_assert_mem_eq(flat, want, wl);
+		/* one byte short: -ENOSPC, whatever field it falls in */
+		ck_assert_int_eq(mg_h1_write_head(flat, wl - 1, m, skip), -ENOSPC);
+		hm = mg_h1_write_head_mbuf(tpool, m, skip);
+		ck_assert_ptr_nonnull(hm);
+		ck_assert_uint_eq(hm->pkt_len, wl);
+		ck_assert_ptr_nonnull(rte_pktmbuf_read(hm, 0, wl, lin));
+		ck_assert_mem_eq(rte_pktmbuf_read(hm, 0, wl, lin), want, wl);
+		{
+			uint32_t sum = 0;
+
+			for (struct rte_mbuf *sg = hm; sg != NULL; sg = sg->next)
+				sum += sg->data_len;
+			ck_assert_uint_eq(sum, wl);
+		}
+		rte_pktmbuf_free(hm);
+	}
+	return 0;
+}
+
+START_TEST(test_write_parsed_fast)
+{
+	static const struct mg_h1_cbs cbs = {.on_head = fast_on_head};
+	static char big[8000];
+	const struct fast_case cases[] = {
+	    {MG_H1_REQUEST, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"},
+	    {MG_H1_REQUEST, "GET /x?y=1 HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: "
+	                    "curl/8.0\r\nAccept: */*\r\nConnection: keep-alive, X-Hop\r\nX-Hop: "
+	                    "1\r\nX-Empty:\r\nX-Ows: \t v a l \t \r\n\r\n"},
+	    {MG_H1_REQUEST, "POST /p HTTP/1.0\r\nHost: h\r\nContent-Length: 3\r\nX-Obs: "
+	                    "caf\xc3\xa9\r\n\r\nabc"},
+	    {MG_H1_RESPONSE, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nServer: up\r\n\r\n"},
+	    {MG_H1_RESPONSE, "HTTP/1.1 404 \r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n"},
+	    {MG_H1_RESPONSE, "HTTP/1.1 204\r\nKeep-Alive: timeout=5\r\n\r\n"},
+	    {MG_H1_REQUEST, big},
+	};
+
+	/* A head longer than one mbuf: three long fields. */
+	memset(fast_long, 'v', sizeof(fast_long) - 1);
+	snprintf(big, sizeof(big),
+	         "GET /big HTTP/1.1\r\nHost: b\r\nX-1: %.2000s\r\nX-2: "
+	         "%.2500s\r\nX-3: %.1500s\r\n\r\n",
+	         fast_long, fast_long, fast_long);
+	for (unsigned c = 0; c < RTE_DIM(cases); c++) {
+		struct mg_h1_parser p;
+
+		ck_assert_int_eq(mg_h1_parser_init(&p, cases[c].kind, NULL, &cbs, NULL, NULL), 0);
+		ck_assert_int_eq(mg_h1_parse(&p, cases[c].in, (uint32_t)strlen(cases[c].in)),
+		                 (int)strlen(cases[c].in));
+		mg_h1_parser_fini(&p);
+	}
+}
+END_TEST
+
+/*
+ * A parsed field whose value the proxy replaced must not keep
+ * MG_H1_HF_VALID: with the flag cleared, a CR/LF in the new value is
+ * refused; and the flag is what lets the writer skip the check.
+ */
+START_TEST(test_write_valid_flag)
+{
+	struct mg_h1_header h[] = {{S("X-A"), S("bad\r\nInjected: 1"), MG_H1_H_OTHER, 0}};
+	struct mg_h1_msg m = req();
+	char buf[256];
+
+	m.headers = h;
+	m.n_headers = 1;
+	ck_assert_int_eq(mg_h1_write_head(buf, sizeof(buf), &m, 0), -EINVAL);
+	ck_assert_ptr_null(mg_h1_write_head_mbuf(tpool, &m, 0));
+	h[0].name = (struct mg_h1_str)S("X A");
+	h[0].value = (struct mg_h1_str)S("ok");
+	ck_assert_int_eq(mg_h1_write_head(buf, sizeof(buf), &m, 0), -EINVAL);
+}
+END_TEST
+
 TCase *tcase_write(void)
 {
 	TCase *tc = tcase_create("write");
@@ -413,6 +540,8 @@ TCase *tcase_write(void)
 	tcase_add_test(tc, test_write_response);
 	tcase_add_test(tc, test_write_invalid);
 	tcase_add_test(tc, test_write_mbuf_chain);
+	tcase_add_test(tc, test_write_parsed_fast);
+	tcase_add_test(tc, test_write_valid_flag);
 	tcase_add_test(tc, test_chunk_header);
 	tcase_add_test(tc, test_last_chunk);
 	tcase_add_test(tc, test_frame_chunk);

@@ -15,6 +15,7 @@ PACKAGES=(
 	python3 python3-scapy python3-grpcio python3-protobuf
 	iproute2 ethtool iputils-ping iputils-arping procps curl
 	nginx-light wrk haproxy
+	python3-matplotlib
 	prometheus
 	clang-format
 	clang libclang-rt-14-dev

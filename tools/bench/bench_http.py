@@ -81,7 +81,9 @@ MG_CONFIG = """static_resources:
                 route: {{cluster: up}}
   clusters:
   - name: up
-    connect_timeout: 1s
+    # HAProxy's `timeout connect 5s` below (and Envoy's default): a SYN the
+    # busy upstream's full accept queue drops is retried at 1 s and 3 s.
+    connect_timeout: 5s
     load_assignment: {{endpoints: [{{lb_endpoints: [{{endpoint: {{address: {{socket_address: {{address: {addr}, port_value: {up}}}}}}}}}]}}]}}
 """
 

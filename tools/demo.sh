@@ -123,27 +123,10 @@ done
 echo "    serving ADS on 127.0.0.1:15010, status on 127.0.0.1:15014 (pid $CTRL_PID)"
 
 step "Starting meshgate in $MG_NS_GW (config from tools/netns.sh config $RUN, plus ADS)"
-tools/netns.sh config "$RUN" >"$WORK/meshgate.yaml"
+tools/netns.sh config "$RUN" ads=demo-gateway:15010 >"$WORK/meshgate.yaml"
 # The userspace TCP stack's built-in services, for the TCP step below; the
 # HTTP front door comes from the controller.
 printf 'tcp:\n  services: { echo: 7, source: 19 }\n' >>"$WORK/meshgate.yaml"
-cat >>"$WORK/meshgate.yaml" <<EOF
-node: {id: demo-gateway, cluster: front}
-dynamic_resources:
-  ads_config:
-    api_type: GRPC
-    transport_api_version: V3
-    grpc_services: [{envoy_grpc: {cluster_name: xds}}]
-  cds_config: {ads: {}}
-  lds_config: {ads: {}}
-static_resources:
-  clusters:
-  - name: xds
-    type: STATIC
-    load_assignment:
-      cluster_name: xds
-      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 15010}}}}]}]
-EOF
 sed 's/^/    | /' "$WORK/meshgate.yaml"
 ip netns exec "$MG_NS_GW" "$BIN" --config "$WORK/meshgate.yaml" >"$WORK/meshgate.log" 2>&1 &
 PID=$!

@@ -27,7 +27,10 @@
 # a map such as 0@0,1@1,2@0, passed with --lcores)
 # mem=MB port=N prefix=FILE_PREFIX forward=PORT:ADDR:DPORT (a `tcp:` block
 # with the forward service relaying PORT to ADDR:DPORT; leave it out to
-# append a `tcp:` block of your own).
+# append a `tcp:` block of your own), ads=NODE_ID:PORT (the gateway's
+# configuration from an ADS server on 127.0.0.1:PORT in its namespace:
+# `node`, `dynamic_resources` and the static `xds` cluster naming the
+# server, last in the file, so more static resources can follow).
 set -euo pipefail
 
 ADDR_CLIENT=198.18.0.2
@@ -196,7 +199,7 @@ cmd_config() {
 	check_run "$run"
 	names "$run"
 	shift || true
-	local workers=1 idle=adaptive lcores=0-1 mem=512 port=15000 prefix=mg-$run forward='' kv
+	local workers=1 idle=adaptive lcores=0-1 mem=512 port=15000 prefix=mg-$run forward='' ads='' kv
 	for kv in "$@"; do
 		case "$kv" in
 		workers=*) workers=${kv#*=} ;;
@@ -209,6 +212,9 @@ cmd_config() {
 			forward=${kv#*=}
 			[[ "$forward" =~ ^[0-9]{1,5}:[0-9.]{7,15}:[0-9]{1,5}$ ]] ||
 				die "config: forward=$forward: want PORT:ADDR:DPORT" ;;
+		ads=*)
+			ads=${kv#*=}
+			[[ "$ads" =~ ^[A-Za-z0-9._-]+:[0-9]{1,5}$ ]] || die "config: ads=$ads: want NODE_ID:PORT" ;;
 		*) die "config: unknown option '$kv'" ;;
 		esac
 	done
@@ -236,6 +242,25 @@ EOF
 		local a=${forward#*:}
 		printf 'tcp:\n  services: { forward: { port: %s, to: "%s:%s" } }\n' \
 			"${forward%%:*}" "${a%:*}" "${a##*:}"
+	fi
+	if [[ -n "$ads" ]]; then
+		cat <<EOF
+node: {id: ${ads%:*}, cluster: meshgate-gateways, metadata: {run: "$run"}}
+dynamic_resources:
+  ads_config:
+    api_type: GRPC
+    transport_api_version: V3
+    grpc_services: [{envoy_grpc: {cluster_name: xds}}]
+  cds_config: {ads: {}}
+  lds_config: {ads: {}}
+static_resources:
+  clusters:
+  - name: xds
+    type: STATIC
+    load_assignment:
+      cluster_name: xds
+      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: ${ads##*:}}}}}]}]
+EOF
 	fi
 }
 

@@ -55,24 +55,7 @@ mapfile -t protos < <(cd "$MG_ROOT/proto" && find . -name '*.proto' | sed 's|^\.
 (cd "$MG_ROOT/proto" && protoc --python_out="$GEN" -I . -I /usr/include "${protos[@]}") ||
 	mg_fail "protoc --python_out failed"
 
-mg_write_config
-cat >>"$MG_CONFIG" <<EOF
-node:
-  id: gw-93
-  cluster: meshgate-gateways
-  metadata: {test: "93"}
-dynamic_resources:
-  ads_config:
-    api_type: GRPC
-    transport_api_version: V3
-    grpc_services: [{envoy_grpc: {cluster_name: xds}}]
-  cds_config: {ads: {}}
-  lds_config: {ads: {}}
-static_resources:
-  clusters:
-  - name: xds
-    load_assignment: {endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: $ADS_PORT}}}}]}]}
-EOF
+mg_write_config "ads=gw-93:$ADS_PORT"
 cp "$MG_CONFIG" "$MG_WORKDIR/meshgate.yaml.ads" # reused with static listeners below
 # No server yet: the gateway must still start and answer /ready.
 mg_start

@@ -89,27 +89,10 @@ GW=$MG_ADDR_GW_CLIENT
 ic_service "$DIR" "$V1" "$V2" 8081 8082
 ic_split "$DIR" 100 0
 
-# The gateway: interfaces from the test bed, everything else from ADS.
-mg_write_config
-cat >>"$MG_CONFIG" <<YAML
-tcp:
-  services: { echo: 7 }
-node: {id: gw-95, cluster: edge}
-dynamic_resources:
-  ads_config:
-    api_type: GRPC
-    transport_api_version: V3
-    grpc_services: [{envoy_grpc: {cluster_name: xds}}]
-  cds_config: {ads: {}}
-  lds_config: {ads: {}}
-static_resources:
-  clusters:
-  - name: xds
-    type: STATIC
-    load_assignment:
-      cluster_name: xds
-      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 15010}}}}]}]
-YAML
+# The gateway: interfaces from the test bed, everything else from ADS, and
+# the echo service on 7.
+mg_write_config ads=gw-95:15010
+printf 'tcp:\n  services: { echo: 7 }\n' >>"$MG_CONFIG"
 
 ng_start "$(ng_server v1 "$V1" 8081)" "$(ng_server v2 "$V2" 8082)"
 ng_wait v1 "$V1:8081"

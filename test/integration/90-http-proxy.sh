@@ -50,14 +50,7 @@ fi
 cat >>"$MG_CONFIG" <<EOF
 static_resources:
   listeners:
-  - name: web
-    address: {socket_address: {address: 0.0.0.0, port_value: 8080}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: web
+$(mg_hcm_listener web 8080)
           use_remote_address: true
           via: meshgate-test
           always_set_request_id_in_response: true

@@ -79,14 +79,7 @@ fi
 cat >>"$MG_CONFIG" <<EOF
 static_resources:
   listeners:
-  - name: web
-    address: {socket_address: {address: 0.0.0.0, port_value: 8080}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: web
+$(mg_hcm_listener web 8080)
           route_config:
             name: web
             virtual_hosts:

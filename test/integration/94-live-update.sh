@@ -62,14 +62,7 @@ write_config() {
 		cat <<YAML
 static_resources:
   listeners:
-  - name: web
-    address: {socket_address: {address: 0.0.0.0, port_value: 8080}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: web
+$(mg_hcm_listener web 8080)
           route_config:
             name: web
             virtual_hosts:
@@ -83,14 +76,7 @@ static_resources:
 YAML
 		if [[ -n "$extra" ]]; then
 			cat <<YAML
-  - name: extra
-    address: {socket_address: {address: 0.0.0.0, port_value: $extra}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: extra
+$(mg_hcm_listener extra "$extra")
           route_config:
             virtual_hosts:
             - name: all

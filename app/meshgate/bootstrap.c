@@ -1536,6 +1536,24 @@ int mg_bootstrap_load(const char *path, struct mg_bootstrap *out, char *err, siz
 	return rc;
 }
 
+void mg_bootstrap_tcp_conf(const struct mg_bootstrap *b, struct mg_tcp_conf *out)
+{
+	const struct mg_cfg_tcp *t = &b->tcp;
+
+	*out = (struct mg_tcp_conf){
+	    .max_conns = t->max_conns,
+	    .syn_backlog = t->syn_backlog,
+	    .sndbuf = t->sndbuf,
+	    .rcvbuf = t->rcvbuf,
+	    .no_syncookies = !t->syn_cookies,
+	    .keepalive_ms = t->ka_idle_ms,
+	    .keepalive_intvl_ms = t->ka_intvl_ms,
+	    .keepalive_probes = t->ka_probes,
+	    .user_timeout_ms = t->user_timeout_ms,
+	};
+	snprintf(out->cc, sizeof(out->cc), "%s", t->cc);
+}
+
 void mg_bootstrap_free(struct mg_bootstrap *b)
 {
 	int i;

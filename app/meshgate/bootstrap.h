@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "meshgate/bootstrap_types.h"
+#include "tcp/tcp_types.h"
 
 /**
  * Parse a bootstrap file.
@@ -31,6 +32,9 @@ int mg_bootstrap_load(const char *path, struct mg_bootstrap *out, char *err, siz
  */
 int mg_bootstrap_parse(const char *name, const char *text, size_t len, struct mg_bootstrap *out,
                        char *err, size_t errlen);
+
+/** The TCP stack's per-worker settings from b's `tcp:` section. */
+void mg_bootstrap_tcp_conf(const struct mg_bootstrap *b, struct mg_tcp_conf *out);
 
 /** Free what a successful load allocated. */
 void mg_bootstrap_free(struct mg_bootstrap *b);

@@ -295,20 +295,10 @@ static int gw_ports_init(struct gw *gw)
 static int gw_tcp_init(struct gw *gw)
 {
 	const struct mg_cfg_tcp *t = &gw->cfg.tcp;
-	struct mg_tcp_conf conf = {
-	    .max_conns = t->max_conns,
-	    .syn_backlog = t->syn_backlog,
-	    .sndbuf = t->sndbuf,
-	    .rcvbuf = t->rcvbuf,
-	    .no_syncookies = !t->syn_cookies,
-	    .keepalive_ms = t->ka_idle_ms,
-	    .keepalive_intvl_ms = t->ka_intvl_ms,
-	    .keepalive_probes = t->ka_probes,
-	    .user_timeout_ms = t->user_timeout_ms,
-	};
+	struct mg_tcp_conf conf;
 	int rc = mg_tcp_register();
 
-	snprintf(conf.cc, sizeof(conf.cc), "%s", t->cc);
+	mg_bootstrap_tcp_conf(&gw->cfg, &conf);
 	for (unsigned i = 0; rc == 0 && i < gw->dp.n_workers; i++) {
 		struct mg_worker *w = gw->dp.workers[i];
 

@@ -259,23 +259,12 @@ static int mgb_topology(void)
 /* TCP on the three, the gateway's config as main.c sets it up, the upstream. */
 static int mgb_services(uint32_t peer_max_conns)
 {
-	const struct mg_cfg_tcp *t = &mgb_cfg.tcp;
-	struct mg_tcp_conf gw = {
-	    .max_conns = t->max_conns,
-	    .syn_backlog = t->syn_backlog,
-	    .sndbuf = t->sndbuf,
-	    .rcvbuf = t->rcvbuf,
-	    .no_syncookies = !t->syn_cookies,
-	    .keepalive_ms = t->ka_idle_ms,
-	    .keepalive_intvl_ms = t->ka_intvl_ms,
-	    .keepalive_probes = t->ka_probes,
-	    .user_timeout_ms = t->user_timeout_ms,
-	};
+	struct mg_tcp_conf gw;
 	/* The client keeps a TIME-WAIT per new connection: room for all of them. */
 	struct mg_tcp_conf peer = {.max_conns = peer_max_conns};
 	int rc;
 
-	snprintf(gw.cc, sizeof(gw.cc), "%s", t->cc);
+	mg_bootstrap_tcp_conf(&mgb_cfg, &gw);
 	rc = mg_tcp_register();
 	if (rc == 0)
 		rc = mg_tcp_worker_init(&mgb_client_node.w, &peer);

@@ -227,7 +227,7 @@ static unsigned worker_drain_handoff(struct mg_worker *w)
  * so the worker says which snapshots it still holds (w->snap_held_min,
  * stored in this same iteration by mg_proxy_worker_start and whenever a
  * draining one is let go) and the control core frees a retired snapshot
- * only once no worker holds it (app/meshgate/control.c).  A pointer read
+ * only once no worker holds it (app/meshgate/snapshots.c).  A pointer read
  * here that this worker does not adopt is only compared, never
  * dereferenced, after the iteration; snap_failed is likewise only compared.
  */

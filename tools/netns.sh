@@ -30,7 +30,11 @@
 # append a `tcp:` block of your own), ads=NODE_ID:PORT (the gateway's
 # configuration from an ADS server on 127.0.0.1:PORT in its namespace:
 # `node`, `dynamic_resources` and the static `xds` cluster naming the
-# server, last in the file, so more static resources can follow).
+# server, last in the file, so more static resources can follow),
+# client_pmd=af_packet|pcap (the client port's DPDK driver: net_af_packet by
+# default; net_pcap, one queue pair, opens the veth through libpcap, whose
+# packet socket has no fanout group: the kernel does not hold back IPv4
+# fragments for reassembly as it does for net_af_packet's PACKET_FANOUT_FLAG_DEFRAG).
 set -euo pipefail
 
 ADDR_CLIENT=198.18.0.2
@@ -199,7 +203,7 @@ cmd_config() {
 	check_run "$run"
 	names "$run"
 	shift || true
-	local workers=1 idle=adaptive lcores=0-1 mem=512 port=15000 prefix=mg-$run forward='' ads='' kv
+	local workers=1 idle=adaptive lcores=0-1 mem=512 port=15000 prefix=mg-$run forward='' ads='' client_pmd=af_packet kv
 	for kv in "$@"; do
 		case "$kv" in
 		workers=*) workers=${kv#*=} ;;
@@ -215,6 +219,10 @@ cmd_config() {
 		ads=*)
 			ads=${kv#*=}
 			[[ "$ads" =~ ^[A-Za-z0-9._-]+:[0-9]{1,5}$ ]] || die "config: ads=$ads: want NODE_ID:PORT" ;;
+		client_pmd=*)
+			client_pmd=${kv#*=}
+			[[ "$client_pmd" == af_packet || "$client_pmd" == pcap ]] ||
+				die "config: client_pmd=$client_pmd: want af_packet or pcap" ;;
 		*) die "config: unknown option '$kv'" ;;
 		esac
 	done
@@ -224,6 +232,12 @@ cmd_config() {
 	# A queue pair per worker (af_packet's fanout spreads flows over them).
 	local qpairs=''
 	((workers == 1)) || qpairs=",qpairs=$workers"
+	local client_dev="net_af_packet0,iface=$IF_GW_CLIENT$qpairs"
+	if [[ "$client_pmd" == pcap ]]; then
+		((workers == 1)) || die "config: client_pmd=pcap has one queue pair: want workers=1"
+		# phy_mac=1: the port takes the veth's MAC, as net_af_packet does.
+		client_dev="net_pcap0,iface=$IF_GW_CLIENT,phy_mac=1"
+	fi
 	cat <<EOF
 # meshgate bootstrap for test bed run $run (tools/netns.sh config $run)
 # Start: ip netns exec $NS_GW build/app/meshgate/meshgate --config FILE
@@ -233,7 +247,7 @@ workers: $workers
 idle: $idle
 admin: { address: 127.0.0.1, port: $port }
 interfaces:
-  - { name: client, device: "net_af_packet0,iface=$IF_GW_CLIENT$qpairs", address: $ADDR_GW_CLIENT/$PREFIX_CLIENT }
+  - { name: client, device: "$client_dev", address: $ADDR_GW_CLIENT/$PREFIX_CLIENT }
   - { name: upstream, device: "net_af_packet1,iface=$IF_GW_UP$qpairs", address: $ADDR_GW_UP/$PREFIX_UP }
 routes:
   - { prefix: $NET_SERVICE, via: $ADDR_UP }

@@ -11,7 +11,8 @@ IPv4 fragments are sent on top of --count (--fragments of them).  DPDK's
 net_af_packet PMD (22.11) joins its sockets to a PACKET_FANOUT group with
 PACKET_FANOUT_FLAG_DEFRAG, so the kernel reassembles IPv4 fragments before the
 gateway could see them; ours never complete, so on that port type they never
-reach the gateway.  The caller checks which of the two happened.
+reach the gateway.  On net_pcap (no fanout group) they do.  The caller checks
+which of the two happened.
 
 Prints one JSON object on stdout:
   {"total": N, "fragments": F, "kinds": {kind: count},

@@ -164,7 +164,8 @@ static void check_weights(struct vctx *v, const struct mg_u32 *first, size_t n, 
 		    (const struct mg_u32 *)(const void *)((const char *)first + i * stride);
 
 		if (w->set && w->v > 100)
-			verr(v, &w->pos, "%s[%zu].weight: %u is out of range 0..100", path, i, w->v);
+			verr(v, &w->pos, "%s[%zu].weight: %u is out of range 0..100", path, i,
+			     w->v);
 		sum += w->v;
 	}
 	if (n > 1 && sum != 100)

@@ -950,13 +950,13 @@ static const struct field tcp_fields[] = {
     FIELD("congestion_control", parse_cc, struct mg_cfg_tcp, cc, 0),
     FIELD("syn_cookies", parse_bool, struct mg_cfg_tcp, syn_cookies, 0),
     {"keepalive", parse_keepalive, 0, 0, 0, 0, 0},
-    {"user_timeout", parse_duration, offsetof(struct mg_cfg_tcp, user_timeout_ms),
-     sizeof(uint32_t), 1, 86400000, 0},
+    {"user_timeout", parse_duration, offsetof(struct mg_cfg_tcp, user_timeout_ms), sizeof(uint32_t),
+     1, 86400000, 0},
 };
 
 static const struct field keepalive_fields[] = {
-    {"idle", parse_duration, offsetof(struct mg_cfg_tcp, ka_idle_ms), sizeof(uint32_t), 1,
-     86400000, 0},
+    {"idle", parse_duration, offsetof(struct mg_cfg_tcp, ka_idle_ms), sizeof(uint32_t), 1, 86400000,
+     0},
     {"interval", parse_duration, offsetof(struct mg_cfg_tcp, ka_intvl_ms), sizeof(uint32_t), 1,
      86400000, 0},
     UINT_FIELD("probes", struct mg_cfg_tcp, ka_probes, 1, 100, 0),

@@ -51,7 +51,8 @@ struct mg_cfg_tcp {
 	uint32_t ka_idle_ms;   /**< keepalive: idle time before probing; 0 = off (default) */
 	uint32_t ka_intvl_ms;  /**< keepalive: between probes (default 75 s) */
 	uint32_t ka_probes;    /**< keepalive: unanswered probes before giving up (default 9) */
-	uint32_t user_timeout_ms; /**< give up on unacknowledged data after this; 0 = ~15 min of RTOs */
+	uint32_t
+	    user_timeout_ms; /**< give up on unacknowledged data after this; 0 = ~15 min of RTOs */
 };
 
 /** One interface as written in the bootstrap. */

@@ -177,7 +177,6 @@ int mg_ctl_init(struct mg_ctl *ctl, struct mg_dp *dp, const char *addr, uint16_t
 	return 0;
 }
 
-
 static int ctl_apply(void *arg, struct mg_snapshot *s, char *err, size_t errlen)
 {
 	return mg_ctl_apply_snapshot(arg, s, err, errlen);

@@ -24,8 +24,8 @@ struct mg_ctl {
 	struct mg_admin *admin;      /**< NULL when the admin API is disabled */
 	struct mg_neigh_table neigh; /**< mirror of what the workers learned */
 	uint64_t start_tsc;
-	uint64_t relayed;       /**< neighbour updates relayed to workers */
-	uint64_t relay_dropped; /**< relays lost to a full ring */
+	uint64_t relayed;           /**< neighbour updates relayed to workers */
+	uint64_t relay_dropped;     /**< relays lost to a full ring */
 	struct mg_snapshots *snaps; /**< config snapshots (set by the gateway after init) */
 	/** Set from a signal handler (SIGHUP): the loop clears it and calls reload_fn. */
 	volatile sig_atomic_t *reload_req;

@@ -378,7 +378,8 @@ static int gw_proxy_init(struct gw *gw)
 static int gw_proxy_wait(struct gw *gw)
 {
 	const struct mg_snapshot *s = gw->cfg.snapshot;
-	uint64_t deadline = rte_get_timer_cycles() + GW_ADOPT_TIMEOUT_MS * rte_get_timer_hz() / 1000;
+	uint64_t deadline =
+	    rte_get_timer_cycles() + GW_ADOPT_TIMEOUT_MS * rte_get_timer_hz() / 1000;
 	unsigned i = 0;
 
 	if (!gw_static_published(gw))
@@ -391,17 +392,18 @@ static int gw_proxy_wait(struct gw *gw)
 			continue;
 		}
 		if (st < 0) {
-			fprintf(stderr, "meshgate: cannot serve static_resources: worker %u: %s\n", i,
-			        strerror(-st));
+			fprintf(stderr, "meshgate: cannot serve static_resources: worker %u: %s\n",
+			        i, strerror(-st));
 			return -1;
 		}
 		if (mg_stop)
 			return 1;
 		if (rte_get_timer_cycles() > deadline) {
-			fprintf(stderr,
-			        "meshgate: cannot serve static_resources: worker %u did not take the "
-			        "snapshot within %u ms\n",
-			        i, GW_ADOPT_TIMEOUT_MS);
+			fprintf(
+			    stderr,
+			    "meshgate: cannot serve static_resources: worker %u did not take the "
+			    "snapshot within %u ms\n",
+			    i, GW_ADOPT_TIMEOUT_MS);
 			return -1;
 		}
 		mg_ctl_poll_workers(&gw->ctl); /* keep relaying neighbours meanwhile */

@@ -95,8 +95,8 @@ unsigned mg_snapshots_reap(struct mg_snapshots *ss)
 		return 0;
 	for (unsigned i = 0; i < ss->dp->n_workers; i++) {
 		const struct mg_worker *w = ss->dp->workers[i];
-		uint64_t h = w != NULL ? __atomic_load_n(&w->snap_held_min, __ATOMIC_ACQUIRE)
-		                       : UINT64_MAX;
+		uint64_t h =
+		    w != NULL ? __atomic_load_n(&w->snap_held_min, __ATOMIC_ACQUIRE) : UINT64_MAX;
 
 		if (h < held)
 			held = h;

@@ -32,10 +32,10 @@ struct mg_snapshots {
 	const struct mg_snapshot *pinned; /**< owned by the bootstrap; never freed here */
 	uint16_t reserved[4];             /**< ports the TCP services listen on */
 	unsigned n_reserved;
-	uint64_t seq;                     /**< the last publication number given */
-	struct mg_snapshot **retired;     /**< replaced, waiting for the workers to let go */
+	uint64_t seq;                 /**< the last publication number given */
+	struct mg_snapshot **retired; /**< replaced, waiting for the workers to let go */
 	size_t n_retired, cap_retired;
-	uint64_t freed;                   /**< snapshots freed so far */
+	uint64_t freed; /**< snapshots freed so far */
 };
 
 /**

@@ -39,7 +39,8 @@ static yaml_node_t *section(yaml_document_t *d, const char *suffix)
 static size_t resources(yaml_document_t *d, const char *sect, const char *skey, const char *dkey,
                         const char *dstate, const char *field, yaml_node_t **out)
 {
-	yaml_node_t *sec = section(d, sect), *ss = mg_ctl_json_get(d, sec, skey), *ds = mg_ctl_json_get(d, sec, dkey);
+	yaml_node_t *sec = section(d, sect), *ss = mg_ctl_json_get(d, sec, skey),
+	            *ds = mg_ctl_json_get(d, sec, dkey);
 	size_t n = 0;
 
 	for (size_t i = 0; i < mg_ctl_json_len(ss) && n < MAX_RES; i++)
@@ -67,33 +68,41 @@ static void print_listeners(yaml_document_t *d)
 	for (size_t i = 0; i < nl; i++) {
 		yaml_node_t *l = res_buf[i];
 		yaml_node_t *fcs = mg_ctl_json_get(d, l, "filter_chains");
-		yaml_node_t *fs = mg_ctl_json_len(fcs) ? mg_ctl_json_get(d, mg_ctl_json_at(d, fcs, 0), "filters") : NULL;
-		yaml_node_t *tc = mg_ctl_json_len(fs) ? mg_ctl_json_get(d, mg_ctl_json_at(d, fs, 0), "typed_config") : NULL;
+		yaml_node_t *fs = mg_ctl_json_len(fcs)
+		                      ? mg_ctl_json_get(d, mg_ctl_json_at(d, fcs, 0), "filters")
+		                      : NULL;
+		yaml_node_t *tc = mg_ctl_json_len(fs)
+		                      ? mg_ctl_json_get(d, mg_ctl_json_at(d, fs, 0), "typed_config")
+		                      : NULL;
 		const char *type = mg_ctl_json_str(d, tc, "@type", "");
 		bool http = strstr(type, "HttpConnectionManager") != NULL;
 		char dest[160];
 
 		if (http && mg_ctl_json_get(d, tc, "rds") != NULL)
-			snprintf(dest, sizeof(dest), "Route: %s", mg_ctl_json_str(d, tc, "rds.route_config_name", ""));
+			snprintf(dest, sizeof(dest), "Route: %s",
+			         mg_ctl_json_str(d, tc, "rds.route_config_name", ""));
 		else if (http)
 			snprintf(dest, sizeof(dest), "Route: %s (inline)",
 			         mg_ctl_json_str(d, tc, "route_config.name", "-"));
 		else if (mg_ctl_json_get(d, tc, "weighted_clusters") != NULL)
 			snprintf(dest, sizeof(dest), "Cluster: weighted");
 		else
-			snprintf(dest, sizeof(dest), "Cluster: %s", mg_ctl_json_str(d, tc, "cluster", "-"));
+			snprintf(dest, sizeof(dest), "Cluster: %s",
+			         mg_ctl_json_str(d, tc, "cluster", "-"));
 		printf("%-24s %-16s %-6s %-6s %s\n", mg_ctl_json_str(d, l, "name", "-"),
 		       mg_ctl_json_str(d, l, "address.socket_address.address", "-"),
-		       mg_ctl_json_str(d, l, "address.socket_address.port_value", "-"), http ? "HTTP" : "TCP",
-		       dest);
+		       mg_ctl_json_str(d, l, "address.socket_address.port_value", "-"),
+		       http ? "HTTP" : "TCP", dest);
 	}
 }
 
 /* An EDS cluster's ClusterLoadAssignment from the EndpointsConfigDump, or NULL. */
 static yaml_node_t *eds_cla(yaml_document_t *d, yaml_node_t *cl)
 {
-	const char *svc = mg_ctl_json_str(d, cl, "eds_cluster_config.service_name", mg_ctl_json_str(d, cl, "name", ""));
-	yaml_node_t *es = mg_ctl_json_get(d, section(d, "EndpointsConfigDump"), "dynamic_endpoint_configs");
+	const char *svc = mg_ctl_json_str(d, cl, "eds_cluster_config.service_name",
+	                                  mg_ctl_json_str(d, cl, "name", ""));
+	yaml_node_t *es =
+	    mg_ctl_json_get(d, section(d, "EndpointsConfigDump"), "dynamic_endpoint_configs");
 
 	for (size_t i = 0; i < mg_ctl_json_len(es); i++) {
 		yaml_node_t *cla = mg_ctl_json_get(d, mg_ctl_json_at(d, es, i), "endpoint_config");
@@ -120,11 +129,13 @@ static size_t endpoints(yaml_document_t *d, yaml_node_t *cl, const char *cluster
 
 			if (!print)
 				continue;
-			snprintf(addr, sizeof(addr), "%s:%s",
-			         mg_ctl_json_str(d, e, "endpoint.address.socket_address.address", "-"),
-			         mg_ctl_json_str(d, e, "endpoint.address.socket_address.port_value", "-"));
-			printf("%-28s %-8s %s\n", addr, mg_ctl_json_str(d, e, "load_balancing_weight", "1"),
-			       cluster_name);
+			snprintf(
+			    addr, sizeof(addr), "%s:%s",
+			    mg_ctl_json_str(d, e, "endpoint.address.socket_address.address", "-"),
+			    mg_ctl_json_str(d, e, "endpoint.address.socket_address.port_value",
+			                    "-"));
+			printf("%-28s %-8s %s\n", addr,
+			       mg_ctl_json_str(d, e, "load_balancing_weight", "1"), cluster_name);
 		}
 	}
 	return n;
@@ -146,8 +157,10 @@ static void print_clusters(yaml_document_t *d, bool eps_only)
 		if (eps_only)
 			(void)endpoints(d, c, name, true);
 		else
-			printf("%-40s %-8s %-14s %zu\n", name, mg_ctl_json_str(d, c, "type", "STATIC"),
-			       mg_ctl_json_str(d, c, "lb_policy", "ROUND_ROBIN"), endpoints(d, c, name, false));
+			printf("%-40s %-8s %-14s %zu\n", name,
+			       mg_ctl_json_str(d, c, "type", "STATIC"),
+			       mg_ctl_json_str(d, c, "lb_policy", "ROUND_ROBIN"),
+			       endpoints(d, c, name, false));
 	}
 }
 
@@ -174,7 +187,8 @@ static void print_route_config(yaml_document_t *d, yaml_node_t *rc)
 	yaml_node_t *vhs = mg_ctl_json_get(d, rc, "virtual_hosts");
 
 	for (size_t v = 0; v < mg_ctl_json_len(vhs); v++) {
-		yaml_node_t *vh = mg_ctl_json_at(d, vhs, v), *doms = mg_ctl_json_get(d, vh, "domains");
+		yaml_node_t *vh = mg_ctl_json_at(d, vhs, v),
+		            *doms = mg_ctl_json_get(d, vh, "domains");
 		yaml_node_t *rs = mg_ctl_json_get(d, vh, "routes");
 		char dom[256] = "";
 
@@ -195,18 +209,26 @@ static void print_route_config(yaml_document_t *d, yaml_node_t *rc)
 			else if (mg_ctl_json_get(d, r, "direct_response") != NULL)
 				snprintf(dest, sizeof(dest), "direct %s",
 				         mg_ctl_json_str(d, r, "direct_response.status", ""));
-			else if (mg_ctl_json_get(d, mg_ctl_json_get(d, r, "route"), "weighted_clusters") != NULL) {
+			else if (mg_ctl_json_get(d, mg_ctl_json_get(d, r, "route"),
+			                         "weighted_clusters") != NULL) {
 				yaml_node_t *wc = mg_ctl_json_get(
-				    d, mg_ctl_json_get(d, mg_ctl_json_get(d, r, "route"), "weighted_clusters"), "clusters");
+				    d,
+				    mg_ctl_json_get(d, mg_ctl_json_get(d, r, "route"),
+				                    "weighted_clusters"),
+				    "clusters");
 
 				dest[0] = '\0';
-				for (size_t w = 0; w < mg_ctl_json_len(wc) && strlen(dest) < 120; w++)
+				for (size_t w = 0; w < mg_ctl_json_len(wc) && strlen(dest) < 120;
+				     w++)
 					snprintf(dest + strlen(dest), sizeof(dest) - strlen(dest),
 					         "%s%s %s%%", w ? ", " : "",
-					         mg_ctl_json_str(d, mg_ctl_json_at(d, wc, w), "name", "?"),
-					         mg_ctl_json_str(d, mg_ctl_json_at(d, wc, w), "weight", "?"));
+					         mg_ctl_json_str(d, mg_ctl_json_at(d, wc, w),
+					                         "name", "?"),
+					         mg_ctl_json_str(d, mg_ctl_json_at(d, wc, w),
+					                         "weight", "?"));
 			} else
-				snprintf(dest, sizeof(dest), "%s", mg_ctl_json_str(d, r, "route.cluster", "-"));
+				snprintf(dest, sizeof(dest), "%s",
+				         mg_ctl_json_str(d, r, "route.cluster", "-"));
 			printf("%-12s %-16s %-28s %-20s %s\n", mg_ctl_json_str(d, rc, "name", "-"),
 			       mg_ctl_json_str(d, vh, "name", "-"), dom, m, dest);
 		}
@@ -218,20 +240,28 @@ static void print_routes(yaml_document_t *d)
 {
 	size_t nl = resources(d, "ListenersConfigDump", "static_listeners", "dynamic_listeners",
 	                      "active_state", "listener", res_buf);
-	yaml_node_t *rds = mg_ctl_json_get(d, section(d, "RoutesConfigDump"), "dynamic_route_configs");
+	yaml_node_t *rds =
+	    mg_ctl_json_get(d, section(d, "RoutesConfigDump"), "dynamic_route_configs");
 
 	printf("%-12s %-16s %-28s %-20s %s\n", "ROUTE", "VIRTUAL HOST", "DOMAINS", "MATCH",
 	       "DESTINATION");
 	for (size_t i = 0; i < nl; i++) {
 		yaml_node_t *fcs = mg_ctl_json_get(d, res_buf[i], "filter_chains");
-		yaml_node_t *fs = mg_ctl_json_len(fcs) ? mg_ctl_json_get(d, mg_ctl_json_at(d, fcs, 0), "filters") : NULL;
+		yaml_node_t *fs = mg_ctl_json_len(fcs)
+		                      ? mg_ctl_json_get(d, mg_ctl_json_at(d, fcs, 0), "filters")
+		                      : NULL;
 
 		print_route_config(
-		    d, mg_ctl_json_get(d, mg_ctl_json_len(fs) ? mg_ctl_json_get(d, mg_ctl_json_at(d, fs, 0), "typed_config") : NULL,
+		    d, mg_ctl_json_get(
+		           d,
+		           mg_ctl_json_len(fs)
+		               ? mg_ctl_json_get(d, mg_ctl_json_at(d, fs, 0), "typed_config")
+		               : NULL,
 		           "route_config"));
 	}
 	for (size_t i = 0; i < mg_ctl_json_len(rds); i++)
-		print_route_config(d, mg_ctl_json_get(d, mg_ctl_json_at(d, rds, i), "route_config"));
+		print_route_config(d,
+		                   mg_ctl_json_get(d, mg_ctl_json_at(d, rds, i), "route_config"));
 }
 
 int mg_ctl_proxy_config(const char *kind, const char *admin)

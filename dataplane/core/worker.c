@@ -246,7 +246,8 @@ int mg_worker_adopt_config(struct mg_worker *w)
 	rc = w->tcp == NULL ? -ENOTCONN : mg_proxy_worker_start(w, s);
 	if (rc < 0) {
 		MG_LOG(ERR, "worker %u: cannot serve config snapshot %" PRIu64 ": %s%s", w->idx,
-		       s->version, strerror(-rc), cur != NULL ? " (still serving the previous one)" : "");
+		       s->version, strerror(-rc),
+		       cur != NULL ? " (still serving the previous one)" : "");
 		__atomic_store_n(&w->snap_err, rc, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->snap_failed, s, __ATOMIC_RELEASE);
 		return 1;

@@ -70,10 +70,10 @@ struct mg_worker {
 	 * af_packet's fanout delivered elsewhere (tcp_input.c hands them over).
 	 */
 	struct rte_ring *handoff;
-	uint64_t now;               /**< TSC at the start of this poll iteration */
-	uint64_t next_timer;        /**< TSC when mg_net_timer() next runs */
-	uint32_t idle_polls;        /**< consecutive empty iterations */
-	uint32_t sleep_us;          /**< current adaptive sleep step */
+	uint64_t now;        /**< TSC at the start of this poll iteration */
+	uint64_t next_timer; /**< TSC when mg_net_timer() next runs */
+	uint32_t idle_polls; /**< consecutive empty iterations */
+	uint32_t sleep_us;   /**< current adaptive sleep step */
 	struct mg_tx_stage tx[MG_MAX_IFACES];
 	struct mg_tcp_worker *tcp;     /**< TCP state, NULL until TCP is set up */
 	struct mg_impair *impair;      /**< impairment stage, NULL when off */

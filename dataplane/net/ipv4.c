@@ -175,10 +175,10 @@ int mg_ipv4_output(struct mg_worker *w, struct rte_mbuf *m)
 }
 
 /*
- * Not rte_raw_cksum_mbuf(): in DPDK 22.11 it truncates the partial sum of a segment that starts at an
- * odd offset to 16 bits before swapping it, so a segment whose payload
- * spans odd-sized mbufs (a relay sends on whatever sizes its peer sent)
- * left with a wrong checksum.  Reducing first keeps the carries.
+ * Not rte_raw_cksum_mbuf(): in DPDK 22.11 it truncates the partial sum of a segment that starts at
+ * an odd offset to 16 bits before swapping it, so a segment whose payload spans odd-sized mbufs (a
+ * relay sends on whatever sizes its peer sent) left with a wrong checksum.  Reducing first keeps
+ * the carries.
  */
 /*
  * The ones' complement sum of n bytes at p, as __rte_raw_cksum sums them

@@ -62,7 +62,7 @@ struct mg_cluster {
 	uint8_t lb; /**< enum mg_lb_policy */
 	uint32_t connect_timeout_ms;
 	uint32_t choice_count; /**< LEAST_REQUEST: endpoints compared per pick (2) */
-	const char *cc;        /**< congestion control of upstream connections; NULL: the worker's */
+	const char *cc; /**< congestion control of upstream connections; NULL: the worker's */
 	const struct mg_endpoint *eps;
 	uint32_t n_eps;
 	bool weighted; /**< not every weight is the same */

@@ -38,9 +38,9 @@ enum { H_IDLE, H_REQ, H_CLOSING };
 /* One client connection and the request it is on. */
 struct mg_hcm {
 	struct mg_proxy_worker *pw;
-	struct mg_proxy_gen *g; /* the snapshot its current request uses (held) */
+	struct mg_proxy_gen *g;      /* the snapshot its current request uses (held) */
 	const struct mg_listener *l; /* in g's snapshot */
-	struct mg_tcp_conn *c; /* NULL after its on_close */
+	struct mg_tcp_conn *c;       /* NULL after its on_close */
 	struct mg_h1_parser rq;
 	struct rte_mbuf *in;     /* client bytes not parsed yet */
 	struct rte_mbuf *batch;  /* what this parse produced for the upstream */
@@ -81,7 +81,7 @@ struct mg_hcm {
 struct mg_upc {
 	struct mg_proxy_worker *pw;
 	struct mg_proxy_gen *g; /* the snapshot of its cluster (held) */
-	struct mg_tcp_conn *c; /* NULL after its on_close */
+	struct mg_tcp_conn *c;  /* NULL after its on_close */
 	struct mg_h1_parser rs;
 	struct mg_hcm *h;
 	struct rte_mbuf *in;    /* response bytes not parsed yet */
@@ -650,7 +650,8 @@ void mg_upc_drain_gen(struct mg_proxy_worker *pw, struct mg_proxy_gen *g)
 				pc->n_idle[ep]--;
 				u->idle = false;
 				if (u->c != NULL)
-					ops->close(u->c); /* FIN, not RST: it did nothing wrong; on_close frees u */
+					ops->close(u->c); /* FIN, not RST: it did nothing wrong;
+					                     on_close frees u */
 				else
 					upc_free(u);
 			}
@@ -769,7 +770,8 @@ static int rs_head(void *ctx, const struct mg_h1_msg *m)
 		uint32_t ul = 0;
 		const char *uv = rs_upgrade(m, &ul);
 
-		hdr[n++] = (struct mg_h1_header){.name = {"connection", 10}, .value = {"upgrade", 7}};
+		hdr[n++] =
+		    (struct mg_h1_header){.name = {"connection", 10}, .value = {"upgrade", 7}};
 		if (uv != NULL)
 			hdr[n++] = (struct mg_h1_header){.name = {"upgrade", 7}, .value = {uv, ul}};
 		out.headers = hdr;
@@ -801,8 +803,8 @@ static int rs_head(void *ctx, const struct mg_h1_msg *m)
 		hdr[n++] = (struct mg_h1_header){.name = {"connection", 10}, .value = {"close", 5}};
 	}
 	if (h->l->http.via.len > 0)
-		hdr[n++] = (struct mg_h1_header){
-		    .name = {"via", 3}, .value = {h->l->http.via.s, h->l->http.via.len}};
+		hdr[n++] = (struct mg_h1_header){.name = {"via", 3},
+		                                 .value = {h->l->http.via.s, h->l->http.via.len}};
 	if (h->l->http.always_set_request_id_in_response && h->rid_len > 0)
 		hdr[n++] = (struct mg_h1_header){.name = {"x-request-id", 12},
 		                                 .value = {h->rid, h->rid_len}};
@@ -1133,14 +1135,16 @@ static void upc_close(void *ctx, struct mg_tcp_conn *c, int err)
 			mg_cnt_add(&u->g->clusters[u->cl].ep_st[u->ep].cx_connect_fail, 1);
 			upstream_status(u, timed_out ? 503 : 502);
 			if (timed_out)
-				local_reply(h, 503,
-				            "upstream connect error or disconnect/reset before headers. "
-				            "reset reason: connection timeout\n",
-				            92, NULL, !h->rq_complete);
+				local_reply(
+				    h, 503,
+				    "upstream connect error or disconnect/reset before headers. "
+				    "reset reason: connection timeout\n",
+				    92, NULL, !h->rq_complete);
 			else
-				local_reply(h, 502,
-				            "upstream connect error or disconnect/reset before headers\n",
-				            58, NULL, !h->rq_complete);
+				local_reply(
+				    h, 502,
+				    "upstream connect error or disconnect/reset before headers\n",
+				    58, NULL, !h->rq_complete);
 			finish_response(h, u, false);
 		} else {
 			mg_cnt_add(&u->pw->cnt.upstream_rs_reset, 1);
@@ -1363,7 +1367,8 @@ static const char *cookie_value(const char *c, uint32_t len, const struct mg_rst
 			;
 		for (e = k; e < len && c[e] != ';'; e++)
 			;
-		if (k < len && c[k] == '=' && k - i == name->len && memcmp(c + i, name->s, k - i) == 0) {
+		if (k < len && c[k] == '=' && k - i == name->len &&
+		    memcmp(c + i, name->s, k - i) == 0) {
 			*vlen = e - k - 1;
 			return c + k + 1;
 		}
@@ -1381,8 +1386,7 @@ static const char *cookie_value(const char *c, uint32_t len, const struct mg_rst
  * behind by MG_PROXY_SHADOW_MAX_HELD) touches the client's request.
  */
 static void shadow_open(struct mg_hcm *h, const struct mg_mirror *mi, const struct mg_h1_msg *m,
-                        const struct mg_h1_msg *out, uint16_t host_at, uint64_t hash,
-                        int has_hash)
+                        const struct mg_h1_msg *out, uint16_t host_at, uint64_t hash, int has_hash)
 {
 	struct mg_proxy_worker *pw = h->pw;
 	struct mg_h1_header hdr[MG_H1_DEF_MAX_HEADERS + 40];
@@ -1442,7 +1446,8 @@ static void shadows_body(struct mg_hcm *h, const struct rte_mbuf *m)
 {
 	for (unsigned i = h->n_shadow; i-- > 0;) {
 		struct mg_upc *u = h->shadow[i];
-		struct rte_mbuf *c = rte_pktmbuf_clone((struct rte_mbuf *)(uintptr_t)m, pool_of(h->pw));
+		struct rte_mbuf *c =
+		    rte_pktmbuf_clone((struct rte_mbuf *)(uintptr_t)m, pool_of(h->pw));
 
 		if (c == NULL)
 			shadow_end(u, false);
@@ -1722,13 +1727,14 @@ static int rq_head(void *ctx, const struct mg_h1_msg *m)
 		}
 	}
 	if (h->l->http.via.len > 0)
-		hdr[n++] = (struct mg_h1_header){
-		    .name = {"via", 3}, .value = {h->l->http.via.s, h->l->http.via.len}};
+		hdr[n++] = (struct mg_h1_header){.name = {"via", 3},
+		                                 .value = {h->l->http.via.s, h->l->http.via.len}};
 	if (h->upgrade) { /* hop-by-hop, dropped with the rest: this hop asks again */
 		uint32_t ul = 0;
 		const char *uv = rs_upgrade(m, &ul);
 
-		hdr[n++] = (struct mg_h1_header){.name = {"connection", 10}, .value = {"upgrade", 7}};
+		hdr[n++] =
+		    (struct mg_h1_header){.name = {"connection", 10}, .value = {"upgrade", 7}};
 		hdr[n++] = (struct mg_h1_header){.name = {"upgrade", 7}, .value = {uv, ul}};
 	}
 	if (m->body == MG_H1_B_CHUNKED) {

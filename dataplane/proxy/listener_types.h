@@ -26,14 +26,14 @@ enum mg_listener_kind {
 
 /** HttpConnectionManager settings the connection manager honours. */
 struct mg_http_opts {
-	uint32_t max_request_headers_kb;     /**< 60 (Envoy's default) */
+	uint32_t max_request_headers_kb; /**< 60 (Envoy's default) */
 	bool use_remote_address;
 	bool skip_xff_append;
 	bool generate_request_id; /**< true by default, as in Envoy */
 	bool preserve_external_request_id;
 	bool always_set_request_id_in_response;
-	struct mg_rstr server_name; /**< the Server header of local replies ("meshgate") */
-	struct mg_rstr via;         /**< empty: no Via header */
+	struct mg_rstr server_name;     /**< the Server header of local replies ("meshgate") */
+	struct mg_rstr via;             /**< empty: no Via header */
 	const struct mg_rstr *upgrades; /**< upgrade_configs that are enabled (lowered types) */
 	uint32_t n_upgrades;
 };
@@ -53,10 +53,10 @@ struct mg_tcp_proxy_cfg {
 struct mg_listener {
 	struct mg_rstr name;
 	struct mg_rstr stat_prefix;
-	uint32_t addr; /**< network order; 0: any of our addresses */
-	uint16_t port; /**< host order */
-	uint8_t kind;  /**< enum mg_listener_kind */
-	uint32_t idx;  /**< its place in the snapshot's listeners (per-listener counters) */
+	uint32_t addr;  /**< network order; 0: any of our addresses */
+	uint16_t port;  /**< host order */
+	uint8_t kind;   /**< enum mg_listener_kind */
+	uint32_t idx;   /**< its place in the snapshot's listeners (per-listener counters) */
 	const char *cc; /**< congestion control of accepted connections; NULL: the worker's */
 	/* HTTP: an inline route table (owned), or the name of an RDS one. */
 	struct mg_route_table *routes;

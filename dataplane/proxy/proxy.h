@@ -65,7 +65,8 @@ extern const struct mg_tcp_cbs mg_hcm_cbs;
 /** Expire requests whose route timeout passed (504). */
 void mg_hcm_expire(struct mg_proxy_worker *pw, uint32_t now_ms);
 
-/** Move from's pooled upstream connections to to's clusters and endpoints of the same name and address. */
+/** Move from's pooled upstream connections to to's clusters and endpoints of the same name and
+ * address. */
 void mg_upc_adopt_pools(struct mg_proxy_worker *pw, struct mg_proxy_gen *to,
                         struct mg_proxy_gen *from);
 
@@ -88,7 +89,8 @@ static inline struct mg_proxy_worker *mg_proxy_of(const struct mg_worker *w)
 	return w->proxy;
 }
 
-/** Bytes of one client connection's HTTP manager, and of one upstream connection (memory accounting). */
+/** Bytes of one client connection's HTTP manager, and of one upstream connection (memory
+ * accounting). */
 size_t mg_proxy_hcm_size(void);
 size_t mg_proxy_upc_size(void);
 

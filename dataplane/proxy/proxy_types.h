@@ -36,18 +36,18 @@ struct mg_proxy_counters {
  * sent upstream and the status the upstream answered, or the 502/504 the
  * gateway answered because of it.
  */
-#define MG_PROXY_SCOPE_STATS(X)                                                  \
-	X(rq_total, "requests")                                                  \
-	X(rq_1xx, "responses 1xx (final status class)")                         \
-	X(rq_2xx, "responses 2xx")                                               \
-	X(rq_3xx, "responses 3xx")                                               \
-	X(rq_4xx, "responses 4xx")                                               \
-	X(rq_5xx, "responses 5xx")                                               \
-	X(rq_timeout, "requests that hit the route timeout")                    \
+#define MG_PROXY_SCOPE_STATS(X)                                                       \
+	X(rq_total, "requests")                                                       \
+	X(rq_1xx, "responses 1xx (final status class)")                               \
+	X(rq_2xx, "responses 2xx")                                                    \
+	X(rq_3xx, "responses 3xx")                                                    \
+	X(rq_4xx, "responses 4xx")                                                    \
+	X(rq_5xx, "responses 5xx")                                                    \
+	X(rq_timeout, "requests that hit the route timeout")                          \
 	X(cx_total, "connections: accepted (listener) or opened (cluster, endpoint)") \
 	X(cx_connect_fail, "upstream connections refused or reset before a response") \
-	X(cx_reused, "requests sent on a kept-alive upstream connection")        \
-	X(bytes_in, "request (and tunnel) bytes forwarded upstream")            \
+	X(cx_reused, "requests sent on a kept-alive upstream connection")             \
+	X(bytes_in, "request (and tunnel) bytes forwarded upstream")                  \
 	X(bytes_out, "response (and tunnel) bytes forwarded to clients")
 
 struct mg_proxy_scope {
@@ -81,7 +81,10 @@ struct mg_proxy_cluster {
 #define MG_PROXY_MAX_IDLE 1024
 /** Mirror copies one request may have in flight (route and virtual host policies). */
 #define MG_PROXY_MAX_SHADOWS 2
-/** Request bytes a shadow may owe its upstream before it is dropped (it never slows the request). */
+/**
+ * Request bytes a shadow may owe its upstream before it is dropped (it never
+ * slows the request).
+ */
 #define MG_PROXY_SHADOW_MAX_HELD (256u * 1024)
 
 /*
@@ -110,12 +113,12 @@ LIST_HEAD(mg_proxy_gen_list, mg_proxy_gen);
 /** One worker's proxy. */
 struct mg_proxy_worker {
 	struct mg_worker *w;
-	struct mg_proxy_gen *cur;            /**< the newest snapshot: what new work uses */
-	struct mg_proxy_gen_list draining;   /**< replaced ones still held by connections */
-	struct mg_proxy_gen_list graveyard;  /**< drained, freed once no counter read can see them */
-	bool stopping;                       /**< mg_proxy_worker_stop frees the generations */
-	struct mg_hcm_list active;         /**< requests with a deadline, oldest first */
-	uint64_t rng;                      /**< xorshift: weighted splits, request ids */
+	struct mg_proxy_gen *cur;           /**< the newest snapshot: what new work uses */
+	struct mg_proxy_gen_list draining;  /**< replaced ones still held by connections */
+	struct mg_proxy_gen_list graveyard; /**< drained, freed once no counter read can see them */
+	bool stopping;                      /**< mg_proxy_worker_stop frees the generations */
+	struct mg_hcm_list active;          /**< requests with a deadline, oldest first */
+	uint64_t rng;                       /**< xorshift: weighted splits, request ids */
 	uint32_t next_check_ms;
 	struct mg_h1_counters h1;
 	struct mg_proxy_counters cnt;

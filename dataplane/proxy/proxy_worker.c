@@ -94,11 +94,11 @@ static void held_update(struct mg_proxy_worker *pw)
 	struct mg_proxy_gen *g;
 
 	LIST_FOREACH(g, &pw->draining, link)
-		if (g->snap->seq < min)
-			min = g->snap->seq;
+	if (g->snap->seq < min)
+		min = g->snap->seq;
 	LIST_FOREACH(g, &pw->graveyard, link)
-		if (g->snap->seq < min)
-			min = g->snap->seq;
+	if (g->snap->seq < min)
+		min = g->snap->seq;
 	__atomic_store_n(&pw->w->snap_held_min, min, __ATOMIC_RELEASE);
 }
 
@@ -203,11 +203,13 @@ static const struct mg_listener *listener_on(const struct mg_snapshot *s, uint32
 
 static int listener_attach(struct mg_worker *w, const struct mg_listener *l, bool update)
 {
-	const struct mg_tcp_cbs *cbs = l->kind == MG_LISTENER_HTTP ? &mg_hcm_cbs : &mg_tcp_forward_cbs;
+	const struct mg_tcp_cbs *cbs =
+	    l->kind == MG_LISTENER_HTTP ? &mg_hcm_cbs : &mg_tcp_forward_cbs;
 	void *(*acc)(void *, struct mg_tcp_conn *) =
 	    l->kind == MG_LISTENER_HTTP ? mg_hcm_accept : tcp_proxy_accept;
-	int rc = update ? mg_tcp_listener_update(w, l->addr, l->port, cbs, acc, (void *)(uintptr_t)l)
-	                : mg_tcp_listen(w, l->addr, l->port, cbs, acc, (void *)(uintptr_t)l);
+	int rc = update
+	             ? mg_tcp_listener_update(w, l->addr, l->port, cbs, acc, (void *)(uintptr_t)l)
+	             : mg_tcp_listen(w, l->addr, l->port, cbs, acc, (void *)(uintptr_t)l);
 
 	if (rc == 0 && l->cc != NULL)
 		rc = mg_tcp_listener_set_cc(w, l->addr, l->port, l->cc);

@@ -304,7 +304,8 @@ int mg_stats_collect_scoped(struct mg_dp *dp, struct mg_stats_snapshot *s)
 /* The current generation of w's proxy, or NULL. */
 static const struct mg_proxy_gen *gen_of(const struct mg_worker *w)
 {
-	const struct mg_proxy_worker *pw = w != NULL ? __atomic_load_n(&w->proxy, __ATOMIC_ACQUIRE) : NULL;
+	const struct mg_proxy_worker *pw =
+	    w != NULL ? __atomic_load_n(&w->proxy, __ATOMIC_ACQUIRE) : NULL;
 
 	return pw != NULL ? __atomic_load_n(&pw->cur, __ATOMIC_SEQ_CST) : NULL;
 }
@@ -404,9 +405,9 @@ static void collect_mem(const struct mg_dp *dp, struct mg_stats_snapshot *s)
 		if (w->pool != NULL && k == n_seen) {
 			seen[n_seen++] = w->pool;
 			s->mem.mbufs_in_use += rte_mempool_in_use_count(w->pool);
-			s->mem.mbuf_bytes += (uint64_t)rte_mempool_in_use_count(w->pool) *
-			                     (w->pool->elt_size + w->pool->header_size +
-			                      w->pool->trailer_size);
+			s->mem.mbuf_bytes +=
+			    (uint64_t)rte_mempool_in_use_count(w->pool) *
+			    (w->pool->elt_size + w->pool->header_size + w->pool->trailer_size);
 		}
 	}
 	s->mem.rss_bytes = rss_bytes();
@@ -589,7 +590,8 @@ static void json_scoped(struct mg_buf *out, const struct mg_stats_scoped *sc)
 		mg_buf_json_str(out, li->name.s);
 		mg_buf_puts(out, ",\"stat_prefix\":");
 		mg_buf_json_str(out, li->stat_prefix.s != NULL ? li->stat_prefix.s : "");
-		mg_buf_printf(out, ",\"address\":\"%u.%u.%u.%u:%u\"", a[0], a[1], a[2], a[3], li->port);
+		mg_buf_printf(out, ",\"address\":\"%u.%u.%u.%u:%u\"", a[0], a[1], a[2], a[3],
+		              li->port);
 		json_scope(out, &sc->lst[l]);
 		mg_buf_puts(out, "}");
 	}
@@ -809,12 +811,13 @@ static void prom_scope_family(struct mg_buf *out, const char *family, const char
 			for (unsigned c = 0; c < (xx ? 5u : 1u); c++) {
 				mg_buf_printf(out, "%s{", family);
 				if (xx)
-					mg_buf_printf(out, "envoy_response_code_class=\"%u\",", c + 1);
+					mg_buf_printf(out, "envoy_response_code_class=\"%u\",",
+					              c + 1);
 				mg_buf_puts(out, "envoy_http_conn_manager_prefix=\"");
 				mg_stats_prom_escape(out, prefix, true);
 				mg_buf_printf(out, "\"} %" PRIu64 "\n",
-				              *(const uint64_t *)((const char *)&sc->lst[l] + field +
-				                                  c * sizeof(uint64_t)));
+				              *(const uint64_t *)((const char *)&sc->lst[l] +
+				                                  field + c * sizeof(uint64_t)));
 			}
 		}
 	} else if (kind == 1) { /* listeners, by address */
@@ -822,7 +825,8 @@ static void prom_scope_family(struct mg_buf *out, const char *family, const char
 			const struct mg_listener *li = snap->listeners[l];
 			const uint8_t *a = (const uint8_t *)&li->addr;
 
-			mg_buf_printf(out, "%s{envoy_listener_address=\"%u.%u.%u.%u_%u\"} %" PRIu64 "\n",
+			mg_buf_printf(out,
+			              "%s{envoy_listener_address=\"%u.%u.%u.%u_%u\"} %" PRIu64 "\n",
 			              family, a[0], a[1], a[2], a[3], li->port,
 			              *(const uint64_t *)((const char *)&sc->lst[l] + field));
 		}
@@ -832,12 +836,14 @@ static void prom_scope_family(struct mg_buf *out, const char *family, const char
 			uint32_t n = kind == 2 ? 1 : cl->n_eps;
 
 			for (uint32_t e = 0; e < n; e++) {
-				const struct mg_proxy_scope *v = kind == 2 ? &sc->cl[c] : &sc->ep[off + e];
+				const struct mg_proxy_scope *v =
+				    kind == 2 ? &sc->cl[c] : &sc->ep[off + e];
 
 				for (unsigned k = 0; k < (xx ? 5u : 1u); k++) {
 					mg_buf_printf(out, "%s{", family);
 					if (xx)
-						mg_buf_printf(out, "envoy_response_code_class=\"%u\",",
+						mg_buf_printf(out,
+						              "envoy_response_code_class=\"%u\",",
 						              k + 1);
 					mg_buf_puts(out, "envoy_cluster_name=\"");
 					mg_stats_prom_escape(out, cl->name.s, true);
@@ -888,10 +894,12 @@ static void prom_route_xx(void *ctx, const char *table, const struct mg_vhost *v
 	struct mg_buf *out = ctx;
 
 	for (unsigned i = 0; i < 5; i++) {
-		mg_buf_printf(out, "meshgate_route_rq_xx_total{envoy_response_code_class=\"%u\",", i + 1);
+		mg_buf_printf(out, "meshgate_route_rq_xx_total{envoy_response_code_class=\"%u\",",
+		              i + 1);
 		prom_route_labels(out, table, vh, rt, k);
 		mg_buf_printf(out, "} %" PRIu64 "\n",
-		              *(const uint64_t *)((const char *)c + offsetof(struct mg_proxy_scope, rq_1xx) +
+		              *(const uint64_t *)((const char *)c +
+		                                  offsetof(struct mg_proxy_scope, rq_1xx) +
 		                                  i * sizeof(uint64_t)));
 	}
 }
@@ -905,8 +913,9 @@ static void prom_scoped(const struct mg_stats_scoped *sc, struct mg_buf *out)
 	} fams[] = {
 	    {"envoy_http_downstream_rq_total", "requests received by the HTTP connection manager",
 	     0, offsetof(struct mg_proxy_scope, rq_total)},
-	    {"envoy_http_downstream_rq_xx_total", "responses sent by the HTTP connection manager, by class",
-	     0, offsetof(struct mg_proxy_scope, rq_1xx)},
+	    {"envoy_http_downstream_rq_xx_total",
+	     "responses sent by the HTTP connection manager, by class", 0,
+	     offsetof(struct mg_proxy_scope, rq_1xx)},
 	    {"envoy_http_downstream_rq_timeout_total", "requests that hit the route timeout", 0,
 	     offsetof(struct mg_proxy_scope, rq_timeout)},
 	    {"envoy_listener_downstream_cx_total", "connections accepted by the listener", 1,

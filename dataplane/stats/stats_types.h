@@ -85,10 +85,10 @@ struct mg_stats_snapshot {
 	 * pools, and the process's resident set (VmRSS).
 	 */
 	struct {
-		uint64_t tcp_conn_bytes, tcp_conns;    /**< struct mg_tcp_conn, in use */
-		uint64_t http_conn_bytes, http_conns;  /**< struct mg_hcm, alive */
+		uint64_t tcp_conn_bytes, tcp_conns;           /**< struct mg_tcp_conn, in use */
+		uint64_t http_conn_bytes, http_conns;         /**< struct mg_hcm, alive */
 		uint64_t upstream_conn_bytes, upstream_conns; /**< struct mg_upc, alive */
-		uint64_t mbufs_in_use, mbuf_bytes;     /**< over the workers' pools */
+		uint64_t mbufs_in_use, mbuf_bytes;            /**< over the workers' pools */
 		uint64_t rss_bytes;
 	} mem;
 };

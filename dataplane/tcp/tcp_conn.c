@@ -441,8 +441,7 @@ int mg_tcp_listen(struct mg_worker *w, rte_be32_t addr, uint16_t port, const str
 	return 0;
 }
 
-static struct mg_tcp_listener *listener_at(struct mg_tcp_worker *tw, rte_be32_t addr,
-                                           uint16_t port)
+static struct mg_tcp_listener *listener_at(struct mg_tcp_worker *tw, rte_be32_t addr, uint16_t port)
 {
 	rte_be16_t p = rte_cpu_to_be_16(port);
 

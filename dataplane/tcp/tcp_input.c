@@ -119,7 +119,8 @@ static bool cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, ui
 
 	if (rte_pktmbuf_pkt_len(m) < rte_ipv4_hdr_len(ip) + l4len)
 		return false;
-	sum = (uint32_t)mg_net_raw_cksum(m, rte_ipv4_hdr_len(ip), l4len) + rte_ipv4_phdr_cksum(ip, 0);
+	sum =
+	    (uint32_t)mg_net_raw_cksum(m, rte_ipv4_hdr_len(ip), l4len) + rte_ipv4_phdr_cksum(ip, 0);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return sum == 0xffff;

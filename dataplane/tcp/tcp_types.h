@@ -220,8 +220,8 @@ struct mg_tcp_conn {
 		uint32_t l, r;
 	} sb[MG_TCP_SB_MAX];
 	uint8_t n_sb;
-	uint8_t tlp;       /**< tail loss probe: 0 none, 1 its timer is armed, 2 probe sent */
-	uint32_t high_rxt; /**< retransmitted up to here in this recovery */
+	uint8_t tlp;        /**< tail loss probe: 0 none, 1 its timer is armed, 2 probe sent */
+	uint32_t high_rxt;  /**< retransmitted up to here in this recovery */
 	uint32_t rxt_fence; /**< snd_max when the latest hole was retransmitted */
 	struct mg_tcp_ooo ooo[MG_TCP_OOO_MAX]; /**< sorted by seq, disjoint */
 };

@@ -123,7 +123,8 @@ static int hcm(struct cctx *c, const Hcm *h, struct mg_listener *l)
 	 * route's timeout is): set explicitly, they are refused, not ignored.
 	 */
 	if (h->stream_idle_timeout != NULL)
-		return cc_fail(c, "stream_idle_timeout", "not supported yet (the route timeout is)");
+		return cc_fail(c, "stream_idle_timeout",
+		               "not supported yet (the route timeout is)");
 	if (h->request_timeout != NULL)
 		return cc_fail(c, "request_timeout", "not supported yet (the route timeout is)");
 	if (h->request_headers_timeout != NULL)
@@ -161,7 +162,8 @@ static int hcm(struct cctx *c, const Hcm *h, struct mg_listener *l)
 			if (u->upgrade_type[0] == '\0' || !cc_header_name_ok(u->upgrade_type))
 				rc = cc_fail(c, "upgrade_type", "needs a token such as websocket");
 			else if (u->n_filters > 0)
-				rc = cc_fail(c, "filters", "not supported yet (the HCM's own chain applies)");
+				rc = cc_fail(c, "filters",
+				             "not supported yet (the HCM's own chain applies)");
 			else if (u->enabled == NULL || u->enabled->value)
 				rc = cc_str(c, u->upgrade_type, true, &up[o->n_upgrades++]);
 			cc_pop(c, old);
@@ -237,7 +239,8 @@ static int tcp_proxy(struct cctx *c, const TcpProxy *t, struct mg_listener *l)
 	                t->max_downstream_connection_duration))
 		rc = cc_fail(c, NULL, "timeouts are not supported yet");
 	if (rc == 0 && t->max_connect_attempts != NULL && t->max_connect_attempts->value != 1)
-		rc = cc_fail(c, "max_connect_attempts", "only 1 is supported so far (no retries yet)");
+		rc = cc_fail(c, "max_connect_attempts",
+		             "only 1 is supported so far (no retries yet)");
 	return rc;
 }
 

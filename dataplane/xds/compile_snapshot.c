@@ -213,7 +213,8 @@ static uint32_t number_table(struct mg_route_table *t, uint32_t k)
 {
 	for (uint32_t v = 0; v < t->n_vhosts; v++)
 		for (uint32_t r = 0; r < t->vhosts[v].n_routes; r++)
-			((struct mg_route_entry *)(uintptr_t)&t->vhosts[v].routes[r])->stat_idx = k++;
+			((struct mg_route_entry *)(uintptr_t)&t->vhosts[v].routes[r])->stat_idx =
+			    k++;
 	return k;
 }
 
@@ -286,8 +287,10 @@ int mg_snapshot_compile(const struct mg_resources *r, uint64_t version, struct m
 		number_routes(s);
 		/* RDS: each listener points at its table once, not per request. */
 		for (uint32_t i = 0; i < s->n_listeners; i++)
-			if (s->listeners[i]->routes == NULL && s->listeners[i]->kind == MG_LISTENER_HTTP)
-				s->listeners[i]->rds_table = mg_snapshot_routes(s, s->listeners[i]->rds_name);
+			if (s->listeners[i]->routes == NULL &&
+			    s->listeners[i]->kind == MG_LISTENER_HTTP)
+				s->listeners[i]->rds_table =
+				    mg_snapshot_routes(s, s->listeners[i]->rds_name);
 	}
 	if (rc < 0) {
 		if (rc == -ENOMEM)

@@ -135,21 +135,23 @@ int cc_socket_options(struct cctx *c, Envoy__Config__Core__V3__SocketOption *con
 			             "level %lld name %lld is not supported (meshgate's TCP stack "
 			             "has TCP_CONGESTION only: level 6, name 13)",
 			             (long long)o->level, (long long)o->name);
-		else if (o->value_case !=
-		             ENVOY__CONFIG__CORE__V3__SOCKET_OPTION__VALUE_BUF_VALUE ||
+		else if (o->value_case != ENVOY__CONFIG__CORE__V3__SOCKET_OPTION__VALUE_BUF_VALUE ||
 		         o->buf_value.len == 0 || o->buf_value.len >= sizeof(name))
 			rc = cc_fail(c, "buf_value", "TCP_CONGESTION needs an algorithm name");
 		if (rc == 0) {
 			memcpy(name, o->buf_value.data, o->buf_value.len);
 			name[o->buf_value.len] = '\0';
 			/* setsockopt() takes the name with or without its NUL. */
-			for (k = 0; k < sizeof(known) / sizeof(known[0]) && strcmp(name, known[k].name) != 0; k++)
+			for (k = 0; k < sizeof(known) / sizeof(known[0]) &&
+			            strcmp(name, known[k].name) != 0;
+			     k++)
 				;
 			if (k == sizeof(known) / sizeof(known[0]))
-				rc = cc_fail(c, "buf_value",
-				             "congestion control \"%s\" is not one of cubic, newreno, "
-				             "reno",
-				             name);
+				rc = cc_fail(
+				    c, "buf_value",
+				    "congestion control \"%s\" is not one of cubic, newreno, "
+				    "reno",
+				    name);
 			else
 				*cc = known[k].stack;
 		}

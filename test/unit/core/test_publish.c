@@ -355,8 +355,7 @@ START_TEST(worker_adopts_and_replaces_snapshots)
 	ck_assert_ptr_eq(w->proxy->cur->snap, &s1);
 	ck_assert_int_eq(mg_worker_snapshot_status(w, &s1), 1);
 	ck_assert(w->snap_held_min == 1);
-	ck_assert_int_eq(mg_tcp_listen(w, 0, 18080, &mg_hcm_cbs, mg_hcm_accept, NULL),
-	                 -EADDRINUSE);
+	ck_assert_int_eq(mg_tcp_listen(w, 0, 18080, &mg_hcm_cbs, mg_hcm_accept, NULL), -EADDRINUSE);
 	ck_assert_int_eq(mg_worker_adopt_config(w), 0); /* unchanged: cheap no-op */
 
 	/*
@@ -370,10 +369,8 @@ START_TEST(worker_adopts_and_replaces_snapshots)
 	ck_assert_int_eq(mg_worker_snapshot_status(w, &s2), 1);
 	ck_assert_int_eq(mg_worker_snapshot_status(w, &s1), 0);
 	ck_assert_ptr_eq(w->tcp->listeners[0].arg, &l1b);
-	ck_assert_int_eq(mg_tcp_listen(w, 0, 18080, &mg_hcm_cbs, mg_hcm_accept, NULL),
-	                 -EADDRINUSE);
-	ck_assert_int_eq(mg_tcp_listen(w, 0, 18081, &mg_hcm_cbs, mg_hcm_accept, NULL),
-	                 -EADDRINUSE);
+	ck_assert_int_eq(mg_tcp_listen(w, 0, 18080, &mg_hcm_cbs, mg_hcm_accept, NULL), -EADDRINUSE);
+	ck_assert_int_eq(mg_tcp_listen(w, 0, 18081, &mg_hcm_cbs, mg_hcm_accept, NULL), -EADDRINUSE);
 	ck_assert(LIST_EMPTY(&w->proxy->draining));
 	ck_assert(w->snap_held_min == 2);
 	ck_assert_uint_eq(w->proxy->cnt.config_updates, 1);

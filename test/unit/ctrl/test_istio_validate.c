@@ -386,7 +386,9 @@ START_TEST(many_weights)
 	fputs(VS "  http:\n  - route:\n", f);
 	for (i = 0; i < 70; i++)
 		fprintf(f, "    - destination: " D1 "\n      weight: %u\n",
-		        i == 0 ? 100u : i == 64 ? 5u : 0u);
+		        i == 0    ? 100u
+		        : i == 64 ? 5u
+		                  : 0u);
 	fclose(f);
 	ck_assert_int_eq(mg_istio_config_init(&cfg), 0);
 	mg_diag_init(&d);

@@ -224,20 +224,21 @@ START_TEST(congestion_control)
 {
 	char err[512];
 	struct mg_snapshot *s = NULL;
-	int rc = snap("listeners:\n"
-	              "- name: t\n"
-	              "  address: {socket_address: {address: 0.0.0.0, port_value: 9}}\n"
-	              "  socket_options: [{description: cc, level: 6, name: 13, buf_value: "
-	              "Y3ViaWM=}]\n"
-	              "  filter_chains: [{filters: [{name: tcp, typed_config: {" TCP_TYPE
-	              ", cluster: v1}}]}]\n"
-	              "clusters:\n"
-	              "- {name: v1, upstream_bind_config: {socket_options: [{level: 6, name: 13, "
-	              "buf_value: cmVubw==}]}, load_assignment: {endpoints: [{lb_endpoints: [" EP(
-	                  "198.18.1.2") "]}]}}\n"
-	              "- {name: v2, load_assignment: {endpoints: [{lb_endpoints: [" EP(
-	                  "198.18.1.3") "]}]}}\n",
-	              &s, err, sizeof(err));
+	int rc =
+	    snap("listeners:\n"
+	         "- name: t\n"
+	         "  address: {socket_address: {address: 0.0.0.0, port_value: 9}}\n"
+	         "  socket_options: [{description: cc, level: 6, name: 13, buf_value: "
+	         "Y3ViaWM=}]\n"
+	         "  filter_chains: [{filters: [{name: tcp, typed_config: {" TCP_TYPE
+	         ", cluster: v1}}]}]\n"
+	         "clusters:\n"
+	         "- {name: v1, upstream_bind_config: {socket_options: [{level: 6, name: 13, "
+	         "buf_value: cmVubw==}]}, load_assignment: {endpoints: [{lb_endpoints: [" EP(
+	             "198.18.1.2") "]}]}}\n"
+	                           "- {name: v2, load_assignment: {endpoints: [{lb_endpoints: [" EP(
+	                               "198.18.1.3") "]}]}}\n",
+	         &s, err, sizeof(err));
 
 	ck_assert_msg(rc == 0, "%s", err);
 	ck_assert_str_eq(s->listeners[0]->cc, "cubic");

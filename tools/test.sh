@@ -2,7 +2,9 @@
 # tools/test.sh — run every meshgate test: what a newcomer or CI types.
 #
 # 1. installs what is missing (tools/deps.sh);
-# 2. builds (build/, configured on first use) and runs the Check unit tests;
+# 2. builds (build/, configured on first use), checks that the C sources are
+#    formatted as .clang-format says (tools/format.sh --check) and runs the
+#    Check unit tests;
 # 3. builds the sanitizer variant (build-asan/: AddressSanitizer + UBSan) and
 #    runs the unit tests there too; builds the libFuzzer targets with clang
 #    (build-fuzz/) and runs each for a bounded time;
@@ -204,6 +206,16 @@ if ! build "$BUILD"; then
 	finish
 fi
 rm -rf "${LOGDIR:?}"/unit-* "${LOGDIR:?}"/integration "${LOGDIR:?}"/integration-asan
+
+say "style (tools/format.sh --check: the C sources as .clang-format says)"
+if tools/format.sh --check >"$TMPLOG" 2>&1; then
+	echo "PASS style: $(tail -n 1 "$TMPLOG")"
+	PASSED=$((PASSED + 1))
+else
+	echo "FAIL style"
+	show_tail "$TMPLOG"
+	FAILED=$((FAILED + 1))
+fi
 
 say "unit tests ($BUILD)"
 unit "$BUILD" release

@@ -7,13 +7,39 @@
 #    ports[].{port,name,ipackets,opackets}) and drops_total == sum(drops);
 #  - after 10 pings, meshgate_icmp_echo_tx_total (summed over workers) in
 #    /metrics equals total.icmp_echo_tx in /stats, and is >= 10; the drop
-#    totals agree too.
+#    totals agree too;
+#  - a real Prometheus server (Debian's prometheus, in the gateway's
+#    namespace, scraping every second) scrapes the gateway: the target is
+#    healthy with no scrape error, `up` is 1, it took every sample /metrics
+#    has, and its query sum(meshgate_icmp_echo_tx_total) equals /stats.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 command -v promtool >/dev/null || mg_fail "promtool not installed (apt-get install prometheus)"
 
+PROM_PID=
+# prom_stop: stop the Prometheus server this test started, by its PID.
+prom_stop() {
+	[[ -n "$PROM_PID" ]] || return 0
+	kill -s TERM "$PROM_PID" 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		kill -0 "$PROM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -s KILL "$PROM_PID" 2>/dev/null || true
+	wait "$PROM_PID" 2>/dev/null || true
+	PROM_PID=
+}
+prom_cleanup() {
+	local rc=$?
+	set +e
+	prom_stop
+	(exit "$rc")
+	mg_cleanup
+}
+
 mg_setup
+trap prom_cleanup EXIT
 mg_start
 
 got=$(mg_ping "$MG_NS_CLIENT" "$MG_ADDR_GW_CLIENT" 10 -i 0.05 -W 1)
@@ -60,4 +86,76 @@ mg_check "/metrics has meshgate_drops_total" test "$m_drops" != missing
 mg_check "icmp_echo_tx >= 10" test "$s_echo" -ge 10
 mg_check "icmp_echo_tx agrees between /metrics and /stats" test "$m_echo" -eq "$s_echo"
 mg_check "drops agree between /metrics and /stats" test "$m_drops" -eq "$s_drops"
+
+# --- a real Prometheus scrape ------------------------------------------------
+PROM=$MG_WORKDIR/prometheus
+PROM_PORT=19090
+mkdir -p "$PROM/data"
+cat >"$PROM/prometheus.yml" <<EOF
+global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }
+scrape_configs:
+  - job_name: meshgate
+    metrics_path: /metrics
+    static_configs: [{ targets: ["127.0.0.1:$MG_ADMIN_PORT"] }]
+EOF
+promtool check config "$PROM/prometheus.yml" >"$PROM/check.out" 2>&1 ||
+	mg_fail "promtool check config: $(cat "$PROM/check.out")"
+# `ip netns exec` execs prometheus: $! is its own PID.
+ip netns exec "$MG_NS_GW" prometheus --config.file="$PROM/prometheus.yml" \
+	--storage.tsdb.path="$PROM/data" --web.listen-address="127.0.0.1:$PROM_PORT" \
+	>"$PROM/log" 2>&1 &
+PROM_PID=$!
+mg_log "prometheus (pid $PROM_PID) scraping 127.0.0.1:$MG_ADMIN_PORT/metrics every second"
+
+# prom_api PATH [curl args]: GET from the Prometheus server's HTTP API
+# (nothing while it is not listening yet).
+prom_api() {
+	local path=$1
+	shift
+	mg_gw curl -sS --max-time 2 "http://127.0.0.1:$PROM_PORT$path" "$@" 2>/dev/null || true
+}
+
+# prom_query EXPR: the first value of an instant query, or "none".
+prom_query() {
+	prom_api /api/v1/query --data-urlencode "query=$1" | "$MG_PYTHON" -c '
+import json, sys
+try:
+    r = json.load(sys.stdin)["data"]["result"]
+    print(r[0]["value"][1] if r else "none")
+except Exception:
+    print("none")'
+}
+
+# prom_target: "HEALTH LAST_ERROR" of the one scrape target ("-" for none).
+prom_target() {
+	prom_api /api/v1/targets | "$MG_PYTHON" -c '
+import json, sys
+try:
+    t = json.load(sys.stdin)["data"]["activeTargets"][0]
+    print("%s %s" % (t["health"], t.get("lastError") or "-"))
+except Exception:
+    print("none")'
+}
+
+health=none
+for _ in $(seq 1 100); do
+	kill -0 "$PROM_PID" 2>/dev/null || mg_fail "prometheus exited: $(tail -n 5 "$PROM/log")"
+	health=$(prom_target)
+	[[ "$health" == up* && "$(prom_query 'up{job="meshgate"}')" == 1 ]] && break
+	sleep 0.2
+done
+mg_log "prometheus target: $health"
+mg_check "Prometheus scraped the gateway: target health up, no scrape error" test "$health" == "up -"
+mg_check "Prometheus: up{job=\"meshgate\"} == 1" test "$(prom_query 'up{job="meshgate"}')" == 1
+# The set of series does not change between scrapes here, so every sample
+# line of the /metrics fetched above is one Prometheus must have taken.
+n_samples=$(grep -cvE '^(#|$)' "$MG_WORKDIR/metrics.txt")
+p_samples=$(prom_query 'scrape_samples_scraped{job="meshgate"}')
+mg_log "samples: /metrics has $n_samples, Prometheus scraped $p_samples"
+mg_check "Prometheus took every sample /metrics has ($p_samples == $n_samples)" \
+	test "$p_samples" == "$n_samples"
+p_echo=$(prom_query 'sum(meshgate_icmp_echo_tx_total)')
+mg_log "Prometheus: sum(meshgate_icmp_echo_tx_total) = $p_echo; /stats $s_echo"
+mg_check "Prometheus's sum(meshgate_icmp_echo_tx_total) equals /stats" test "$p_echo" == "$s_echo"
+prom_stop
 mg_log PASS

@@ -302,11 +302,11 @@ run_script() {
 
 # integration LABEL BINARY: run every integration script against BINARY, one
 # after the other, in three groups by a header line: "# mg-quiet: yes" first
-# (they measure CPU use and need the machine to themselves), then those
-# marked "# mg-background: yes" are started (long, and spent waiting on
-# round trips and timers rather than CPU: the impairment profiles) to run
-# beside all the rest, on test beds of their own, and are waited for at the
-# end.
+# (they measure CPU use or count every frame, and need the machine to
+# themselves), then those marked "# mg-background: yes" are started (long,
+# and spent waiting on round trips and timers rather than CPU: the
+# impairment profiles) to run beside all the rest, on test beds of their
+# own, and are waited for at the end.
 integration() {
 	local label=$1 bin=$2 t name i group
 	local -a bg_pid=() bg_out=()

@@ -201,6 +201,7 @@ static const struct mg_listener *listener_on(const struct mg_snapshot *s, uint32
 	return NULL;
 }
 
+/* Open l on w's TCP stack (update: hand an open one to l's config). */
 static int listener_attach(struct mg_worker *w, const struct mg_listener *l, bool update)
 {
 	const struct mg_tcp_cbs *cbs =
@@ -213,33 +214,87 @@ static int listener_attach(struct mg_worker *w, const struct mg_listener *l, boo
 
 	if (rc == 0 && l->cc != NULL)
 		rc = mg_tcp_listener_set_cc(w, l->addr, l->port, l->cc);
-	if (rc < 0)
-		MG_LOG(ERR, "worker %u: listener %.*s on port %u: %s", w->idx, (int)l->name.len,
-		       l->name.s, l->port, strerror(-rc));
+	if (rc < 0 && !update && rc != -EADDRINUSE && rc != -ENOSPC)
+		(void)mg_tcp_unlisten(w, l->addr, l->port);
 	return rc;
 }
 
+static void listener_log_err(const struct mg_worker *w, const struct mg_listener *l, int rc)
+{
+	MG_LOG(ERR, "worker %u: listener %.*s on port %u: %s", w->idx, (int)l->name.len, l->name.s,
+	       l->port, strerror(-rc));
+}
+
+/* May a and b not both listen?  Same port on the same or a wildcard address. */
+static bool listeners_collide(const struct mg_listener *a, const struct mg_listener *b)
+{
+	return a->port == b->port && (a->addr == b->addr || a->addr == 0 || b->addr == 0);
+}
+
+_Static_assert(MG_TCP_MAX_LISTENERS <= 64, "listeners_switch keeps old listeners in a bitmask");
+
 /*
- * Move w's listeners from old (NULL at start) to the snapshot of g: open
- * the ones on a new address and port first — the only step that can fail
- * (a port the TCP services use, the listener table full), undone then —
- * and only after that hand the kept ones to the new config and close the
+ * The old listeners that s removes and that stand in the way of opening l:
+ * those that collide with it (rc -EADDRINUSE) or, for a full listener
+ * table (rc -ENOSPC), all of them.
+ */
+static uint64_t removed_in_way(const struct mg_snapshot *old, const struct mg_snapshot *s,
+                               const struct mg_listener *l, int rc)
+{
+	uint64_t m = 0;
+
+	for (uint32_t i = 0; old != NULL && i < old->n_listeners; i++) {
+		const struct mg_listener *o = old->listeners[i];
+
+		if (listener_on(s, o->addr, o->port) == NULL &&
+		    (rc == -ENOSPC || listeners_collide(o, l)))
+			m |= UINT64_C(1) << i;
+	}
+	return m;
+}
+
+/*
+ * Move w's listeners from old (NULL at start) to the snapshot s: open the
+ * ones on a new address and port first — the only step that can fail (a
+ * port the TCP services use, the listener table full), undone then — and
+ * only after that hand the kept ones to the new config and close the
  * removed ones.  A kept listener never closes: no SYN meets a closed port.
+ *
+ * Old listeners the change removes close early when they are in the way of
+ * a new one: one whose address changes on a port it keeps (0.0.0.0:80 ->
+ * 198.18.0.1:80 cannot both listen) or, with the table full, all of them.
+ * The worker polls nothing in between, so no SYN meets a closed port then
+ * either; their half-open connections are reset (rst_out_unlisten) as they
+ * would be at the end.  An undo opens them again.
  */
 static int listeners_switch(struct mg_worker *w, const struct mg_snapshot *old,
                             const struct mg_snapshot *s)
 {
+	uint64_t early = 0; /* old listeners closed before the end (bit i: old->listeners[i]) */
 	uint32_t opened = 0;
 	int rc = 0;
 
 	for (; opened < s->n_listeners; opened++) {
 		const struct mg_listener *l = s->listeners[opened];
+		uint64_t way;
 
 		if (listener_on(old, l->addr, l->port) != NULL)
 			continue;
 		rc = listener_attach(w, l, false);
-		if (rc < 0)
+		way =
+		    rc == -EADDRINUSE || rc == -ENOSPC ? removed_in_way(old, s, l, rc) & ~early : 0;
+		if (way != 0) {
+			for (uint32_t i = 0; i < old->n_listeners; i++)
+				if (way & (UINT64_C(1) << i))
+					(void)mg_tcp_unlisten(w, old->listeners[i]->addr,
+					                      old->listeners[i]->port);
+			early |= way;
+			rc = listener_attach(w, l, false);
+		}
+		if (rc < 0) {
+			listener_log_err(w, l, rc);
 			break;
+		}
 	}
 	if (rc < 0) {
 		while (opened-- > 0) {
@@ -248,6 +303,10 @@ static int listeners_switch(struct mg_worker *w, const struct mg_snapshot *old,
 			if (listener_on(old, l->addr, l->port) == NULL)
 				(void)mg_tcp_unlisten(w, l->addr, l->port);
 		}
+		/* Their ports and slots are free again: this cannot fail. */
+		for (uint32_t i = 0; old != NULL && i < old->n_listeners; i++)
+			if (early & (UINT64_C(1) << i))
+				(void)listener_attach(w, old->listeners[i], false);
 		return rc;
 	}
 	for (uint32_t i = 0; i < s->n_listeners; i++) {
@@ -259,7 +318,7 @@ static int listeners_switch(struct mg_worker *w, const struct mg_snapshot *old,
 	for (uint32_t i = 0; old != NULL && i < old->n_listeners; i++) {
 		const struct mg_listener *l = old->listeners[i];
 
-		if (listener_on(s, l->addr, l->port) == NULL)
+		if (!(early & (UINT64_C(1) << i)) && listener_on(s, l->addr, l->port) == NULL)
 			(void)mg_tcp_unlisten(w, l->addr, l->port);
 	}
 	return 0;

@@ -14,17 +14,19 @@
 #     v2 never answered under 100/0, v1 never under 0/100, and under 50/50
 #     v2's share is within 4 binomial standard deviations of one half;
 #   - no client connection was dropped: from the first change on, the
-#     gateway accepted one connection (a curl on 8090), none from wrk (a
+#     gateway accepted two connections (curls on 8090), none from wrk (a
 #     worker that closed kept-alive connections on a change would make wrk
 #     reconnect);
 #   - the YAML error was reported with file:line:column and changed nothing;
-#   - a listener added by a change opens (curl on 8090) and one removed by
-#     the next change closes (connection refused), while 8080 stays up;
+#   - a listener added by a change opens (curl on 8090), moves from 0.0.0.0
+#     to the gateway's address on the same port with the next change (it
+#     still answers: the old one had to close for the new one to open), and
+#     is closed by the last change (connection refused), while 8080 stays up;
 #   - every replaced snapshot was let go once its connections ended
 #     (config_drained == config_updates after wrk stopped);
 #   - upstream connections moved to the new config (upstream_cx_adopted):
 #     the changes keep both clusters, so their pools carry over.
-# About 40 s.
+# About 46 s.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=nginx.sh
@@ -50,13 +52,14 @@ V1=$MG_ADDR_SERVICE
 V2=$MG_ADDR_UP
 GW=$MG_ADDR_GW_CLIENT
 
-# write_config W1 W2 [EXTRA_LISTENER_PORT]: the bootstrap with a W1/W2 split
-# on 8080 and, optionally, a second listener (direct response) on a port.
+# write_config W1 W2 [EXTRA_PORT [EXTRA_ADDR]]: the bootstrap with a W1/W2
+# split on 8080 and, optionally, a second listener (direct response) on
+# EXTRA_ADDR:EXTRA_PORT (0.0.0.0 unless given).
 BASE=$MG_WORKDIR/base.yaml
 mg_write_config
 cp "$MG_CONFIG" "$BASE"
 write_config() {
-	local w1=$1 w2=$2 extra=${3:-} tmp=$MG_CONFIG.tmp
+	local w1=$1 w2=$2 extra=${3:-} extra_addr=${4:-0.0.0.0} tmp=$MG_CONFIG.tmp
 	{
 		cat "$BASE"
 		cat <<YAML
@@ -76,7 +79,7 @@ $(mg_hcm_listener web 8080)
 YAML
 		if [[ -n "$extra" ]]; then
 			cat <<YAML
-$(mg_hcm_listener extra "$extra")
+$(mg_hcm_listener extra "$extra" "$extra_addr")
           route_config:
             virtual_hosts:
             - name: all
@@ -124,7 +127,7 @@ got=$(mg_client curl -sS --max-time 5 "http://$GW:8080/") || mg_fail "no answer 
 mg_check "100/0: the first request reaches v1 ($got)" test "$got" = v1
 
 # wrk for the whole test.
-DUR=$((PHASE * 4 + 4))
+DUR=$((PHASE * 5 + 4))
 lv_wrk_start "$DUR" "http://$GW:8080/"
 T0=$(date +%s.%N)
 sleep "$PHASE"
@@ -156,8 +159,19 @@ mg_check "the bad file changed nothing (config_updates $(lv_updates) == $WORKERS
 cp "$MG_WORKDIR/good.yaml" "$MG_CONFIG"
 sleep "$PHASE"
 
+# The extra listener changes address on the port it keeps: 0.0.0.0:8090 and
+# $GW:8090 cannot listen side by side, so the old one closes just before the
+# new one opens (a worker that refused would never count the update).
+write_config 50 50 8090 "$GW"
+reload 2 >/dev/null
+got=$(mg_client curl -sS --max-time 5 "http://$GW:8090/") || got="(failed)"
+mg_check "the listener that moved to $GW:8090 answers ($got)" test "$got" = extra
+mg_check "no worker refused the change (no listener error in the log)" \
+	test "$(grep -c 'listener extra on port 8090' "$MG_GW_LOG")" -eq 0
+sleep "$PHASE"
+
 write_config 0 100
-T2=$(reload 2)
+T2=$(reload 3)
 mg_log "0/100 without 8090: applied at $T2"
 code=$(mg_client curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$GW:8090/" || true)
 mg_check "the listener the change removed is closed (curl: $code)" test "$code" = 000
@@ -171,13 +185,13 @@ mg_stats "$MG_WORKDIR/s1.json"
 
 lv_judge "$T0" "$T1" "$T2" "$T3"
 acc=$(($(mg_counter "$MG_WORKDIR/s1.json" proxy.downstream_cx_total) - $(mg_counter "$MG_WORKDIR/s0.json" proxy.downstream_cx_total)))
-# From before the first change: one curl on 8090, nothing else.
-mg_check "no client connection was dropped: $acc accepted after the first change (one curl)" \
-	test "$acc" -eq 1
+# From before the first change: two curls on 8090, nothing else.
+mg_check "no client connection was dropped: $acc accepted after the first change (two curls)" \
+	test "$acc" -eq 2
 upd=$(mg_counter "$MG_WORKDIR/s1.json" proxy.config_updates)
 drained=$(mg_counter "$MG_WORKDIR/s1.json" proxy.config_drained)
 mg_check "every replaced snapshot was let go ($drained drained of $upd updates)" \
-	test "$drained" -eq "$upd" -a "$upd" -eq $((2 * WORKERS))
+	test "$drained" -eq "$upd" -a "$upd" -eq $((3 * WORKERS))
 up=$(($(mg_counter "$MG_WORKDIR/s1.json" proxy.upstream_cx_total) - $(mg_counter "$MG_WORKDIR/s0.json" proxy.upstream_cx_total)))
 adopted=$(mg_counter "$MG_WORKDIR/s1.json" proxy.upstream_cx_adopted)
 mg_log "after the first change: $up upstream connections opened (nginx closes one every 1,000 requests), $adopted kept by a change"

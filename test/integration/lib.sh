@@ -177,14 +177,15 @@ mg_setup() {
 	mg_fail "tools/netns.sh up failed"
 }
 
-# mg_hcm_listener NAME PORT: the head of a static_resources listener entry
-# with an HTTP connection manager on 0.0.0.0:PORT (stat_prefix NAME), for a
+# mg_hcm_listener NAME PORT [ADDR]: the head of a static_resources listener
+# entry with an HTTP connection manager on ADDR:PORT (ADDR 0.0.0.0 unless
+# given; stat_prefix NAME), for a
 # test's heredoc; the caller goes on with the manager's fields at 10 spaces
 # (route_config, use_remote_address, ...).
 mg_hcm_listener() {
 	cat <<EOF
   - name: $1
-    address: {socket_address: {address: 0.0.0.0, port_value: $2}}
+    address: {socket_address: {address: ${3:-0.0.0.0}, port_value: $2}}
     filter_chains:
     - filters:
       - name: envoy.filters.network.http_connection_manager

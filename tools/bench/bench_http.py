@@ -9,7 +9,14 @@ wrk (2 threads) in the client namespace as the load:
              saturation and wrk's latency p50/p99 (--latency);
   newconn    one new connection per request (Connection: close, 50
              connections): requests/s;
-  1mib       1 MiB responses (/1m, 10 connections): MB/s (10^6 bytes).
+  1mib       1 MiB responses (/1m, 10 connections): MB/s (10^6 bytes);
+  fixedrate  small requests on 100 keep-alive connections paced to 5,000
+             requests/s in all (wrk_rate.lua), below every proxy's
+             saturation: latency p50/p99/p99.9 at the same load;
+  idle       10,000 idle client connections (quick: 1,000) held open by
+             tools/bench/hold_idle.py, no byte sent: the growth of the
+             proxy's resident memory (VmRSS of its processes) per
+             connection; meshgate's own accounting beside it.
 
 meshgate runs on the standard test bed (tools/netns.sh: one worker, af_packet
 on both veths, an HTTP listener on 8080 routing / to a cluster at the
@@ -53,11 +60,15 @@ K_PROXY_U, K_UP = "198.18.4.1", "198.18.4.2"  # kernel proxy ns <-> upstream ns
 UP_PORT, HAP_PORT, NGX_PORT, MG_PORT = 8081, 8080, 8090, 8080
 SMALL_BODY = "hello from the upstream\n"
 SYSTEMS = ("meshgate", "haproxy", "nginx")
-# name, path, wrk connections, extra wrk args, figure
+RATE_LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wrk_rate.lua")
+HOLD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hold_idle.py")
+FIXED_RATE = 5000  # requests/s offered in the fixedrate scenario
+# name, path, wrk connections, extra wrk args, figure ("latency": no ratio)
 SCENARIOS = (
     ("keepalive", "/", 100, [], "rps"),
     ("newconn", "/", 50, ["-H", "Connection: close"], "rps"),
     ("1mib", "/1m", 10, [], "MBps"),
+    ("fixedrate", "/", 100, ["-s", RATE_LUA], "latency"),
 )
 GOALS = {"keepalive": 1.0, "newconn": 1.5, "1mib": 1.0}
 
@@ -91,10 +102,10 @@ NGINX_HEAD = """daemon off;
 master_process on;
 user root;
 worker_processes 1;
-worker_rlimit_nofile 16384;
+worker_rlimit_nofile 20000;
 pid {d}/nginx.pid;
 error_log {d}/error.log warn;
-events {{ worker_connections 8192; }}
+events {{ worker_connections 16000; }}
 http {{
     access_log off;
     default_type application/octet-stream;
@@ -134,7 +145,13 @@ PROXY_SERVER = """    upstream up {{
 
 HAPROXY_CONFIG = """global
     nbthread 1
-    maxconn 4096
+    # The idle scenario holds 10,000 client connections.  HAProxy reserves
+    # two descriptors per connection and refuses to start above the hard
+    # limit (20,000 on the test machines, not raisable without
+    # CAP_SYS_RESOURCE); idle ones use one, so it may warn and go on.
+    maxconn 10100
+    ulimit-n 20000
+    no strict-limits
 defaults
     mode http
     timeout connect 5s
@@ -341,6 +358,8 @@ class HttpBed:
         argv = ["ip", "netns", "exec", self.env["MG_NS_CLIENT"], WRK, "-t", "2", "-c",
                 str(conns), "-d", f"{seconds}s", "--timeout", "5s", "--latency", *extra,
                 self.urls[system] + path]
+        if RATE_LUA in extra:
+            argv += ["--", str(FIXED_RATE), str(conns)]
         out = os.path.join(self.b.work, f"http-wrk-{name}-{system}-{tag}.out")
         pids = self.pids(system)
         c0 = proc_cpu(pids)
@@ -365,6 +384,12 @@ class HttpBed:
                                + self.gateway_errors(system))
         if r["requests"] == 0:
             raise RuntimeError(f"http: {name} through {system}: no requests completed")
+        m = re.search(r"^RATE_LAT (\d+) (\d+) (\d+) (\d+)$", text, re.M)
+        if m:  # wrk_rate.lua's percentiles, in microseconds
+            for k, v in zip(("p50_ms", "p99_ms", "p999_ms", "max_ms"), m.groups()):
+                r[k] = round(int(v) / 1000, 3)
+        elif RATE_LUA in extra:
+            raise RuntimeError(f"http: {name} through {system}: wrk_rate.lua printed nothing")
         r["MBps"] = r["bytes"] / r["seconds"] / 1e6
         r["cpu_s"] = round(cpu, 3)
         r["cpu_s_per_1k"] = cpu / r["requests"] * 1000
@@ -383,6 +408,63 @@ class HttpBed:
                if v and any(w in k for w in ("5xx", "4xx", "fail", "reset", "timeout", "bad",
                                              "abort", "no_healthy", "overflow"))}
         return f" (gateway counters: {bad})" if bad else ""
+
+    def rss(self, system):
+        """VmRSS of the proxy's process(es), in bytes."""
+        total = 0
+        for pid in self.pids(system):
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    total += next(int(ln.split()[1]) * 1024 for ln in f
+                                  if ln.startswith("VmRSS:"))
+            except (OSError, StopIteration, ValueError):
+                pass
+        return total
+
+    def gw_memory(self):
+        try:
+            return json.loads(self.admin_get("/stats") or "{}").get("memory", {})
+        except ValueError:
+            return {}
+
+    @staticmethod
+    def slab():
+        """The kernel's slab memory (/proc/meminfo Slab), in bytes."""
+        with open("/proc/meminfo") as f:
+            return next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith("Slab:"))
+
+    def idle(self, system, n):
+        """Hold n idle connections to the proxy; its RSS growth per connection."""
+        host, port = self.urls[system][len("http://"):].rsplit(":", 1)
+        m0, r0, k0 = self.gw_memory() if system == "meshgate" else {}, self.rss(system), self.slab()
+        holder = self.b.start(["ip", "netns", "exec", self.env["MG_NS_CLIENT"],
+                               "/usr/bin/python3", HOLD, host, port, str(n)],
+                              f"http-idle-{system}.log", stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE)
+        try:
+            line = holder.stdout.readline().decode().strip()
+            if line != f"held {n}":
+                raise RuntimeError(f"http: idle: {system}: the holder said {line!r}; see "
+                                   f"http-idle-{system}.log")
+            time.sleep(1)  # the proxy has accepted the last ones
+            r1, k1 = self.rss(system), self.slab()
+            m1 = self.gw_memory() if system == "meshgate" else {}
+        finally:
+            holder.stdin.close()
+            self.b.stop(holder)
+        row = {"scenario": "idle", "system": system, "connections": n,
+               "rss_before": r0, "rss_with": r1, "rss_bytes_per_conn": round((r1 - r0) / n),
+               "slab_delta": k1 - k0}
+        if m1:
+            row["accounted_bytes_per_conn"] = round(
+                (m1.get("connection_state_bytes", 0) - m0.get("connection_state_bytes", 0)) / n)
+            row["gateway_conns_seen"] = m1.get("tcp_conns", 0) - m0.get("tcp_conns", 0)
+            if row["gateway_conns_seen"] < n:
+                raise RuntimeError(f"http: idle: the gateway counted "
+                                   f"{row['gateway_conns_seen']} of {n}")
+        # Let the proxies close their side before the next measurement.
+        time.sleep(2)
+        return row
 
     # --- teardown ------------------------------------------------------------
 
@@ -409,13 +491,32 @@ def section_http(b, mode, log):
                       "nginx": "worker_processes 1, upstream keepalive 64",
                       "upstream": "nginx, worker_processes 1",
                       "scenarios": {s[0]: {"path": s[1], "connections": s[2],
-                                           "connection_close": bool(s[3])} for s in SCENARIOS},
+                                           "connection_close": "Connection: close" in s[3]}
+                                    for s in SCENARIOS},
+                      "fixed_rate_rps": FIXED_RATE,
+                      "idle_connections": 1000 if mode == "quick" else 10000,
                       "cpus": os.cpu_count()}}
     bed = HttpBed(b, log)
     try:
         log(f"http: test bed {bed.run} + mgk-{bed.run}; {runs} run(s) x {seconds} s per "
             "proxy per scenario")
         bed.up()
+        # First, while no run has left TIME_WAIT state behind to expire
+        # during the measurement.
+        n_idle = res["config"]["idle_connections"]
+        res["idle"] = []
+        for system in SYSTEMS:
+            res["idle"].append(bed.idle(system, n_idle))
+        base = next(r["slab_delta"] for r in res["idle"] if r["system"] == "meshgate")
+        for row in res["idle"]:
+            # The client's sockets are in every slab delta; beyond them, what
+            # the proxy's own sockets cost the kernel (meshgate has none).
+            row["kernel_bytes_per_conn"] = max(0, round((row["slab_delta"] - base) / n_idle))
+            acc = (f", {row['accounted_bytes_per_conn']} B/conn by the gateway's accounting"
+                   if "accounted_bytes_per_conn" in row else "")
+            log(f"  idle      {system_label(row)} {n_idle} connections: "
+                f"{row['rss_bytes_per_conn']} B/conn RSS growth, "
+                f"{row['kernel_bytes_per_conn']} B/conn kernel (slab){acc}")
         rows = []
         for scen in SCENARIOS:
             name, _, conns, _, fig = scen
@@ -432,14 +533,20 @@ def section_http(b, mode, log):
                        "median_MBps": round(statistics.median(r["MBps"] for r in rs), 1),
                        "cpu_s_per_1k": round(statistics.median(r["cpu_s_per_1k"] for r in rs), 4),
                        "requests": [r["requests"] for r in rs]}
-                if name == "keepalive":
+                if name in ("keepalive", "fixedrate"):
                     row["p50_ms"] = statistics.median(r.get("p50_ms", 0) for r in rs)
                     row["p99_ms"] = statistics.median(r.get("p99_ms", 0) for r in rs)
+                if name == "fixedrate":
+                    row["p999_ms"] = statistics.median(r.get("p999_ms", 0) for r in rs)
+                    row["max_ms"] = max(r.get("max_ms", 0) for r in rs)
                 rows.append(row)
                 lat = (f", p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms"
                        if "p50_ms" in row else "")
+                lat += f", p99.9 {row['p999_ms']:.2f} ms" if "p999_ms" in row else ""
                 log(f"  {name:9} {system:8} {row['median_rps']:9.0f} req/s "
                     f"{row['median_MBps']:8.1f} MB/s{lat}, {row['cpu_s_per_1k']:.3f} CPU s/1k req")
+            if fig == "latency":  # the same offered load for all: latency, no ratio
+                continue
             m = next(r for r in rows if r["scenario"] == name and r["system"] == "meshgate")
             for other in ("haproxy", "nginx"):
                 o = next(r for r in rows if r["scenario"] == name and r["system"] == other)
@@ -459,6 +566,10 @@ def section_http(b, mode, log):
     if bed.gw_rc != 0:
         raise RuntimeError(f"meshgate exit status on SIGTERM: {bed.gw_rc} (want 0)")
     return res
+
+
+def system_label(row):
+    return f"{row['system']:8}"
 
 
 def goals(s):
@@ -487,17 +598,40 @@ def markdown_http(s):
            "meshgate: 1 worker on af_packet; HAProxy (nbthread 1) and nginx (1 worker) on "
            "the Linux stack in their own namespace.  CPU s/1k req = utime+stime of the proxy "
            "process(es) per 1,000 requests.  1 MB = 10^6 bytes.", "",
-           "| scenario | system | req/s | MB/s | p50 ms | p99 ms | CPU s/1k req | "
-           "meshgate/this |", "|---|---|---|---|---|---|---|---|"]
+           "| scenario | system | req/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU s/1k req | "
+           "meshgate/this |", "|---|---|---|---|---|---|---|---|---|"]
     by = {(r["scenario"], r["system"]): r for r in s["rows"]}
     for name, _, conns, extra, fig in SCENARIOS:
+        if (name, "meshgate") not in by:  # a result from before the scenario existed
+            continue
         m = by[(name, "meshgate")]
         for system in SYSTEMS:
             r = by[(name, system)]
-            ratio = "" if system == "meshgate" else f"{m['ratio_' + system]:.2f}"
-            out.append(f"| {name} ({conns} conns) | {system} | {r['median_rps']:.0f} | "
+            ratio = ("" if system == "meshgate" or fig == "latency"
+                     else f"{m['ratio_' + system]:.2f}")
+            label = (f"{name} ({conns} conns, {c.get('fixed_rate_rps', FIXED_RATE)} req/s offered)"
+                     if fig == "latency" else f"{name} ({conns} conns)")
+            out.append(f"| {label} | {system} | {r['median_rps']:.0f} | "
                        f"{r['median_MBps']:.1f} | {r.get('p50_ms', '')} | {r.get('p99_ms', '')} "
-                       f"| {r['cpu_s_per_1k']:.3f} | {ratio} |")
+                       f"| {r.get('p999_ms', '')} | {r['cpu_s_per_1k']:.3f} | {ratio} |")
+    if s.get("idle"):
+        out += ["", f"Idle connections: {c['idle_connections']} client connections held open "
+                "with no byte sent (tools/bench/hold_idle.py), one system at a time; the growth "
+                "of the proxy's resident memory (VmRSS of its processes) per connection, and "
+                "of the kernel's slab memory beyond what the same hold costs with meshgate "
+                "(whose sockets are not the kernel's): the kernel proxies' own sockets.  "
+                "meshgate's accounted figure is its structures alive times their size "
+                "(`/stats` memory).", "",
+                "| system | B/conn RSS growth | B/conn kernel (slab) | B/conn in all | "
+                "B/conn accounted | meshgate/this (in all) |", "|---|---|---|---|---|---|"]
+        tot = {r["system"]: r["rss_bytes_per_conn"] + r.get("kernel_bytes_per_conn", 0)
+               for r in s["idle"]}
+        for r in s["idle"]:
+            ratio = ("" if r["system"] == "meshgate"
+                     else f"{tot['meshgate'] / max(tot[r['system']], 1):.2f}")
+            out.append(f"| {r['system']} | {r['rss_bytes_per_conn']} | "
+                       f"{r.get('kernel_bytes_per_conn', '')} | {tot[r['system']]} | "
+                       f"{r.get('accounted_bytes_per_conn', '')} | {ratio} |")
     out += ["", "Goals (on this machine, where wrk, the proxy and the upstream share "
             f"{c['cpus']} CPUs): " + "; ".join(f"{t}: {'met' if ok else 'not met'}"
                                               for t, ok in goals(s)) + "."]

@@ -59,6 +59,29 @@ show_tail() {
 	tail -n "${2:-40}" "$1" | sed 's/^/   | /'
 }
 
+# pass TEXT: one test passed: its "PASS TEXT" line, counted.
+pass() {
+	echo "PASS $1"
+	PASSED=$((PASSED + 1))
+}
+
+# fail TEXT [LOG [LINES]]: one test failed: its "FAIL TEXT" line and the end
+# of LOG, counted.
+fail() {
+	echo "FAIL $1"
+	[[ -z "${2:-}" ]] || show_tail "$2" "${3:-40}"
+	FAILED=$((FAILED + 1))
+}
+
+# tally STATUS: count one test whose PASS/FAIL line is already printed.
+tally() {
+	if (($1 == 0)); then
+		PASSED=$((PASSED + 1))
+	else
+		FAILED=$((FAILED + 1))
+	fi
+}
+
 if [[ $(id -u) -ne 0 ]]; then
 	echo "tools/test.sh: must run as root (the integration tests create network namespaces)" >&2
 	echo "0 passed, 1 failed"
@@ -71,8 +94,7 @@ trap 'rm -f "$TMPLOG"' EXIT
 
 say "dependencies (tools/deps.sh)"
 if ! tools/deps.sh; then
-	echo "FAIL deps: tools/deps.sh failed"
-	FAILED=$((FAILED + 1))
+	fail "deps: tools/deps.sh failed"
 	LOGDIR=/tmp
 	finish
 fi
@@ -122,9 +144,7 @@ unit() {
 	rm -f "$dir/meson-logs/testlog.json"
 	meson test -C "$dir" --suite unit --print-errorlogs --no-rebuild >"$log" 2>&1
 	if [[ ! -f "$dir/meson-logs/testlog.json" ]]; then
-		echo "FAIL unit-$label: meson test produced no test log"
-		show_tail "$log"
-		FAILED=$((FAILED + 1))
+		fail "unit-$label: meson test produced no test log" "$log"
 		return
 	fi
 	counts=$("$PY" - "$dir/meson-logs/testlog.json" "$label" <<'PY'
@@ -209,12 +229,9 @@ rm -rf "${LOGDIR:?}"/unit-* "${LOGDIR:?}"/integration "${LOGDIR:?}"/integration-
 
 say "style (tools/format.sh --check: the C sources as .clang-format says)"
 if tools/format.sh --check >"$TMPLOG" 2>&1; then
-	echo "PASS style: $(tail -n 1 "$TMPLOG")"
-	PASSED=$((PASSED + 1))
+	pass "style: $(tail -n 1 "$TMPLOG")"
 else
-	echo "FAIL style"
-	show_tail "$TMPLOG"
-	FAILED=$((FAILED + 1))
+	fail style "$TMPLOG"
 fi
 
 say "unit tests ($BUILD)"
@@ -238,16 +255,12 @@ fuzz() {
 	mkdir -p "$LOGDIR/fuzz"
 	if [[ ! -f "$dir/build.ninja" ]] &&
 		! CC=clang meson setup "$dir" -Dfuzz=true >"$LOGDIR/fuzz/setup.log" 2>&1; then
-		echo "FAIL fuzz: meson setup $dir failed"
-		show_tail "$LOGDIR/fuzz/setup.log"
-		FAILED=$((FAILED + 1))
+		fail "fuzz: meson setup $dir failed" "$LOGDIR/fuzz/setup.log"
 		return
 	fi
 	if ! ninja -C "$dir" test/fuzz/fuzz_h1_request test/fuzz/fuzz_h1_response \
 		>"$LOGDIR/fuzz/build.log" 2>&1; then
-		echo "FAIL fuzz: build failed"
-		show_tail "$LOGDIR/fuzz/build.log"
-		FAILED=$((FAILED + 1))
+		fail "fuzz: build failed" "$LOGDIR/fuzz/build.log"
 		return
 	fi
 	for t in h1_request h1_response; do
@@ -257,12 +270,9 @@ fuzz() {
 		cp test/fuzz/corpus/"$t"/* "$out/corpus/"
 		if (cd "$out" && timeout -k 10 $((secs + 60)) "$ROOT/$dir/test/fuzz/fuzz_$t" \
 			-max_total_time="$secs" -seed=1 -rss_limit_mb=2048 corpus) >"$log" 2>&1; then
-			echo "PASS fuzz/$t ($(grep -o 'Done [0-9]* runs' "$log" | head -n 1) in ${secs}s)"
-			PASSED=$((PASSED + 1))
+			pass "fuzz/$t ($(grep -o 'Done [0-9]* runs' "$log" | head -n 1) in ${secs}s)"
 		else
-			echo "FAIL fuzz/$t (crash input and log in $out; see test/fuzz/README)"
-			show_tail "$log"
-			FAILED=$((FAILED + 1))
+			fail "fuzz/$t (crash input and log in $out; see test/fuzz/README)" "$log"
 		fi
 	done
 }
@@ -285,14 +295,16 @@ run_script() {
 	limit=$(sed -n 's/^# mg-timeout: \([0-9]*\)$/\1/p' "$t" | head -n 1)
 	limit=${limit:-$IT_TIMEOUT}
 	((limit >= IT_TIMEOUT)) || limit=$IT_TIMEOUT
-	if MG_BIN="$bin" MG_LOG_DIR="$ROOT/$LOGDIR/$label/$name" MG_STATE_FILE="$ROOT/$state" \
-		timeout -k 15 "$limit" "$t" >"$log" 2>&1 && leftovers "$state"; then
+	MG_BIN="$bin" MG_LOG_DIR="$ROOT/$LOGDIR/$label/$name" MG_STATE_FILE="$ROOT/$state" \
+		timeout -k 15 "$limit" "$t" >"$log" 2>&1
+	rc=$?
+	# Always: a script killed by its timeout could not clean up.
+	if leftovers "$state" && ((rc == 0)); then
 		echo "PASS $label/$name ($((SECONDS - t0)) s)"
 		return 0
 	fi
-	rc=$?
-	leftovers "$state"
 	why="exit $rc"
+	((rc == 0)) && why="it left a process or a test bed behind"
 	((rc == 124)) && why="timed out after ${limit}s"
 	((rc == 137)) && why="killed: did not stop after the ${limit}s timeout"
 	echo "FAIL $label/$name ($why, $((SECONDS - t0)) s)"
@@ -329,19 +341,15 @@ integration() {
 				bg_pid+=($!)
 				bg_out+=("$LOGDIR/$label/$name.result")
 				echo "     $label/$name started in the background"
-			elif run_script "$label" "$bin" "$t"; then
-				PASSED=$((PASSED + 1))
 			else
-				FAILED=$((FAILED + 1))
+				run_script "$label" "$bin" "$t"
+				tally $?
 			fi
 		done
 	done
 	for i in "${!bg_pid[@]}"; do
-		if wait "${bg_pid[$i]}"; then
-			PASSED=$((PASSED + 1))
-		else
-			FAILED=$((FAILED + 1))
-		fi
+		wait "${bg_pid[$i]}"
+		tally $?
 		cat "${bg_out[$i]}"
 	done
 }
@@ -354,8 +362,7 @@ if [[ "${MG_SKIP_INTEGRATION:-0}" != 1 ]]; then
 		if [[ -x "$ASAN_BUILD/app/meshgate/meshgate" ]]; then
 			integration integration-asan "$ROOT/$ASAN_BUILD/app/meshgate/meshgate"
 		else
-			echo "FAIL integration-asan: no $ASAN_BUILD/app/meshgate/meshgate"
-			FAILED=$((FAILED + 1))
+			fail "integration-asan: no $ASAN_BUILD/app/meshgate/meshgate"
 		fi
 	fi
 fi
@@ -368,12 +375,9 @@ if [[ "${MG_SKIP_INTEGRATION:-0}" != 1 && "${MG_SKIP_BENCH:-0}" != 1 &&
 	log=$LOGDIR/bench-quick.log
 	t0=$SECONDS
 	if MG_BUILD_DIR="$BUILD" timeout -k 15 180 tools/bench/run --quick >"$log" 2>&1; then
-		echo "PASS bench-quick ($((SECONDS - t0)) s): $(grep -o '[0-9.]* Mpps per worker core' "$log" | tail -n1)"
-		PASSED=$((PASSED + 1))
+		pass "bench-quick ($((SECONDS - t0)) s): $(grep -o '[0-9.]* Mpps per worker core' "$log" | tail -n1)"
 	else
-		echo "FAIL bench-quick (exit $?, $((SECONDS - t0)) s)"
-		show_tail "$log"
-		FAILED=$((FAILED + 1))
+		fail "bench-quick (exit $?, $((SECONDS - t0)) s)" "$log"
 	fi
 fi
 

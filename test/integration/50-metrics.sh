@@ -20,14 +20,7 @@ command -v promtool >/dev/null || mg_fail "promtool not installed (apt-get insta
 PROM_PID=
 # prom_stop: stop the Prometheus server this test started, by its PID.
 prom_stop() {
-	[[ -n "$PROM_PID" ]] || return 0
-	kill -s TERM "$PROM_PID" 2>/dev/null || true
-	for _ in $(seq 1 50); do
-		kill -0 "$PROM_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -s KILL "$PROM_PID" 2>/dev/null || true
-	wait "$PROM_PID" 2>/dev/null || true
+	mg_stop_pid "$PROM_PID"
 	PROM_PID=
 }
 prom_cleanup() {

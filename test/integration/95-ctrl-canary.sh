@@ -44,15 +44,7 @@ STATUS=127.0.0.1:15014
 
 # stop_ctrl [SIGNAL]: stop the controller we started (by PID), 5 s at most.
 stop_ctrl() {
-	local i
-	[[ -n "$CTRL_PID" ]] || return 0
-	kill -s "${1:-TERM}" "$CTRL_PID" 2>/dev/null || true
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$CTRL_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -s KILL "$CTRL_PID" 2>/dev/null || true
-	wait "$CTRL_PID" 2>/dev/null || true
+	mg_stop_pid "$CTRL_PID" "${1:-TERM}"
 	CTRL_PID=
 }
 start_ctrl() {

@@ -112,6 +112,20 @@ mg_stop_gw() {
 	return 0
 }
 
+# mg_stop_pid PID [SIGNAL]: stop a process this test started, by its PID:
+# SIGNAL (TERM), up to 5 s, then SIGKILL; reaped.  Nothing for an empty PID.
+mg_stop_pid() {
+	local pid=$1 i
+	[[ -n "$pid" ]] || return 0
+	kill -s "${2:-TERM}" "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -s KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
 mg_cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM

@@ -188,8 +188,7 @@ static int gw_workers_init(struct gw *gw)
 		fprintf(stderr, "meshgate: cannot set up RCU state\n");
 		return -1;
 	}
-	RTE_LCORE_FOREACH_WORKER(lcore)
-	{
+	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (idx == dp->n_workers)
 			break;
 		dp->workers[idx] =

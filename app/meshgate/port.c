@@ -34,8 +34,7 @@ static int port_probe(const char *devargs, uint16_t *port_id, char *err, size_t 
 		snprintf(err, errlen, "cannot probe device \"%s\": %s", devargs, strerror(-rc));
 		return rc;
 	}
-	RTE_ETH_FOREACH_MATCHING_DEV(pid, devargs, &it)
-	{
+	RTE_ETH_FOREACH_MATCHING_DEV(pid, devargs, &it) {
 		*port_id = pid;
 		rte_eth_iterator_cleanup(&it);
 		return 0;

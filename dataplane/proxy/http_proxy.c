@@ -1293,8 +1293,8 @@ static void set_deadline(struct mg_hcm *h, uint32_t timeout_ms)
 	h->deadline_ms = h->pw->w->tcp->now_ms + timeout_ms;
 	/* Kept in deadline order; most routes share a timeout, so this is the tail. */
 	TAILQ_FOREACH_REVERSE(o, &h->pw->active, mg_hcm_list, link)
-	if ((int32_t)(o->deadline_ms - h->deadline_ms) <= 0)
-		break;
+		if ((int32_t)(o->deadline_ms - h->deadline_ms) <= 0)
+			break;
 	if (o == NULL)
 		TAILQ_INSERT_HEAD(&h->pw->active, h, link);
 	else

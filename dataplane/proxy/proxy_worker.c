@@ -94,11 +94,11 @@ static void held_update(struct mg_proxy_worker *pw)
 	struct mg_proxy_gen *g;
 
 	LIST_FOREACH(g, &pw->draining, link)
-	if (g->snap->seq < min)
-		min = g->snap->seq;
+		if (g->snap->seq < min)
+			min = g->snap->seq;
 	LIST_FOREACH(g, &pw->graveyard, link)
-	if (g->snap->seq < min)
-		min = g->snap->seq;
+		if (g->snap->seq < min)
+			min = g->snap->seq;
 	__atomic_store_n(&pw->w->snap_held_min, min, __ATOMIC_RELEASE);
 }
 

@@ -124,8 +124,7 @@ START_TEST(publish_seen_by_all_never_freed_early)
 	ck_assert_uint_ge(n, 2);
 	ck_assert_int_eq(mg_publish_init(&pub, "test", qs, obj_free, NULL), 0);
 	ck_assert_int_eq(mg_publish(&pub, obj_new(1)), 0);
-	RTE_LCORE_FOREACH_WORKER(lcore)
-	{
+	RTE_LCORE_FOREACH_WORKER(lcore) {
 		rd[i] = (struct reader){.pub = &pub, .qs = qs, .tid = i, .stop = &stop};
 		rte_eal_remote_launch(reader_main, &rd[i], lcore);
 		i++;

@@ -75,6 +75,7 @@ struct mg_hcm {
 	uint16_t status;
 	uint32_t deadline_ms;
 	TAILQ_ENTRY(mg_hcm) link;
+	LIST_ENTRY(mg_hcm) gen_link; /* on g->hcms */
 };
 
 /* One upstream connection: serving h, or idle in its endpoint's pool. */
@@ -249,6 +250,7 @@ static void hcm_put(struct mg_hcm *h)
 	rte_pktmbuf_free(h->to_up);
 	rte_pktmbuf_free(h->to_cli);
 	mg_cnt_add(&h->pw->hcm_live, (uint64_t)-1);
+	LIST_REMOVE(h, gen_link);
 	mg_proxy_gen_put(h->pw, h->g);
 	free(h);
 }
@@ -1479,11 +1481,29 @@ static void hcm_follow_config(struct mg_hcm *h)
 			h->l = l;
 			h->g = pw->cur;
 			mg_proxy_gen_get(h->g);
+			LIST_REMOVE(h, gen_link);
+			LIST_INSERT_HEAD(&h->g->hcms, h, gen_link);
 			mg_proxy_gen_put(pw, old);
 			return;
 		}
 	}
 	h->close_after = true;
+}
+
+void mg_hcm_follow_idle(struct mg_proxy_gen *old)
+{
+	struct mg_hcm *h, *next;
+
+	for (h = LIST_FIRST(&old->hcms); h != NULL; h = next) {
+		next = LIST_NEXT(h, gen_link);
+		/* Between requests: nothing of the next one read, nothing owed. */
+		if (h->c == NULL || h->state != H_IDLE || h->in != NULL || h->to_cli != NULL ||
+		    h->up != NULL || h->n_shadow != 0 || !mg_h1_parser_idle(&h->rq))
+			continue;
+		hcm_follow_config(h);
+		if (h->close_after) /* its listener is gone: drain it, as Envoy does */
+			hcm_close(h);
+	}
 }
 
 static int rq_head(void *ctx, const struct mg_h1_msg *m)
@@ -1904,6 +1924,7 @@ void *mg_hcm_accept(void *arg, struct mg_tcp_conn *c)
 	h->pw = pw;
 	h->g = pw->cur; /* the listener's ctx is always the current snapshot's */
 	mg_proxy_gen_get(h->g);
+	LIST_INSERT_HEAD(&h->g->hcms, h, gen_link);
 	h->l = l;
 	h->c = c;
 	h->refs = 1; /* the client connection's */

@@ -70,6 +70,14 @@ void mg_hcm_expire(struct mg_proxy_worker *pw, uint32_t now_ms);
 void mg_upc_adopt_pools(struct mg_proxy_worker *pw, struct mg_proxy_gen *to,
                         struct mg_proxy_gen *from);
 
+/**
+ * After a switch: old's client connections that wait between requests follow
+ * the new config now rather than at their next request (one whose listener
+ * is gone closes), so an idle kept-alive connection holds no replaced
+ * snapshot.
+ */
+void mg_hcm_follow_idle(struct mg_proxy_gen *old);
+
 /** Close every idle upstream connection of g's clusters (g replaced, or worker stop). */
 void mg_upc_drain_gen(struct mg_proxy_worker *pw, struct mg_proxy_gen *g);
 

@@ -106,6 +106,7 @@ struct mg_proxy_gen {
 	uint32_t refs;                     /**< client and upstream connections on it */
 	uint64_t retired_epoch;            /**< dp->stats_epoch when it stopped being current */
 	LIST_ENTRY(mg_proxy_gen) link;     /**< on pw->draining once replaced */
+	LIST_HEAD(, mg_hcm) hcms;          /**< client connections on it (each holds a ref) */
 };
 
 LIST_HEAD(mg_proxy_gen_list, mg_proxy_gen);

@@ -124,6 +124,7 @@ static struct mg_proxy_gen *gen_new(struct mg_proxy_worker *pw, const struct mg_
 	if (g == NULL)
 		return NULL;
 	g->snap = s;
+	LIST_INIT(&g->hcms);
 	g->clusters = calloc(s->n_clusters ? s->n_clusters : 1, sizeof(*g->clusters));
 	g->lst = calloc(s->n_listeners ? s->n_listeners : 1, sizeof(*g->lst));
 	g->rst = calloc(s->n_route_stats ? s->n_route_stats : 1, sizeof(*g->rst));
@@ -409,6 +410,7 @@ int mg_proxy_worker_start(struct mg_worker *w, const struct mg_snapshot *s)
 		old->refs++; /* held while its pools move or close; freed below if that was all */
 		mg_upc_adopt_pools(pw, g, old);
 		mg_upc_drain_gen(pw, old);
+		mg_hcm_follow_idle(old);
 		mg_proxy_gen_put(pw, old);
 	}
 	held_update(pw);

@@ -46,7 +46,7 @@ reasm_reqds() {
 # drop accounting, ping, stop it.
 flood() {
 	local pmd=$1 w=$MG_WORKDIR/$1 pause=0.01 idle=adaptive
-	[[ "$pmd" != pcap ]] || { pause=0.02; idle=busy; }
+	[[ "$pmd" != pcap ]] || { pause=0.04; idle=busy; }
 	mkdir -p "$w"
 	mg_log "--- client port on net_$pmd ---"
 	mg_write_config client_pmd="$pmd" idle="$idle"

@@ -36,10 +36,12 @@ source "$MG_IT_DIR/live.sh"
 
 PHASE=${MG_LIVE_PHASE_SECONDS:-6}
 
+IDLE_PIDS=()
 live_cleanup() {
 	local rc=$?
 	set +e
 	lv_wrk_stop
+	for p in "${IDLE_PIDS[@]}"; do mg_stop_pid "$p"; done
 	ng_stop
 	(exit "$rc")
 	mg_cleanup
@@ -103,14 +105,16 @@ YAML
 }
 
 # reload WANT: SIGHUP, then wait (5 s at most) until every worker switched
-# (config_updates == WANT * workers); prints the time it was seen, in s.
+# (config_updates == WANT * workers); prints SENT~SEEN, the times of the
+# signal and of seeing it applied, in s (a window for wrk_phases.py).
 WORKERS=1
 reload() {
-	local want=$(($1 * WORKERS)) i
+	local want=$(($1 * WORKERS)) i sent
+	sent=$(date +%s.%N)
 	kill -s HUP "$MG_PID"
 	for ((i = 0; i < 50; i++)); do
 		if [[ $(lv_updates) -ge $want ]]; then
-			date +%s.%N
+			echo "$sent~$(date +%s.%N)"
 			return 0
 		fi
 		sleep 0.1
@@ -125,6 +129,35 @@ ng_wait v1 "$V1:8081"
 ng_wait v2 "$V2:8082"
 got=$(mg_client curl -sS --max-time 5 "http://$GW:8080/") || mg_fail "no answer through the gateway"
 mg_check "100/0: the first request reaches v1 ($got)" test "$got" = v1
+
+# idle_start NAME PORT: a kept-alive client connection (idle_conn.py) that
+# makes one request and goes idle; its lines in $MG_WORKDIR/NAME.out, and
+# touching $MG_WORKDIR/NAME.go makes it send a second request.
+idle_start() {
+	local i
+	# `ip netns exec` execs python: $! is the client's own PID.
+	ip netns exec "$MG_NS_CLIENT" "$MG_PYTHON" "$MG_IT_DIR/idle_conn.py" "$GW" "$2" \
+		"$MG_WORKDIR/$1.go" 120 >"$MG_WORKDIR/$1.out" 2>&1 &
+	IDLE_PIDS+=($!)
+	for ((i = 0; i < 50; i++)); do
+		grep -q '^first ' "$MG_WORKDIR/$1.out" && return 0
+		sleep 0.1
+	done
+	mg_fail "idle client $1: no first response: $(cat "$MG_WORKDIR/$1.out")"
+}
+
+# idle_wait NAME WORD: wait (3 s at most) for a line starting with WORD.
+idle_wait() {
+	local i
+	for ((i = 0; i < 30; i++)); do
+		grep -q "^$2" "$MG_WORKDIR/$1.out" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# An idle kept-alive connection through every change below.
+idle_start idle8080 8080
 
 # wrk for the whole test.
 DUR=$((PHASE * 5 + 4))
@@ -168,6 +201,8 @@ got=$(mg_client curl -sS --max-time 5 "http://$GW:8090/") || got="(failed)"
 mg_check "the listener that moved to $GW:8090 answers ($got)" test "$got" = extra
 mg_check "no worker refused the change (no listener error in the log)" \
 	test "$(grep -c 'listener extra on port 8090' "$MG_GW_LOG")" -eq 0
+# An idle kept-alive connection on the listener the next change removes.
+idle_start idle8090 8090
 sleep "$PHASE"
 
 write_config 0 100
@@ -175,6 +210,23 @@ T2=$(reload 3)
 mg_log "0/100 without 8090: applied at $T2"
 code=$(mg_client curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$GW:8090/" || true)
 mg_check "the listener the change removed is closed (curl: $code)" test "$code" = 000
+# Envoy drains a removed listener's connections: an idle one closes at once.
+mg_check "an idle kept-alive connection on the removed listener was closed ($(tr '\n' ' ' <"$MG_WORKDIR/idle8090.out"))" \
+	idle_wait idle8090 closed
+# The idle connection on 8080, open since before the first change, moved to
+# the new config at each switch: it holds none of the replaced snapshots.
+for ((i = 0; i < 30; i++)); do
+	[[ $(mg_counter <(mg_http /stats) proxy.config_drained) -ge $((3 * WORKERS)) ]] && break
+	sleep 0.1
+done
+mg_stats "$MG_WORKDIR/s_idle.json"
+drained=$(mg_counter "$MG_WORKDIR/s_idle.json" proxy.config_drained)
+mg_check "with an idle connection open since before the first change, every replaced snapshot was let go ($drained of $((3 * WORKERS)))" \
+	test "$drained" -eq $((3 * WORKERS))
+mg_check "... and that connection is still open ($(tr '\n' ' ' <"$MG_WORKDIR/idle8080.out"))" \
+	test "$(wc -l <"$MG_WORKDIR/idle8080.out")" -eq 1
+touch "$MG_WORKDIR/idle8080.go"
+mg_check "its next request follows the last change: v2" idle_wait idle8080 "get v2"
 sleep "$PHASE"
 
 lv_wrk_wait "$DUR"
@@ -185,9 +237,10 @@ mg_stats "$MG_WORKDIR/s1.json"
 
 lv_judge "$T0" "$T1" "$T2" "$T3"
 acc=$(($(mg_counter "$MG_WORKDIR/s1.json" proxy.downstream_cx_total) - $(mg_counter "$MG_WORKDIR/s0.json" proxy.downstream_cx_total)))
-# From before the first change: two curls on 8090, nothing else.
-mg_check "no client connection was dropped: $acc accepted after the first change (two curls)" \
-	test "$acc" -eq 2
+# From before the first change: two curls and the idle client on 8090,
+# nothing else.
+mg_check "no client connection was dropped: $acc accepted after the first change (two curls, one idle client)" \
+	test "$acc" -eq 3
 upd=$(mg_counter "$MG_WORKDIR/s1.json" proxy.config_updates)
 drained=$(mg_counter "$MG_WORKDIR/s1.json" proxy.config_drained)
 mg_check "every replaced snapshot was let go ($drained drained of $upd updates)" \

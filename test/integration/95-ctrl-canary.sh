@@ -140,8 +140,9 @@ sleep "$PHASE"
 mg_stats "$MG_WORKDIR/s0.json" # wrk's connections are open now
 
 n=$(lv_updates)
+W=$(date +%s.%N) # the change is made after this: the phases' window is W~seen
 ic_split "$DIR" 50 50
-T1=$(applied_after "$n")
+T1="$W~$(applied_after "$n")"
 mg_log "50/50 applied at $T1"
 sleep "$PHASE"
 
@@ -160,8 +161,9 @@ mg_check "nothing was pushed for the bad file (config_updates $(lv_updates) == $
 rm -f "$DIR/20-broken.yaml"
 
 n=$(lv_updates)
+W=$(date +%s.%N)
 ic_split "$DIR" 0 100
-T2=$(applied_after "$n")
+T2="$W~$(applied_after "$n")"
 mg_log "0/100 applied at $T2"
 
 # The controller killed and restarted under load.

@@ -4,15 +4,18 @@
   wrk_phases.py WRK_OUT T0 T1 ... Tn
 
 T0..Tn are the wall-clock times (seconds since the epoch, fractions allowed)
-at which each phase began and, for Tn, the last one ended.  Prints one line
-of key=value pairs:
+at which each phase began and, for Tn, the last one ended.  A time may be a
+window A~B: the change was made at A (the file written, the signal sent)
+and seen applied at B, so it took effect somewhere in between; the phase
+before ends at A, the next begins at B (a loaded machine can take seconds
+to notice).  Prints one line of key=value pairs:
 
   errors=N non2xx=N requests=N rps=N
   pK_v1=N pK_v2=N pK_other=N pK_dev50=X   (for each phase K = 1..n)
 
 where a phase counts only the whole seconds [t, t+1) strictly inside
-(Tk-1 + 0.5, Tk - 0.5): a change takes effect within moments of the time the
-test saw it applied, and a second straddling it would mix two configs.
+(B of Tk-1 + 0.5, A of Tk - 0.5): a second straddling a change would mix two
+configs.
 pK_dev50 is how many binomial standard deviations v2's share is from one half
 (for a 50/50 phase).
 """
@@ -36,7 +39,8 @@ def main(argv):
     if res is None:
         print("errors=-1 non2xx=-1 requests=0 rps=0")
         return 1
-    times = [float(t) for t in argv[2:]]
+    times = [tuple(float(x) for x in t.split("~")) if "~" in t else (float(t), float(t))
+             for t in argv[2:]]
     out = [
         "errors=%d" % sum(int(res[k]) for k in ("connect", "read", "write", "timeout")),
         "non2xx=%s" % res["non2xx"],
@@ -44,7 +48,7 @@ def main(argv):
         "rps=%s" % res["rps"],
     ]
     for k in range(1, len(times)):
-        lo, hi = times[k - 1] + 0.5, times[k] - 0.5
+        lo, hi = times[k - 1][1] + 0.5, times[k][0] - 0.5
         s = [0, 0, 0, 0]
         for t, v in buckets.items():
             if t > lo and t + 1 < hi:

@@ -25,9 +25,10 @@
 # net_pcap reads through libpcap's ring, which drops frames when its reader
 # pauses: with `idle: adaptive` (the worker naps when idle) a quiet machine
 # lost 29 of 11,000 frames in one run of five, and in CI beside the
-# background gateways 170.  The pcap gateway therefore polls busily and the
-# flood is paced at half the rate (no loss in 15 runs, 3 of them with both
-# cores busy elsewhere), and the script runs with the machine to itself.
+# background gateways 170.  So the pcap gateway polls busily, its flood is
+# paced at a quarter of the rate (at half: no loss in 15 runs, 3 of them
+# with both cores busy elsewhere, but 6 lost beside a wrk load test), and the
+# script runs with the machine to itself.
 # mg-quiet: yes
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,8 +68,10 @@ struct conn {
 	struct stream *streams;
 	char peer[64];
 	bool dead;
-	bool had_ads; /* an ADS stream was opened: a gateway, kept however quiet */
-	time_t since; /* accepted at */
+	bool had_ads;          /* an ADS stream was opened: a gateway, kept however quiet */
+	time_t since;          /* accepted at */
+	uint64_t last_rx_ms;   /* monotonic time of the last byte from the peer */
+	uint64_t ping_sent_ms; /* a keepalive PING is unanswered since; 0: none */
 	uint32_t events;
 };
 
@@ -79,7 +83,18 @@ struct mg_ads_server {
 	struct conn *conns;
 	struct mg_ads_snapshot *snap;
 	struct mg_ads_server_stats stats;
+	struct mg_ev ka;         /* the keepalive timerfd; fd -1 when off */
+	uint32_t ka_interval_ms; /* quiet time before a PING */
+	uint32_t ka_timeout_ms;  /* time to answer it */
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 /* ---- streams ---- */
 
@@ -502,6 +517,10 @@ static void conn_event(struct mg_ev *ev, uint32_t events)
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		ssize_t n = recv(c->ev.fd, buf, sizeof(buf), 0);
 
+		if (n > 0) { /* alive: a PING ACK or anything else */
+			c->last_rx_ms = now_ms();
+			c->ping_sent_ms = 0;
+		}
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			c->dead = true;
 		else if (n > 0 && nghttp2_session_mem_recv(c->h2, buf, (size_t)n) < 0) {
@@ -562,6 +581,7 @@ static void accept_event(struct mg_ev *ev, uint32_t events)
 	c->srv = srv;
 	c->events = EPOLLIN;
 	c->since = time(NULL);
+	c->last_rx_ms = now_ms();
 	mg_ctrl_peer_name(fd, c->peer, sizeof(c->peer));
 	if (nghttp2_session_server_new(&c->h2, callbacks(), c) != 0 ||
 	    nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 1) != 0 ||
@@ -597,6 +617,7 @@ struct mg_ads_server *mg_ads_server_new(int epfd, const char *addr, struct mg_ad
 	}
 	srv->ev.fn = accept_event;
 	srv->ev.fd = fd;
+	srv->ka.fd = -1;
 	srv->epfd = epfd;
 	srv->max_msg = max_msg ? max_msg : MG_GRPC_MAX_MSG_DEFAULT;
 	rc = mg_ev_ctl(epfd, EPOLL_CTL_ADD, &srv->ev, EPOLLIN);
@@ -608,6 +629,70 @@ struct mg_ads_server *mg_ads_server_new(int epfd, const char *addr, struct mg_ad
 	}
 	srv->snap = mg_ads_snapshot_ref(snap);
 	return srv;
+}
+
+/* The keepalive timer: PING the quiet, close the silent. */
+static void keepalive_event(struct mg_ev *ev, uint32_t events)
+{
+	struct mg_ads_server *srv =
+	    (struct mg_ads_server *)((char *)ev - offsetof(struct mg_ads_server, ka));
+	uint64_t ticks, now = now_ms();
+
+	(void)events;
+	if (read(ev->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return;
+	for (struct conn *c = srv->conns, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->ping_sent_ms != 0) {
+			if (now - c->ping_sent_ms < srv->ka_timeout_ms)
+				continue;
+			mg_ctrl_log("peer=%s: no answer to a keepalive PING in %u ms, closing",
+			            c->peer, srv->ka_timeout_ms);
+			srv->stats.keepalive_timeouts++;
+			conn_close(c);
+		} else if (now - c->last_rx_ms >= srv->ka_interval_ms) {
+			if (nghttp2_submit_ping(c->h2, NGHTTP2_FLAG_NONE, NULL) != 0)
+				c->dead = true;
+			c->ping_sent_ms = now;
+			srv->stats.keepalive_pings++;
+			conn_flush(c);
+		}
+	}
+}
+
+int mg_ads_server_set_keepalive(struct mg_ads_server *srv, uint32_t interval_ms,
+                                uint32_t timeout_ms)
+{
+	uint32_t tick;
+	struct itimerspec its;
+	int rc = 0;
+
+	if (srv->ka.fd >= 0) {
+		close(srv->ka.fd); /* leaves the epoll set with it */
+		srv->ka.fd = -1;
+	}
+	srv->ka_interval_ms = interval_ms;
+	srv->ka_timeout_ms = timeout_ms;
+	if (interval_ms == 0)
+		return 0;
+	/* Check a few times per interval: a PING goes out at most a tick late. */
+	tick = (interval_ms < timeout_ms || timeout_ms == 0 ? interval_ms : timeout_ms) / 4;
+	tick = tick < 10 ? 10 : tick;
+	its.it_interval.tv_sec = tick / 1000;
+	its.it_interval.tv_nsec = (long)(tick % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	srv->ka.fn = keepalive_event;
+	srv->ka.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (srv->ka.fd < 0)
+		return -errno;
+	if (timerfd_settime(srv->ka.fd, 0, &its, NULL) < 0 ||
+	    (rc = mg_ev_ctl(srv->epfd, EPOLL_CTL_ADD, &srv->ka, EPOLLIN)) < 0) {
+		rc = -errno;
+		close(srv->ka.fd);
+		srv->ka.fd = -1;
+		return rc;
+	}
+	return 0;
 }
 
 unsigned mg_ads_server_port(const struct mg_ads_server *srv)
@@ -719,6 +804,8 @@ void mg_ads_server_free(struct mg_ads_server *srv)
 		return;
 	while (srv->conns != NULL)
 		conn_close(srv->conns);
+	if (srv->ka.fd >= 0)
+		close(srv->ka.fd);
 	close(srv->ev.fd);
 	mg_ads_snapshot_unref(srv->snap);
 	free(srv);

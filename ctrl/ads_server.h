@@ -30,7 +30,9 @@ struct mg_ads_server_stats {
 	uint64_t streams;     /**< ADS streams opened */
 	uint64_t pushes;      /**< DiscoveryResponses sent */
 	uint64_t acks, nacks, stale;
-	uint64_t bad_requests; /**< streams ended for a bad path, message or size */
+	uint64_t bad_requests;       /**< streams ended for a bad path, message or size */
+	uint64_t keepalive_pings;    /**< PINGs sent to quiet connections */
+	uint64_t keepalive_timeouts; /**< connections closed: no answer to a PING in time */
 };
 
 /**
@@ -43,6 +45,17 @@ struct mg_ads_server_stats {
  */
 struct mg_ads_server *mg_ads_server_new(int epfd, const char *addr, struct mg_ads_snapshot *snap,
                                         size_t max_msg);
+
+/**
+ * Probe quiet connections, as gRPC servers do (istiod: every 30 s, 10 s to
+ * answer): after interval_ms without a byte from a peer, send an HTTP/2
+ * PING; close the connection if nothing comes back within timeout_ms (a
+ * gateway that went away without a FIN or RST, whose streams would
+ * otherwise look connected forever).  interval_ms 0 turns it off.
+ * @return 0, or -errno (timerfd, epoll)
+ */
+int mg_ads_server_set_keepalive(struct mg_ads_server *srv, uint32_t interval_ms,
+                                uint32_t timeout_ms);
 
 /** The port the server listens on (useful with port 0). */
 unsigned mg_ads_server_port(const struct mg_ads_server *srv);

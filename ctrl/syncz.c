@@ -65,6 +65,8 @@ int mg_ctrl_syncz_write(FILE *f, const struct mg_ctrl_config *cc, const struct m
 		mg_jw_u64(&w, "nacks", st->nacks);
 		mg_jw_u64(&w, "stale", st->stale);
 		mg_jw_u64(&w, "bad_requests", st->bad_requests);
+		mg_jw_u64(&w, "keepalive_pings", st->keepalive_pings);
+		mg_jw_u64(&w, "keepalive_timeouts", st->keepalive_timeouts);
 		mg_jw_end(&w);
 	}
 	mg_jw_arr(&w, "gateways");

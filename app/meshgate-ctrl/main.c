@@ -3,7 +3,7 @@
  * gateways over ADS (xDS state of the world, gRPC over HTTP/2).
  *
  *   meshgate-ctrl --config-dir DIR [--listen ADDR:PORT] [--status ADDR:PORT]
- *                 [--debounce-ms N]
+ *                 [--debounce-ms N] [--keepalive-ms N] [--keepalive-timeout-ms N]
  *
  * One thread, one epoll loop (ctrl/evloop.h): the ADS server
  * (ctrl/ads_server.h), the status endpoint (ctrl/status_http.h, pages
@@ -35,6 +35,9 @@
 #include "xds/grpc.h"
 
 #define EXIT_USAGE 2
+/* gRPC server keepalive, istiod's defaults: a PING after 30 s of quiet, 10 s to answer. */
+#define KEEPALIVE_MS         30000
+#define KEEPALIVE_TIMEOUT_MS 10000
 
 struct ctrl {
 	struct mg_ctrl_config cc;
@@ -47,7 +50,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: meshgate-ctrl --config-dir DIR [--listen ADDR:PORT] [--status ADDR:PORT]\n"
-	        "                     [--debounce-ms N]\n"
+	        "                     [--debounce-ms N] [--keepalive-ms N]\n"
+	        "                     [--keepalive-timeout-ms N]\n"
 	        "\n"
 	        "Serve the Istio config in DIR to meshgate gateways over ADS (gRPC, HTTP/2\n"
 	        "cleartext), reloading it when files change.\n"
@@ -58,9 +62,14 @@ static void usage(FILE *out)
 	        "                      (default 127.0.0.1:15014)\n"
 	        "  --debounce-ms N     quiet time after a file change before the reload\n"
 	        "                      (default %d)\n"
+	        "  --keepalive-ms N    PING a gateway connection after N ms without a byte\n"
+	        "                      from it (HTTP/2 PING; default %d, 0: never)\n"
+	        "  --keepalive-timeout-ms N\n"
+	        "                      close it if the PING is not answered within N ms\n"
+	        "                      (default %d)\n"
 	        "  -h, --help          this help\n"
 	        "  --version           the version\n",
-	        MG_WATCH_DEBOUNCE_MS);
+	        MG_WATCH_DEBOUNCE_MS, KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS);
 }
 
 static int page(void *arg, const char *path, FILE *body, const char **ctype)
@@ -115,7 +124,7 @@ static int parse_uint(const char *s, unsigned *out)
 /* The command line. */
 struct args {
 	const char *dir, *listen, *status;
-	unsigned debounce;
+	unsigned debounce, keepalive, keepalive_timeout;
 };
 
 /* Fill a from the command line: -1 to go on, else the exit status. */
@@ -126,6 +135,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"listen", required_argument, NULL, 'l'},
 	    {"status", required_argument, NULL, 's'},
 	    {"debounce-ms", required_argument, NULL, 'd'},
+	    {"keepalive-ms", required_argument, NULL, 'k'},
+	    {"keepalive-timeout-ms", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -134,7 +145,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 	*a = (struct args){.listen = "127.0.0.1:15010",
 	                   .status = "127.0.0.1:15014",
-	                   .debounce = MG_WATCH_DEBOUNCE_MS};
+	                   .debounce = MG_WATCH_DEBOUNCE_MS,
+	                   .keepalive = KEEPALIVE_MS,
+	                   .keepalive_timeout = KEEPALIVE_TIMEOUT_MS};
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -150,6 +163,22 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (parse_uint(optarg, &a->debounce) < 0) {
 				fprintf(stderr,
 				        "meshgate-ctrl: --debounce-ms wants 0..600000 ms\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'k':
+			if (parse_uint(optarg, &a->keepalive) < 0) {
+				fprintf(stderr,
+				        "meshgate-ctrl: --keepalive-ms wants 0..600000 ms\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			if (parse_uint(optarg, &a->keepalive_timeout) < 0 ||
+			    a->keepalive_timeout == 0) {
+				fprintf(
+				    stderr,
+				    "meshgate-ctrl: --keepalive-timeout-ms wants 1..600000 ms\n");
 				return EXIT_USAGE;
 			}
 			break;
@@ -206,6 +235,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "meshgate-ctrl: --listen %s: %s\n", a.listen, strerror(errno));
 		goto out;
 	}
+	rc = mg_ads_server_set_keepalive(c.ads, a.keepalive, a.keepalive_timeout);
+	if (rc < 0) {
+		fprintf(stderr, "meshgate-ctrl: cannot set up the keepalive timer: %s\n",
+		        strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
 	status = mg_status_http_new(epfd, a.status, page, &c);
 	if (status == NULL) {
 		fprintf(stderr, "meshgate-ctrl: --status %s: %s\n", a.status, strerror(errno));
@@ -222,9 +259,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	mg_ctrl_log("meshgate-ctrl %s: ADS on %s (port %u), status on %s (port %u), config %s, "
-	            "debounce %u ms",
+	            "debounce %u ms, keepalive %u ms (answer within %u ms)",
 	            MG_VERSION, a.listen, mg_ads_server_port(c.ads), a.status,
-	            mg_status_http_port(status), a.dir, a.debounce);
+	            mg_status_http_port(status), a.dir, a.debounce, a.keepalive,
+	            a.keepalive_timeout);
 
 	while (!c.stop) {
 		/* One event per wait: a callback may close connections (a push that

@@ -92,8 +92,10 @@ print(*[x.getsockname()[1] for x in s])')
 ADS=127.0.0.1:$ADS_PORT
 STATUS=127.0.0.1:$STATUS_PORT
 
+# Keepalive every 300 ms of quiet, 500 ms to answer: gRPC's own client must
+# answer the PINGs through the whole interop run below.
 "$CTRL_BIN" --config-dir "$CFG" --listen "$ADS" --status "$STATUS" --debounce-ms 100 \
-	>"$CTRL_LOG" 2>&1 &
+	--keepalive-ms 300 --keepalive-timeout-ms 500 >"$CTRL_LOG" 2>&1 &
 CTRL_PID=$!
 mg_state "pid $CTRL_PID"
 mg_log "meshgate-ctrl pid $CTRL_PID, ADS $ADS, status $STATUS"
@@ -110,6 +112,41 @@ ready() {
 mg_check "controller ready within 10 s" ready
 mg_check "generation 1 served" \
 	bash -c "curl -sf -m 2 http://$STATUS/debug/syncz | grep -q '\"generation\":1,'"
+
+# A peer that says hello (the HTTP/2 preface and SETTINGS) and then nothing,
+# not even a PING ACK, as a gateway that vanished without a FIN would: the
+# controller PINGs it after 300 ms of quiet and closes it 500 ms later.
+silent=$("$MG_PYTHON" - "$ADS_PORT" <<'PY'
+import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+t0, got = time.monotonic(), b""
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+except socket.timeout:
+    print("open")
+    sys.exit(0)
+pings, off = 0, 0
+while off + 9 <= len(got):  # frames: 24-bit length, type, flags, stream id
+    n, typ, flags = struct.unpack("!I", b"\0" + got[off:off + 3])[0], got[off + 3], got[off + 4]
+    pings += typ == 6 and not flags & 1
+    off += 9 + n
+print("closed %.2f %d" % (time.monotonic() - t0, pings))
+PY
+)
+mg_log "silent peer: $silent (state, seconds, PINGs received)"
+read -r s_state s_secs s_pings <<<"$silent"
+mg_check "the controller closed a peer that did not answer its PING" test "$s_state" = closed
+mg_check "... after PINGing it (${s_pings:-0} PINGs)" test "${s_pings:-0}" -ge 1
+mg_check "... 0.5 to 5 s after it went quiet (${s_secs:-?} s)" \
+	awk -v t="${s_secs:-0}" 'BEGIN { exit !(t >= 0.5 && t <= 5) }'
+syncz=$(curl -sf -m 2 "http://$STATUS/debug/syncz")
+mg_check "syncz counts it (keepalive_timeouts 1)" \
+	"$MG_PYTHON" -c 'import json, sys; a = json.loads(sys.argv[1])["ads"]; sys.exit(not (a["keepalive_timeouts"] == 1 and a["keepalive_pings"] >= 1))' "$syncz"
 
 mg_check "interop client (gRPC Python) against meshgate-ctrl" \
 	timeout 120 "$MG_PYTHON" "$MG_IT_DIR/ads_interop.py" "$PYOUT" "$ADS" "$STATUS" "$CFG" \

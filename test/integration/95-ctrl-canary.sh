@@ -48,8 +48,10 @@ stop_ctrl() {
 	CTRL_PID=
 }
 start_ctrl() {
+	# Keepalive PINGs every 500 ms of quiet: the gateway's ADS client must
+	# answer each (checked at the end).
 	ip netns exec "$MG_NS_GW" "$CTRL" --config-dir "$DIR" --listen "$XDS" --status "$STATUS" \
-		--debounce-ms 100 >>"$CTRL_LOG" 2>&1 &
+		--debounce-ms 100 --keepalive-ms 500 --keepalive-timeout-ms 1000 >>"$CTRL_LOG" 2>&1 &
 	CTRL_PID=$!
 	local i
 	for ((i = 0; i < 50; i++)); do
@@ -207,6 +209,13 @@ lv_judge "$T0" "$T1" "$T2" "$T3"
 acc=$(($(mg_counter "$MG_WORKDIR/s1.json" proxy.downstream_cx_total) - $(mg_counter "$MG_WORKDIR/s0.json" proxy.downstream_cx_total)))
 mg_check "no client connection dropped ($acc accepted after wrk connected, the NACK check's curl only)" \
 	test "$acc" -le 1
+ka=$(mg_gw curl -sf -m 2 "http://$STATUS/debug/syncz" | "$MG_PYTHON" -c '
+import json, sys
+a = json.load(sys.stdin)["ads"]
+print(a["keepalive_pings"], a["keepalive_timeouts"])')
+read -r ka_pings ka_timeouts <<<"$ka"
+mg_check "the gateway answered the controller's keepalive PINGs (${ka_pings:-0} sent since the restart, ${ka_timeouts:-?} unanswered)" \
+	test "${ka_pings:-0}" -ge 5 -a "${ka_timeouts:-1}" -eq 0
 mg_check "gateway still running" mg_alive
 mg_stop_gw
 mg_log "PASS"

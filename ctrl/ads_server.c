@@ -671,12 +671,14 @@ int mg_ads_server_set_keepalive(struct mg_ads_server *srv, uint32_t interval_ms,
 		close(srv->ka.fd); /* leaves the epoll set with it */
 		srv->ka.fd = -1;
 	}
+	if (interval_ms != 0 && timeout_ms == 0)
+		return -EINVAL;
 	srv->ka_interval_ms = interval_ms;
 	srv->ka_timeout_ms = timeout_ms;
 	if (interval_ms == 0)
 		return 0;
 	/* Check a few times per interval: a PING goes out at most a tick late. */
-	tick = (interval_ms < timeout_ms || timeout_ms == 0 ? interval_ms : timeout_ms) / 4;
+	tick = (interval_ms < timeout_ms ? interval_ms : timeout_ms) / 4;
 	tick = tick < 10 ? 10 : tick;
 	its.it_interval.tv_sec = tick / 1000;
 	its.it_interval.tv_nsec = (long)(tick % 1000) * 1000000L;

@@ -52,7 +52,7 @@ struct mg_ads_server *mg_ads_server_new(int epfd, const char *addr, struct mg_ad
  * PING; close the connection if nothing comes back within timeout_ms (a
  * gateway that went away without a FIN or RST, whose streams would
  * otherwise look connected forever).  interval_ms 0 turns it off.
- * @return 0, or -errno (timerfd, epoll)
+ * @return 0, -EINVAL (a timeout of 0 with an interval), or -errno (timerfd, epoll)
  */
 int mg_ads_server_set_keepalive(struct mg_ads_server *srv, uint32_t interval_ms,
                                 uint32_t timeout_ms);

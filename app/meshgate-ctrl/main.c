@@ -121,6 +121,16 @@ static int parse_uint(const char *s, unsigned *out)
 	return 0;
 }
 
+/* The value of option --name, in ms, into *out: min..600000, else a usage error. */
+static int opt_ms(const char *name, const char *s, unsigned min, unsigned *out)
+{
+	if (parse_uint(s, out) < 0 || *out < min) {
+		fprintf(stderr, "meshgate-ctrl: --%s wants %u..600000 ms\n", name, min);
+		return -1;
+	}
+	return 0;
+}
+
 /* The command line. */
 struct args {
 	const char *dir, *listen, *status;
@@ -160,27 +170,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->status = optarg;
 			break;
 		case 'd':
-			if (parse_uint(optarg, &a->debounce) < 0) {
-				fprintf(stderr,
-				        "meshgate-ctrl: --debounce-ms wants 0..600000 ms\n");
+			if (opt_ms("debounce-ms", optarg, 0, &a->debounce) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'k':
-			if (parse_uint(optarg, &a->keepalive) < 0) {
-				fprintf(stderr,
-				        "meshgate-ctrl: --keepalive-ms wants 0..600000 ms\n");
+			if (opt_ms("keepalive-ms", optarg, 0, &a->keepalive) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 't':
-			if (parse_uint(optarg, &a->keepalive_timeout) < 0 ||
-			    a->keepalive_timeout == 0) {
-				fprintf(
-				    stderr,
-				    "meshgate-ctrl: --keepalive-timeout-ms wants 1..600000 ms\n");
+			if (opt_ms("keepalive-timeout-ms", optarg, 1, &a->keepalive_timeout) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'h':
 			usage(stdout);

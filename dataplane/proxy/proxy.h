@@ -65,8 +65,10 @@ extern const struct mg_tcp_cbs mg_hcm_cbs;
 /** Expire requests whose route timeout passed (504). */
 void mg_hcm_expire(struct mg_proxy_worker *pw, uint32_t now_ms);
 
-/** Move from's pooled upstream connections to to's clusters and endpoints of the same name and
- * address. */
+/**
+ * Move from's pooled upstream connections to to's clusters and endpoints of
+ * the same name and address.
+ */
 void mg_upc_adopt_pools(struct mg_proxy_worker *pw, struct mg_proxy_gen *to,
                         struct mg_proxy_gen *from);
 

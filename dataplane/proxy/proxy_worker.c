@@ -213,10 +213,11 @@ static int listener_attach(struct mg_worker *w, const struct mg_listener *l, boo
 	             ? mg_tcp_listener_update(w, l->addr, l->port, cbs, acc, (void *)(uintptr_t)l)
 	             : mg_tcp_listen(w, l->addr, l->port, cbs, acc, (void *)(uintptr_t)l);
 
-	if (rc == 0 && l->cc != NULL)
+	if (rc == 0 && l->cc != NULL) {
 		rc = mg_tcp_listener_set_cc(w, l->addr, l->port, l->cc);
-	if (rc < 0 && !update && rc != -EADDRINUSE && rc != -ENOSPC)
-		(void)mg_tcp_unlisten(w, l->addr, l->port);
+		if (rc < 0 && !update) /* opened just now: not half-opened */
+			(void)mg_tcp_unlisten(w, l->addr, l->port);
+	}
 	return rc;
 }
 

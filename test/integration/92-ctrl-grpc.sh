@@ -30,10 +30,7 @@ PYOUT=$MG_WORKDIR/py
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	if [[ -n "$CTRL_PID" ]] && kill -0 "$CTRL_PID" 2>/dev/null; then
-		kill "$CTRL_PID" 2>/dev/null || true
-		wait "$CTRL_PID" 2>/dev/null || true
-	fi
+	mg_stop_pid "$CTRL_PID"
 	if ((rc != 0)) && [[ -f "$CTRL_LOG" ]]; then
 		echo "--- meshgate-ctrl log (tail) ---" >&2
 		tail -n 40 "$CTRL_LOG" >&2

@@ -51,6 +51,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NETNS = os.path.join(ROOT, "tools/netns.sh")
 
+from bench_scale import hold_idle  # noqa: E402  (the scale section's holder)
 from bench_tcp import sh  # noqa: E402  (one runner of commands for every section)
 NGINX = os.environ.get("MG_NGINX", "/usr/sbin/nginx")
 HAPROXY = os.environ.get("MG_HAPROXY", "/usr/sbin/haproxy")
@@ -61,7 +62,6 @@ UP_PORT, HAP_PORT, NGX_PORT, MG_PORT = 8081, 8080, 8090, 8080
 SMALL_BODY = "hello from the upstream\n"
 SYSTEMS = ("meshgate", "haproxy", "nginx")
 RATE_LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wrk_rate.lua")
-HOLD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hold_idle.py")
 FIXED_RATE = 5000  # requests/s offered in the fixedrate scenario
 # name, path, wrk connections, extra wrk args, figure ("latency": no ratio)
 SCENARIOS = (
@@ -437,21 +437,10 @@ class HttpBed:
         """Hold n idle connections to the proxy; its RSS growth per connection."""
         host, port = self.urls[system][len("http://"):].rsplit(":", 1)
         m0, r0, k0 = self.gw_memory() if system == "meshgate" else {}, self.rss(system), self.slab()
-        holder = self.b.start(["ip", "netns", "exec", self.env["MG_NS_CLIENT"],
-                               "/usr/bin/python3", HOLD, host, port, str(n)],
-                              f"http-idle-{system}.log", stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE)
-        try:
-            line = holder.stdout.readline().decode().strip()
-            if line != f"held {n}":
-                raise RuntimeError(f"http: idle: {system}: the holder said {line!r}; see "
-                                   f"http-idle-{system}.log")
-            time.sleep(1)  # the proxy has accepted the last ones
+        with hold_idle(self.b, self.env["MG_NS_CLIENT"], host, port, n,
+                       f"http-idle-{system}.log"):
             r1, k1 = self.rss(system), self.slab()
             m1 = self.gw_memory() if system == "meshgate" else {}
-        finally:
-            holder.stdin.close()
-            self.b.stop(holder)
         row = {"scenario": "idle", "system": system, "connections": n,
                "rss_before": r0, "rss_with": r1, "rss_bytes_per_conn": round((r1 - r0) / n),
                "slab_delta": k1 - k0}
@@ -514,7 +503,7 @@ def section_http(b, mode, log):
             row["kernel_bytes_per_conn"] = max(0, round((row["slab_delta"] - base) / n_idle))
             acc = (f", {row['accounted_bytes_per_conn']} B/conn by the gateway's accounting"
                    if "accounted_bytes_per_conn" in row else "")
-            log(f"  idle      {system_label(row)} {n_idle} connections: "
+            log(f"  idle      {row['system']:8} {n_idle} connections: "
                 f"{row['rss_bytes_per_conn']} B/conn RSS growth, "
                 f"{row['kernel_bytes_per_conn']} B/conn kernel (slab){acc}")
         rows = []
@@ -566,10 +555,6 @@ def section_http(b, mode, log):
     if bed.gw_rc != 0:
         raise RuntimeError(f"meshgate exit status on SIGTERM: {bed.gw_rc} (want 0)")
     return res
-
-
-def system_label(row):
-    return f"{row['system']:8}"
 
 
 def goals(s):

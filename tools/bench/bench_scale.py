@@ -13,6 +13,7 @@ waits for the in-process benchmark.
 
 Addresses: the test bed's (tools/netns.sh); nothing routes anywhere else.
 """
+import contextlib
 import json
 import os
 import secrets
@@ -24,6 +25,25 @@ NETNS = os.path.join(ROOT, "tools/netns.sh")
 
 from bench_tcp import sh  # noqa: E402  (one runner of commands for every section)
 HOLD = os.path.join(ROOT, "tools/bench/hold_idle.py")
+
+
+@contextlib.contextmanager
+def hold_idle(b, ns, host, port, n, logname):
+    """n idle connections from namespace ns to host:port (hold_idle.py), all
+    established (and a second for the server to accept the last) for the
+    with block, closed after it."""
+    holder = b.start(["ip", "netns", "exec", ns, "/usr/bin/python3", HOLD, host, str(port),
+                      str(n)], logname, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        line = holder.stdout.readline().decode().strip()
+        if line != f"held {n}":
+            raise RuntimeError(f"the holder of {n} connections to {host}:{port} said "
+                               f"{line!r}; see {logname}")
+        time.sleep(1)
+        yield
+    finally:
+        holder.stdin.close()
+        b.stop(holder)
 
 HTTP_CONFIG = """tcp:
   services: { echo: 7 }
@@ -79,18 +99,9 @@ def section_scale(b, mode, log):
         rows = []
         for kind, dport in (("tcp", 7), ("http", 8080)):
             m0 = stats()["memory"]
-            holder = b.start(["ip", "netns", "exec", env["MG_NS_CLIENT"], "/usr/bin/python3",
-                              HOLD, env["MG_ADDR_GW_CLIENT"], str(dport), str(n)],
-                             f"scale-hold-{kind}.log", stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE)
-            line = holder.stdout.readline().decode().strip()
-            if line != f"held {n}":
-                raise RuntimeError(f"scale: {kind}: the holder said {line!r}; see "
-                                   f"scale-hold-{kind}.log")
-            time.sleep(1)
-            m1 = stats()["memory"]
-            holder.stdin.close()
-            b.stop(holder)
+            with hold_idle(b, env["MG_NS_CLIENT"], env["MG_ADDR_GW_CLIENT"], dport, n,
+                           f"scale-hold-{kind}.log"):
+                m1 = stats()["memory"]
             est = m1.get("tcp_conns", 0) - m0.get("tcp_conns", 0)
             row = {"kind": kind, "connections": n, "gateway_conns_seen": est,
                    "accounted_bytes_per_conn": round((m1["connection_state_bytes"]

@@ -15,12 +15,10 @@ baseline link; nothing routes anywhere else.
 """
 import json
 import os
-import re
 import secrets
 import statistics
 import subprocess
 import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NETNS = os.path.join(ROOT, "tools/netns.sh")
